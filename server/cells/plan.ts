@@ -1,0 +1,38 @@
+import type { Template } from "../../shared/config.ts";
+import type { Cell, Workspace } from "../../shared/records.ts";
+
+/** What a step gets while it runs. */
+export interface StepContext {
+  cell: Cell;
+  template: Template;
+  workspace: Workspace;
+  /** Aborted when the step times out or the workflow is cancelled (the cell is being deleted). */
+  signal: AbortSignal;
+  /** Live detail for the checklist (current sub-step, output lines). */
+  progress(detail: string): void;
+}
+
+/** One named step of a workflow. Its result string becomes the step's recorded detail. */
+export interface PlannedStep {
+  name: string;
+  label: string;
+  timeoutMs?: number;
+  run(ctx: StepContext): Promise<string | undefined | void>;
+}
+
+/**
+ * How another room (services, agents, terminals) takes part in a cell's life without cells/ knowing
+ * it: each contributor adds steps to the workflows and environment to the cell's processes.
+ */
+export interface CellContributor {
+  /** Steps after setup that gate readiness, in order (e.g. ensure_services:<name>). */
+  readySteps?(cell: Cell, template: Template): PlannedStep[];
+  /** Steps that run beside provisioning once the worktree exists and never hold back `ready`. */
+  backgroundSteps?(cell: Cell, template: Template): PlannedStep[];
+  /** Teardown steps for delete and archive (stop_services, close_terminals ...). Best effort. */
+  teardownSteps?(cell: Cell, workflow: "delete" | "archive"): PlannedStep[];
+  /** Steps that bring an archived cell back (before it is marked ready). */
+  restoreSteps?(cell: Cell, template: Template): PlannedStep[];
+  /** Environment this contributor adds to every process of the cell (ports, URLs). */
+  env?(cell: Cell): Record<string, string>;
+}

@@ -1,0 +1,37 @@
+import { EventEmitter } from "node:events";
+import type { Cell, TimingEvent, Workspace } from "../../shared/records.ts";
+
+/**
+ * Every domain event, by name. Domain modules emit these; transport/ turns them into socket frames.
+ * A module that adds events adds its entries here, so the whole vocabulary stays in one place.
+ */
+export interface DomainEvents {
+  "workspace.added": { workspace: Workspace };
+  "config.changed": { workspaceId: string };
+  "cell.updated": { cell: Cell };
+  "cell.removed": { cellId: string; workspaceId: string };
+  "cell.step": { cellId: string; workspaceId: string; timing: TimingEvent };
+  /** Output of a running setup command, for the live checklist. */
+  "cell.output": { cellId: string; step: string; chunk: string };
+}
+
+export type DomainEventName = keyof DomainEvents;
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    // Every socket subscribes; the default of 10 would warn about a leak that is not one.
+    this.emitter.setMaxListeners(0);
+  }
+
+  emit<K extends DomainEventName>(name: K, payload: DomainEvents[K]): void {
+    this.emitter.emit(name, payload);
+  }
+
+  /** Subscribes and returns the function that unsubscribes. */
+  on<K extends DomainEventName>(name: K, listener: (payload: DomainEvents[K]) => void): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+}
