@@ -15,7 +15,7 @@ export const ServiceSchema = z
     port: z
       .union([z.boolean(), z.number().int().min(1).max(65535)])
       .optional()
-      .describe("true: allocate a port for this service ($PORT). A number: try that port first."),
+      .describe("A port is allocated for every service ($PORT) unless false. A number: try that port first."),
     ports: z
       .array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/))
       .optional()
@@ -72,6 +72,21 @@ export const TemplateSchema = z
             message: `unknown service '${dep}' (known: ${names.join(", ") || "none"})`,
           });
         }
+      }
+      const checks = (["readyPattern", "readyUrl", "readyPort"] as const).filter((k) => svc[k] !== undefined);
+      if (checks.length > 1) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", name, checks[1]!],
+          message: `give one ready check, not ${checks.join(" and ")}`,
+        });
+      }
+      if (svc.readyPort && svc.port === false) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", name, "readyPort"],
+          message: "needs a port, but this service has port: false",
+        });
       }
       if (svc.readyPattern !== undefined) {
         try {

@@ -13,6 +13,10 @@ export interface DomainEvents {
   "cell.step": { cellId: string; workspaceId: string; timing: TimingEvent };
   /** Output of a running setup command, for the live checklist. */
   "cell.output": { cellId: string; step: string; chunk: string };
+  /** The current sub-step of a running step ("copied 200 files"), for the live checklist. */
+  "cell.progress": { cellId: string; step: string; detail: string };
+  /** A sign-in session ended (revoked or token rotated): its sockets must close. See transport/auth.ts. */
+  "auth.session.revoked": { sessionId: string };
 }
 
 export type DomainEventName = keyof DomainEvents;

@@ -6,6 +6,8 @@ export class GitError extends Error {
     readonly args: string[],
     readonly exitCode: number | null,
     readonly stderr: string,
+    /** What git printed before failing (merge-tree lists conflicts on stdout and exits 1). */
+    readonly stdout = "",
   ) {
     super(`git ${args.join(" ")} failed${exitCode === null ? "" : ` (exit ${exitCode})`}: ${stderr.trim() || "no output"}`);
     this.name = "GitError";
@@ -37,7 +39,7 @@ export function git(args: string[], opts: GitOptions): Promise<string> {
       (err, stdout, stderr) => {
         if (err) {
           const code = typeof (err as NodeJS.ErrnoException).code === "number" ? Number(err.code) : null;
-          reject(new GitError(args, code, stderr || err.message));
+          reject(new GitError(args, code, stderr || err.message, stdout));
         } else resolve(stdout);
       },
     );

@@ -1,0 +1,407 @@
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import type { CreateCellBody } from "../../shared/api.ts";
+import type { Template } from "../../shared/config.ts";
+import { HiveError } from "../../shared/errors.ts";
+import type { Cell, ChecklistStep, TimingEvent } from "../../shared/records.ts";
+import type { CellRepo } from "../db/cells.ts";
+import { newId, slugify } from "../db/ids.ts";
+import type { TimingRepo } from "../db/timings.ts";
+import type { EventBus } from "../events/bus.ts";
+import { expandTilde, type HomeLayout } from "../home/home.ts";
+import type { Workspaces } from "../workspaces/workspaces.ts";
+import { currentBranch, resolveBase } from "../worktrees/worktrees.ts";
+import type { CellContributor, PlannedStep } from "./plan.ts";
+import {
+  DEFAULT_SETUP_TIMEOUT_MS,
+  deletePlan,
+  type PlanDeps,
+  provisionPlan,
+  restorePlan,
+  setupLogPath,
+  teardown,
+} from "./provision.ts";
+import { runStep, type StepRun } from "./steps.ts";
+
+type Workflow = TimingEvent["workflow"];
+
+interface Running {
+  workflow: Workflow;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export interface CellsDeps {
+  cells: CellRepo;
+  timings: TimingRepo;
+  workspaces: Workspaces;
+  bus: EventBus;
+  layout: HomeLayout;
+}
+
+/**
+ * The cell state machine: spawning → ready | error; deleting; archived. One workflow at a time per cell;
+ * each step is recorded as a timing event. Git and processes are reached only through worktrees/ and
+ * setup/; services, agents and terminals take part through contributors.
+ */
+export class Cells {
+  private readonly contributors: CellContributor[] = [];
+  private readonly running = new Map<string, Running>();
+  private readonly plan: PlanDeps;
+
+  constructor(private readonly deps: CellsDeps) {
+    this.plan = {
+      contributors: this.contributors,
+      setupLogFile: (id) => setupLogPath(deps.layout.logsDir, id),
+      cellEnv: (cell, template) => this.processEnv(cell, template),
+      setupTimeoutMs: (cell, t) =>
+        t.setupTimeoutMs ??
+        deps.workspaces.config(cell.workspaceId).current.config.defaults.setupTimeoutMs ??
+        DEFAULT_SETUP_TIMEOUT_MS,
+      deleteRecord: (cell) => {
+        deps.cells.delete(cell.id);
+        deps.bus.emit("cell.removed", { cellId: cell.id, workspaceId: cell.workspaceId });
+      },
+    };
+  }
+
+  addContributor(c: CellContributor): void {
+    this.contributors.push(c);
+  }
+
+  list(workspaceId?: string): Cell[] {
+    return this.deps.cells.list(workspaceId);
+  }
+
+  get(id: string): Cell {
+    const cell = this.deps.cells.get(id);
+    if (!cell) throw new HiveError("CELL_NOT_FOUND", `No cell with id '${id}'.`);
+    return cell;
+  }
+
+  timings(id: string): TimingEvent[] {
+    this.get(id);
+    return this.deps.timings.forCell(id);
+  }
+
+  setupLog(id: string): string {
+    this.get(id);
+    const file = setupLogPath(this.deps.layout.logsDir, id);
+    return existsSync(file) ? readFileSync(file, "utf8") : "";
+  }
+
+  /** Everything a process of this cell sees: Hive's env, the template's, the contributors' (ports), the cell's. */
+  env(id: string): Record<string, string> {
+    const cell = this.get(id);
+    return this.processEnv(cell, this.templateOf(cell));
+  }
+
+  /** Waits for the cell's running workflow, if any (tests and shutdown). */
+  async settled(id: string): Promise<void> {
+    await this.running.get(id)?.done;
+  }
+
+  async create(body: CreateCellBody): Promise<Cell> {
+    const workspace = this.deps.workspaces.get(body.workspaceId);
+    const template = this.deps.workspaces.config(workspace.id).template(body.templateId);
+    const baseRef = body.baseRef ?? (await currentBranch(workspace.path)) ?? "HEAD";
+    const baseCommit = await resolveBase(workspace.path, baseRef);
+    const id = newId();
+    const slug = `${slugify(body.name)}-${id.slice(0, 4)}`;
+    const now = new Date().toISOString();
+    const cell: Cell = {
+      id,
+      name: body.name,
+      description: body.description?.trim() || null,
+      templateId: template.id,
+      workspaceId: workspace.id,
+      workspacePath: workspace.path,
+      worktreePath: join(this.worktreeRoot(workspace.id, template), workspace.slug, id),
+      branchName: `hive/${slug}`,
+      baseRef,
+      baseCommit,
+      status: "spawning",
+      currentStep: "create_cell_record",
+      lastSetupError: null,
+      opencodeSessionId: null,
+      agentStatus: "none",
+      agentStatusDetail: null,
+      branchStatus: "active",
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.deps.cells.insert(cell, body.agent);
+    const t = this.deps.timings.start({
+      cellId: id,
+      cellName: cell.name,
+      workspaceId: workspace.id,
+      workflow: "provision",
+      attempt: 1,
+      step: "create_cell_record",
+      startedAt: now,
+    });
+    this.deps.timings.finish(t.id, "ok", `${cell.branchName} from ${baseRef} (${baseCommit.slice(0, 12)})`);
+    this.deps.bus.emit("cell.updated", { cell });
+    this.start(id, "provision", (signal) => this.provision(id, signal, 1));
+    return cell;
+  }
+
+  /** Re-runs provisioning from the failed step, with the config as it is now. */
+  retry(id: string): Cell {
+    const cell = this.get(id);
+    this.assertIdle(cell);
+    if (cell.status !== "error") {
+      throw new HiveError("CELL_STATE", `Cell '${cell.name}' is ${cell.status}; only a cell in error can be retried.`);
+    }
+    const attempt = this.deps.timings.lastAttempt(id, "provision") + 1;
+    const updated = this.update(id, { status: "spawning", lastSetupError: null });
+    this.start(id, "provision", (signal) => this.provision(id, signal, attempt));
+    return updated;
+  }
+
+  /** Starts deletion; a running workflow is cancelled first. Deleting twice is harmless. */
+  delete(id: string): Cell {
+    const cell = this.get(id);
+    const current = this.running.get(id);
+    if (current?.workflow === "delete") return cell;
+    current?.controller.abort(new Error("the cell is being deleted"));
+    const updated = this.update(id, { status: "deleting" });
+    const attempt = this.deps.timings.lastAttempt(id, "delete") + 1;
+    const previous = current?.done ?? Promise.resolve();
+    this.start(id, "delete", async (signal) => {
+      await previous;
+      await this.runDelete(id, signal, attempt);
+    });
+    return updated;
+  }
+
+  archive(id: string): Cell {
+    const cell = this.get(id);
+    this.assertIdle(cell);
+    if (cell.status !== "ready" && cell.status !== "error") {
+      throw new HiveError("CELL_STATE", `Cell '${cell.name}' is ${cell.status}; only ready or failed cells archive.`);
+    }
+    const attempt = this.deps.timings.lastAttempt(id, "archive") + 1;
+    this.start(id, "archive", async (signal) => {
+      for (const step of teardown(this.plan, this.get(id), "archive")) {
+        await this.step(id, step, "archive", attempt, signal, true);
+      }
+      this.update(id, { status: "archived", currentStep: null });
+    });
+    return cell;
+  }
+
+  restore(id: string): Cell {
+    const cell = this.get(id);
+    this.assertIdle(cell);
+    if (cell.status !== "archived") throw new HiveError("CELL_STATE", `Cell '${cell.name}' is not archived.`);
+    if (!cell.worktreePath || !existsSync(cell.worktreePath)) {
+      throw new HiveError("CELL_STATE", `The worktree of '${cell.name}' is gone (${cell.worktreePath}).`);
+    }
+    const attempt = this.deps.timings.lastAttempt(id, "restore") + 1;
+    const updated = this.update(id, { status: "spawning" });
+    this.start(id, "restore", async (signal) => {
+      const c = this.get(id);
+      for (const step of restorePlan(this.plan, c, this.templateOf(c))) {
+        const r = await this.step(id, step, "restore", attempt, signal, true);
+        if (!r.ok) return this.fail(id, step.name, r.error);
+      }
+      this.update(id, { status: "ready", currentStep: null });
+    });
+    return updated;
+  }
+
+  /** The checklist the browser shows: planned steps with the latest recorded state of each. */
+  checklist(id: string): ChecklistStep[] {
+    const cell = this.get(id);
+    const timings = this.deps.timings.forCell(id);
+    const workflow: Workflow = cell.status === "deleting" ? "delete" : "provision";
+    const latest = new Map<string, TimingEvent>();
+    for (const t of timings) if (t.workflow === workflow) latest.set(t.step, t);
+    let planned: { step: string; label: string; gatesReady: boolean }[];
+    try {
+      const template = this.templateOf(cell);
+      if (workflow === "delete") {
+        planned = deletePlan(this.plan, cell).map((s) => ({ step: s.name, label: s.label, gatesReady: true }));
+      } else {
+        const p = provisionPlan(this.plan, cell, template);
+        planned = [
+          { step: "create_cell_record", label: "Record the cell", gatesReady: true },
+          ...p.main.map((s) => ({ step: s.name, label: s.label, gatesReady: true })),
+          ...p.background.map((s) => ({ step: s.name, label: s.label, gatesReady: false })),
+        ];
+      }
+    } catch {
+      planned = [...latest.keys()].map((step) => ({ step, label: step, gatesReady: true }));
+    }
+    return planned.map((p) => {
+      const t = latest.get(p.step);
+      const state = !t
+        ? "pending"
+        : t.outcome === "ok"
+          ? "done"
+          : t.outcome === "running"
+            ? "running"
+            : t.outcome === "skipped"
+              ? "skipped"
+              : "failed";
+      return {
+        ...p,
+        state,
+        startedAt: t?.startedAt ?? null,
+        durationMs: t?.durationMs ?? null,
+        detail: t?.detail ?? null,
+      } satisfies ChecklistStep;
+    });
+  }
+
+  /**
+   * After a restart: cells caught mid-provisioning are marked failed at the step they were in (Retry
+   * continues from there); interrupted deletes resume.
+   */
+  recover(): void {
+    for (const cell of this.deps.cells.list()) {
+      if (cell.status === "spawning") {
+        this.deps.timings.closeDangling(cell.id, "interrupted: Hive stopped during this step");
+        const step = cell.currentStep ?? "provisioning";
+        this.update(cell.id, {
+          status: "error",
+          lastSetupError: `Hive stopped during step '${step}'. Press Retry to continue from there.`,
+        });
+      } else if (cell.status === "deleting") {
+        this.deps.timings.closeDangling(cell.id, "interrupted: Hive stopped during this step");
+        this.update(cell.id, { status: "error" });
+        this.delete(cell.id);
+      } else {
+        this.deps.timings.closeDangling(cell.id, "interrupted: Hive stopped during this step");
+      }
+    }
+  }
+
+  /** Cancels every workflow and waits for them (shutdown). */
+  async stop(): Promise<void> {
+    for (const r of this.running.values()) r.controller.abort(new Error("Hive is stopping"));
+    await Promise.allSettled([...this.running.values()].map((r) => r.done));
+  }
+
+  private async provision(id: string, signal: AbortSignal, attempt: number): Promise<void> {
+    const cell = this.get(id);
+    const template = this.templateOf(cell);
+    const plan = provisionPlan(this.plan, cell, template);
+    const okBefore = this.okSteps(id);
+    const firstToRun = plan.main.findIndex((s) => !okBefore.has(s.name) || s.name === "mark_ready");
+    const background: Promise<unknown>[] = [];
+    const startBackground = () => {
+      for (const step of plan.background.filter((s) => !okBefore.has(s.name))) {
+        background.push(this.step(id, step, "provision", attempt, signal, false));
+      }
+    };
+    if (firstToRun > 0) startBackground();
+    for (const step of plan.main.slice(Math.max(firstToRun, 0))) {
+      if (signal.aborted) return;
+      if (step.name === "mark_ready") {
+        const r = await this.step(id, step, "provision", attempt, signal, true);
+        if (r.ok) this.update(id, { status: "ready", currentStep: null, lastSetupError: null });
+        break;
+      }
+      const r = await this.step(id, step, "provision", attempt, signal, true);
+      if (!r.ok) {
+        if (!signal.aborted) this.fail(id, step.name, r.error);
+        break;
+      }
+      if (step.name === "create_worktree") startBackground();
+    }
+    // Background steps belong to this workflow: a retry or delete waits for them.
+    await Promise.allSettled(background);
+  }
+
+  private async runDelete(id: string, signal: AbortSignal, attempt: number): Promise<void> {
+    for (const step of deletePlan(this.plan, this.get(id))) {
+      // Best effort: a failing step is recorded and the next one still runs, so no cell gets stuck.
+      await this.step(id, step, "delete", attempt, signal, true);
+    }
+  }
+
+  private step(id: string, step: PlannedStep, workflow: Workflow, attempt: number, signal: AbortSignal, gates: boolean) {
+    const cell = this.get(id);
+    const run: StepRun = {
+      cellId: id,
+      workflow,
+      attempt,
+      template: this.templateOrFallback(cell),
+      workspace: this.deps.workspaces.get(cell.workspaceId),
+      signal,
+      tracksCurrentStep: gates,
+    };
+    return runStep(this.deps, step, run);
+  }
+
+  private okSteps(id: string): Set<string> {
+    const latest = new Map<string, string>();
+    for (const t of this.deps.timings.forCell(id)) if (t.workflow === "provision") latest.set(t.step, t.outcome);
+    return new Set([...latest].filter(([, o]) => o === "ok").map(([s]) => s));
+  }
+
+  private fail(id: string, step: string, error: Error): void {
+    this.update(id, { status: "error", currentStep: step, lastSetupError: `${step}: ${error.message}` });
+  }
+
+  private start(id: string, workflow: Workflow, body: (signal: AbortSignal) => Promise<void>): void {
+    const controller = new AbortController();
+    const done = body(controller.signal)
+      .catch((e: Error) => {
+        if (this.deps.cells.get(id)) this.fail(id, this.deps.cells.get(id)?.currentStep ?? workflow, e);
+      })
+      .finally(() => {
+        if (this.running.get(id)?.controller === controller) this.running.delete(id);
+      });
+    this.running.set(id, { workflow, controller, done });
+  }
+
+  private assertIdle(cell: Cell): void {
+    const r = this.running.get(cell.id);
+    if (r) throw new HiveError("CELL_BUSY", `Cell '${cell.name}' is busy (${r.workflow} in progress); try again after.`);
+  }
+
+  private update(id: string, patch: Parameters<CellRepo["update"]>[1]): Cell {
+    const cell = this.deps.cells.update(id, patch);
+    if (!cell) throw new HiveError("CELL_NOT_FOUND", `No cell with id '${id}'.`);
+    this.deps.bus.emit("cell.updated", { cell });
+    return cell;
+  }
+
+  private templateOf(cell: Cell): Template {
+    return this.deps.workspaces.config(cell.workspaceId).template(cell.templateId);
+  }
+
+  /** Teardown must work even when the template is gone from the config. */
+  private templateOrFallback(cell: Cell): Template {
+    try {
+      return this.templateOf(cell);
+    } catch {
+      return { id: cell.templateId, label: cell.templateId, setup: [], include: [], env: {}, services: {}, prompts: [] };
+    }
+  }
+
+  private worktreeRoot(workspaceId: string, template: Template): string {
+    const configured = template.worktreeRoot ?? this.deps.workspaces.config(workspaceId).current.config.defaults.worktreeRoot;
+    if (!configured) return this.deps.layout.cellsDir;
+    const p = expandTilde(configured);
+    return isAbsolute(p) ? p : resolve(this.deps.workspaces.get(workspaceId).path, p);
+  }
+
+  private processEnv(cell: Cell, template: Template): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    Object.assign(env, template.env);
+    for (const c of this.contributors) Object.assign(env, c.env?.(cell) ?? {});
+    Object.assign(env, {
+      HIVE_CELL_ID: cell.id,
+      HIVE_CELL_NAME: cell.name,
+      HIVE_WORKTREE: cell.worktreePath ?? "",
+      HIVE_BRANCH: cell.branchName ?? "",
+      HIVE_BASE_COMMIT: cell.baseCommit ?? "",
+    });
+    return env;
+  }
+}

@@ -1,0 +1,102 @@
+import { parseArgs } from "node:util";
+import { HiveError } from "../shared/errors.ts";
+import { createHive, type Hive } from "./app.ts";
+import { resolveHome } from "./home/home.ts";
+import { repoRoot } from "./worktrees/git.ts";
+
+const USAGE = `Usage:
+  hive [--workspace PATH] [--port N] [--host ADDR] [--home DIR] [--no-auth] [--allow-origin URL]...
+      Serve Hive on a repository (default: the current directory) at http://127.0.0.1:4860.
+  hive token --rotate [--home DIR]   Make a new access token; signs out every session.
+  hive stop --all [--home DIR]       Stop Hive's background processes (the terminal host).
+
+Environment: HIVE_HOME (default ~/.hive), HIVE_OPENCODE_BIN.`;
+
+export const DEFAULT_PORT = 4860;
+
+function fail(message: string): never {
+  console.error(`hive: ${message}`);
+  process.exit(1);
+}
+
+async function main(argv: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(argv);
+  } catch (e) {
+    fail(`${(e as Error).message}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const home = resolveHome(values.home);
+  const command = positionals[0] ?? "serve";
+  if (command !== "serve") fail(`unknown command '${command}'.\n\n${USAGE}`);
+
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, not '${values.port}'.`);
+  const workspacePath = values.workspace ?? process.cwd();
+  let hive: Hive;
+  try {
+    const root = await repoRoot(workspacePath).catch(() => {
+      throw new HiveError(
+        "WORKSPACE_INVALID",
+        `${workspacePath} is not a git repository; run hive inside one or pass --workspace PATH.`,
+      );
+    });
+    hive = await createHive({
+      home,
+      host: values.host ?? "127.0.0.1",
+      port,
+      workspaces: [root],
+      auth: !values["no-auth"],
+      allowOrigins: values["allow-origin"] ?? [],
+    });
+    await hive.listen();
+  } catch (e) {
+    fail(e instanceof HiveError ? e.message : (e as Error).stack ?? String(e));
+  }
+  console.log(`Hive is serving ${hive.workspaces.list().map((w) => w.path).join(", ")}`);
+  console.log(`Open ${hive.url}/`);
+  console.log(`Home: ${home}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\nhive: ${signal}: stopping (shells keep running in the terminal host).`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    hive.close().then(
+      () => process.exit(0),
+      (e) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+function parseCli(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      workspace: { type: "string", short: "w" },
+      port: { type: "string", short: "p" },
+      host: { type: "string" },
+      home: { type: "string" },
+      "no-auth": { type: "boolean" },
+      "allow-origin": { type: "string", multiple: true },
+      rotate: { type: "boolean" },
+      all: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,80 @@
+import { realpathSync, statSync } from "node:fs";
+import { basename } from "node:path";
+import { HiveError } from "../../shared/errors.ts";
+import type { Workspace } from "../../shared/records.ts";
+import { ConfigStore } from "../config/store.ts";
+import { newId, slugify } from "../db/ids.ts";
+import type { WorkspaceRepo } from "../db/workspaces.ts";
+import type { EventBus } from "../events/bus.ts";
+import { git, repoRoot } from "../worktrees/git.ts";
+
+/** The registered repositories and their live configs. */
+export class Workspaces {
+  private readonly configs = new Map<string, ConfigStore>();
+
+  constructor(
+    private readonly repo: WorkspaceRepo,
+    private readonly bus: EventBus,
+  ) {}
+
+  list(): Workspace[] {
+    return this.repo.list();
+  }
+
+  get(id: string): Workspace {
+    const w = this.repo.get(id);
+    if (!w) throw new HiveError("WORKSPACE_NOT_FOUND", `No workspace with id '${id}'.`);
+    return w;
+  }
+
+  config(id: string): ConfigStore {
+    const w = this.get(id);
+    let store = this.configs.get(id);
+    if (!store) {
+      store = new ConfigStore(w.path, () => this.bus.emit("config.changed", { workspaceId: id }));
+      store.watch();
+      this.configs.set(id, store);
+    }
+    return store;
+  }
+
+  /** Registers a repository (idempotent: the same path returns the existing workspace). */
+  async register(path: string): Promise<Workspace> {
+    let dir: string;
+    try {
+      dir = realpathSync(path);
+      if (!statSync(dir).isDirectory()) throw new Error("not a directory");
+    } catch {
+      throw new HiveError("WORKSPACE_INVALID", `${path} does not exist or is not a directory.`);
+    }
+    const root = realpathSync(await repoRoot(dir));
+    const existing = this.repo.byPath(root);
+    if (existing) return existing;
+    try {
+      await git(["rev-parse", "--verify", "HEAD^{commit}"], { cwd: root });
+    } catch {
+      throw new HiveError(
+        "WORKSPACE_INVALID",
+        `${root} has no commits yet; cells fork from a commit, so commit something first.`,
+      );
+    }
+    const base = slugify(basename(root), 30);
+    let slug = base;
+    for (let n = 2; this.repo.slugTaken(slug); n++) slug = `${base}-${n}`;
+    const workspace: Workspace = {
+      id: newId(8),
+      path: root,
+      slug,
+      name: basename(root),
+      createdAt: new Date().toISOString(),
+    };
+    this.repo.insert(workspace);
+    this.bus.emit("workspace.added", { workspace });
+    return workspace;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.configs.values()].map((c) => c.close()));
+    this.configs.clear();
+  }
+}

@@ -1,0 +1,154 @@
+import { z } from "zod";
+import { AgentStatusSchema } from "./records.ts";
+
+/** The agent in a cell, as server and client see it: transcript, live events, the inbox, commands. */
+
+export const AGENT_MODES = ["build", "plan"] as const;
+export const AgentModeSchema = z.enum(AGENT_MODES);
+export type AgentMode = z.infer<typeof AgentModeSchema>;
+
+/** One part of a message as OpenCode reports it (text, tool call, step markers ...); extra fields kept. */
+export const AgentPartSchema = z.looseObject({
+  id: z.string(),
+  type: z.string(),
+  messageID: z.string().optional(),
+  text: z.string().optional(),
+  tool: z.string().optional(),
+  callID: z.string().optional(),
+  state: z
+    .looseObject({
+      status: z.string(),
+      input: z.unknown().optional(),
+      output: z.unknown().optional(),
+      error: z.unknown().optional(),
+      title: z.string().optional(),
+    })
+    .optional(),
+});
+export type AgentPart = z.infer<typeof AgentPartSchema>;
+
+export const AgentMessageSchema = z.object({
+  id: z.string(),
+  role: z.enum(["user", "assistant"]),
+  createdAt: z.number(),
+  completedAt: z.number().nullable(),
+  agent: z.string().nullable(),
+  providerId: z.string().nullable(),
+  modelId: z.string().nullable(),
+  /** A failed turn's error, in words. */
+  error: z.string().nullable(),
+  parts: z.array(AgentPartSchema),
+});
+export type AgentMessage = z.infer<typeof AgentMessageSchema>;
+
+export const InboxItemSchema = z.object({
+  /** OpenCode's permission or question request id. */
+  id: z.string(),
+  kind: z.enum(["permission", "question"]),
+  cellId: z.string(),
+  cellName: z.string(),
+  workspaceId: z.string(),
+  sessionId: z.string(),
+  /** What the agent asks, in words: "Run `rm -rf build`?" or the question itself. */
+  title: z.string(),
+  /** Permission kind (bash, edit ...) or the question's short header. */
+  detail: z.string().nullable(),
+  /** A question's choices (labels). */
+  options: z.array(z.string()),
+  askedAt: z.string(),
+});
+export type InboxItem = z.infer<typeof InboxItemSchema>;
+
+export const ModelRefSchema = z.object({ providerId: z.string(), modelId: z.string() });
+export type ModelRef = z.infer<typeof ModelRefSchema>;
+
+/** Snapshot of the `agent:<cellId>` channel. */
+export const AgentSnapshotSchema = z.object({
+  cellId: z.string(),
+  sessionId: z.string().nullable(),
+  status: AgentStatusSchema,
+  detail: z.string().nullable(),
+  mode: AgentModeSchema,
+  model: ModelRefSchema.nullable(),
+  messages: z.array(AgentMessageSchema),
+  waiting: z.array(InboxItemSchema),
+});
+export type AgentSnapshot = z.infer<typeof AgentSnapshotSchema>;
+
+/** Events of the `agent:<cellId>` channel, applied in order onto the snapshot. */
+export const AgentChannelEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("status"), status: AgentStatusSchema, detail: z.string().nullable() }),
+  z.object({ type: z.literal("message"), message: AgentMessageSchema.omit({ parts: true }) }),
+  z.object({ type: z.literal("part"), messageId: z.string(), part: AgentPartSchema }),
+  /** Streamed text: append `delta` to the part's `field`. */
+  z.object({
+    type: z.literal("delta"),
+    messageId: z.string(),
+    partId: z.string(),
+    field: z.string(),
+    delta: z.string(),
+  }),
+  z.object({ type: z.literal("waiting"), item: InboxItemSchema }),
+  z.object({ type: z.literal("answered"), id: z.string() }),
+  z.object({ type: z.literal("mode"), mode: AgentModeSchema }),
+  /** The transcript changed in a way events do not describe (session re-attached): refetch. */
+  z.object({ type: z.literal("reset"), snapshot: z.lazy(() => AgentSnapshotSchema) }),
+]);
+export type AgentChannelEvent = z.infer<typeof AgentChannelEventSchema>;
+
+/** Snapshot and events of the `inbox:all` channel. */
+export const InboxSnapshotSchema = z.object({ items: z.array(InboxItemSchema) });
+export type InboxSnapshot = z.infer<typeof InboxSnapshotSchema>;
+export const InboxEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("added"), item: InboxItemSchema }),
+  z.object({ type: z.literal("removed"), id: z.string() }),
+]);
+export type InboxEvent = z.infer<typeof InboxEventSchema>;
+
+// HTTP bodies
+
+export const SendMessageBody = z.object({ text: z.string().trim().min(1).max(100_000) }).strict();
+export const SwitchModeBody = z.object({ mode: AgentModeSchema }).strict();
+export const AnswerInboxBody = z
+  .object({
+    /** For a permission. */
+    reply: z.enum(["once", "always", "reject"]).optional(),
+    /** For a question: one list of chosen labels (or typed text) per question. */
+    answers: z.array(z.array(z.string().max(10_000))).optional(),
+  })
+  .strict()
+  .refine((b) => (b.reply === undefined) !== (b.answers === undefined), "give exactly one of 'reply' or 'answers'");
+export type AnswerInboxBody = z.infer<typeof AnswerInboxBody>;
+
+export const ProviderListSchema = z.object({
+  providers: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      models: z.array(z.object({ id: z.string(), name: z.string() })),
+    }),
+  ),
+  /** OpenCode's default model per provider. */
+  defaults: z.record(z.string(), z.string()),
+});
+export type ProviderList = z.infer<typeof ProviderListSchema>;
+
+/** One call the agent made to a Hive tool, as recorded in the cell's activity. */
+export const AgentActivitySchema = z.object({
+  id: z.number().int(),
+  cellId: z.string(),
+  tool: z.string(),
+  input: z.unknown(),
+  ok: z.boolean(),
+  summary: z.string(),
+  at: z.string(),
+});
+export type AgentActivity = z.infer<typeof AgentActivitySchema>;
+
+export const AssembledPromptSchema = z.object({
+  cellId: z.string(),
+  prompt: z.string().nullable(),
+  fragments: z.array(z.string()),
+  createdAt: z.string(),
+});
+export type AssembledPrompt = z.infer<typeof AssembledPromptSchema>;

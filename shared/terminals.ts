@@ -1,0 +1,47 @@
+import { z } from "zod";
+
+/**
+ * Terminals as the socket shows them. A `term:<id>` channel starts with a TermSnapshot (the screen
+ * serialized by the server's headless xterm, and the numeric id its binary output frames carry), then
+ * binary `term.data` frames and TermEvents.
+ */
+
+export const TerminalInfoSchema = z.object({
+  termId: z.string(),
+  cellId: z.string(),
+  name: z.string(),
+  /** Numeric id carried by this terminal's binary output frames (see encodeTermData). */
+  numericId: z.number().int(),
+  cols: z.number().int(),
+  rows: z.number().int(),
+  /** null while the shell runs. */
+  exitCode: z.number().int().nullable(),
+  signal: z.number().int().nullable(),
+  createdAt: z.string(),
+});
+export type TerminalInfo = z.infer<typeof TerminalInfoSchema>;
+
+export const TermSnapshotSchema = TerminalInfoSchema.extend({
+  /** Scrollback and screen, serialized: write it into a reset xterm of the same size. */
+  screen: z.string(),
+});
+export type TermSnapshot = z.infer<typeof TermSnapshotSchema>;
+
+export const TermEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("exit"), exitCode: z.number().int().nullable(), signal: z.number().int().nullable() }),
+  z.object({ type: z.literal("resized"), cols: z.number().int(), rows: z.number().int() }),
+  /** The terminal was closed (by a user, or its cell was deleted); the channel ends. */
+  z.object({ type: z.literal("closed") }),
+]);
+export type TermEvent = z.infer<typeof TermEventSchema>;
+
+/**
+ * Flow control, shared by server and client: the client sends `term.ack {bytes}` as its xterm finishes
+ * writing output (payload bytes of term.data frames since the last snapshot). The server stops sending
+ * to a subscriber with more than TERM_HIGH_WATERMARK bytes unacknowledged and carries on below
+ * TERM_LOW_WATERMARK. Acknowledge at least every TERM_ACK_MAX_BYTES and whenever output pauses: a
+ * client that holds back acks below that unit while the server waits would freeze the terminal.
+ */
+export const TERM_HIGH_WATERMARK = 512 * 1024;
+export const TERM_LOW_WATERMARK = 128 * 1024;
+export const TERM_ACK_MAX_BYTES = 128 * 1024;
