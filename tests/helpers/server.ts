@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Cell } from "../../shared/records.ts";
 import { createHive, type Hive, type HiveOptions } from "../../server/app.ts";
+import type { Cell } from "../../shared/records.ts";
+import { opencodeXdgEnv } from "../fixtures/opencode-env.ts";
 import { tempDir } from "./repo.ts";
 
 export interface ApiResponse<T = unknown> {
@@ -16,7 +17,11 @@ export interface HiveClient {
   headers: Record<string, string>;
   api<T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>;
   /** Polls a cell until `done(cell)` holds (or the cell is gone, when `done` accepts undefined). */
-  waitForCell(id: string, done: (cell: Cell | undefined) => boolean, timeoutMs?: number): Promise<Cell | undefined>;
+  waitForCell(
+    id: string,
+    done: (cell: Cell | undefined) => boolean,
+    timeoutMs?: number,
+  ): Promise<Cell | undefined>;
 }
 
 export interface TestHive extends HiveClient {
@@ -48,7 +53,8 @@ function client(url: string, headers: Record<string, string>): HiveClient {
       const r = await api("GET", `/api/cells/${id}`);
       const cell = r.status === 200 ? (r.body as Cell) : undefined;
       if (done(cell)) return cell;
-      if (Date.now() > deadline) throw new Error(`cell ${id} did not reach the expected state; last: ${JSON.stringify(r.body)}`);
+      if (Date.now() > deadline)
+        throw new Error(`cell ${id} did not reach the expected state; last: ${JSON.stringify(r.body)}`);
       await new Promise((res) => setTimeout(res, 50));
     }
   };
@@ -58,7 +64,15 @@ function client(url: string, headers: Record<string, string>): HiveClient {
 /** The real server, in this process, on a free port with a temp home and the given repository registered. */
 export async function startHive(repoPath: string, options: Partial<HiveOptions> = {}): Promise<TestHive> {
   const home = options.home ?? tempDir("hive-home-");
-  const hive = await createHive({ home, host: "127.0.0.1", port: 0, workspaces: [repoPath], ...options });
+  const hive = await createHive({
+    home,
+    host: "127.0.0.1",
+    port: 0,
+    workspaces: [repoPath],
+    // Every cell starts an OpenCode: its state goes in the temp home, never the user's.
+    opencodeEnv: opencodeXdgEnv(join(home, "opencode-xdg")),
+    ...options,
+  });
   const url = await hive.listen();
   const headers = testAuthHeaders(hive);
   const c = client(url, headers);
@@ -74,9 +88,9 @@ export async function startHive(repoPath: string, options: Partial<HiveOptions> 
   };
 }
 
-/** Headers that authenticate a test client (filled in by the auth module once it exists). */
-function testAuthHeaders(_hive: Hive): Record<string, string> {
-  return {};
+/** Headers that authenticate a test client: the access token as a bearer token. */
+function testAuthHeaders(hive: Hive): Record<string, string> {
+  return hive.options.auth === false ? {} : { authorization: `Bearer ${hive.auth.token()}` };
 }
 
 export interface SpawnedHive extends HiveClient {
@@ -96,12 +110,14 @@ export async function spawnHive(args: string[], env: NodeJS.ProcessEnv = {}): Pr
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
+  let token: string | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hive did not start:\n${out}`)), 30_000);
     const check = () => {
       const m = out.match(/Open (http:\/\/\S+?)\/(\S*)/);
       if (m) {
         clearTimeout(timer);
+        token = new URLSearchParams(m[2]!.replace(/^[^?]*\?/, "")).get("token") ?? undefined;
         resolve(m[1]!);
       }
     };
@@ -111,14 +127,14 @@ export async function spawnHive(args: string[], env: NodeJS.ProcessEnv = {}): Pr
       reject(new Error(`hive exited with ${code}:\n${out}`));
     });
   });
-  const c = client(url, {});
+  const c = client(url, token ? { authorization: `Bearer ${token}` } : {});
   return {
     ...c,
     child,
     output: () => out,
     kill: (signal = "SIGTERM") =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill(signal);
       }),

@@ -1,0 +1,118 @@
+import { existsSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Cell, TimingEvent } from "../../shared/records.ts";
+import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { startHive, type TestHive } from "../helpers/server.ts";
+
+let repo: TempRepo;
+let h: TestHive;
+
+afterEach(async () => {
+  await h?.close();
+  repo?.cleanup();
+});
+
+async function readyCell(name = "cell"): Promise<Cell> {
+  const r = await h.api<Cell>("POST", "/api/cells", { workspaceId: h.workspaceId, templateId: "basic", name });
+  expect(r.status).toBe(201);
+  return (await h.waitForCell(r.body.id, (c) => c?.status === "ready"))!;
+}
+
+describe("deleting, archiving and restoring cells", () => {
+  it("deletes the worktree and the branch, and keeps the timing history", async () => {
+    repo = makeRepo();
+    h = await startHive(repo.path);
+    const cell = await readyCell();
+    const del = await h.api("DELETE", `/api/cells/${cell.id}`);
+    expect(del.status).toBe(202);
+    expect(del.body.status).toBe("deleting");
+    await h.waitForCell(cell.id, (c) => c === undefined);
+    expect(existsSync(cell.worktreePath!)).toBe(false);
+    expect(repo.git("branch", "--list", cell.branchName!).trim()).toBe("");
+    const history = (await h.api<TimingEvent[]>("GET", `/api/timings?cellId=${cell.id}`)).body;
+    const steps = history.filter((t) => t.workflow === "delete").map((t) => t.step);
+    expect(steps).toEqual(expect.arrayContaining(["remove_worktree", "delete_branch", "delete_cell_record"]));
+    expect((await h.api("GET", `/api/cells/${cell.id}`)).status).toBe(404);
+  });
+
+  it("keeps a branch that has commits not merged into its base, and says so", async () => {
+    repo = makeRepo();
+    h = await startHive(repo.path);
+    const cell = await readyCell();
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m", "work"], {
+      cwd: cell.worktreePath!,
+    });
+    await h.api("DELETE", `/api/cells/${cell.id}`);
+    await h.waitForCell(cell.id, (c) => c === undefined);
+    expect(repo.git("branch", "--list", cell.branchName!).trim()).toContain(cell.branchName!);
+    const history = (await h.api<TimingEvent[]>("GET", `/api/timings?cellId=${cell.id}&step=delete_branch`)).body;
+    expect(history[0]!.detail).toMatch(/kept .*1 commit\(s\) not merged/);
+  });
+
+  it("deletes a cell that is still provisioning, cancelling its setup", async () => {
+    repo = makeRepo();
+    repo.writeConfig({ templates: [{ id: "basic", label: "Basic", setup: ["sleep 30"] }] });
+    repo.commit("config");
+    h = await startHive(repo.path);
+    const r = await h.api<Cell>("POST", "/api/cells", { workspaceId: h.workspaceId, templateId: "basic", name: "slow" });
+    await h.waitForCell(r.body.id, (c) => c?.currentStep === "run_setup:0");
+    await h.api("DELETE", `/api/cells/${r.body.id}`);
+    await h.waitForCell(r.body.id, (c) => c === undefined, 15_000);
+    expect(existsSync(r.body.worktreePath!)).toBe(false);
+  });
+
+  it("archives a cell keeping its worktree and branch, and restores it", async () => {
+    repo = makeRepo();
+    h = await startHive(repo.path);
+    const cell = await readyCell();
+    expect((await h.api("POST", `/api/cells/${cell.id}/archive`)).status).toBe(202);
+    await h.waitForCell(cell.id, (c) => c?.status === "archived");
+    expect(existsSync(cell.worktreePath!)).toBe(true);
+    expect(repo.git("branch", "--list", cell.branchName!)).toContain(cell.branchName!);
+    const again = await h.api("POST", `/api/cells/${cell.id}/archive`);
+    expect(again.status).toBe(409);
+    expect((await h.api("POST", `/api/cells/${cell.id}/restore`)).status).toBe(202);
+    await h.waitForCell(cell.id, (c) => c?.status === "ready");
+  });
+
+  it("answers unknown cells and malformed requests with a coded error", async () => {
+    repo = makeRepo();
+    h = await startHive(repo.path);
+    const missing = await h.api("GET", "/api/cells/nope");
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("CELL_NOT_FOUND");
+    const bad = await h.api("POST", "/api/cells", { workspaceId: h.workspaceId, name: "" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain("body.templateId");
+    const badJson = await h.api("POST", "/api/cells", "{not json");
+    expect(badJson.status).toBe(400);
+    const noTemplate = await h.api("POST", "/api/cells", { workspaceId: h.workspaceId, templateId: "nope", name: "x" });
+    expect(noTemplate.status).toBe(404);
+    expect(noTemplate.body.error.code).toBe("TEMPLATE_NOT_FOUND");
+  });
+});
+
+describe("workspaces", () => {
+  it("registers another repository and refuses a path that is not one", async () => {
+    repo = makeRepo();
+    h = await startHive(repo.path);
+    const other = makeRepo();
+    try {
+      const ok = await h.api("POST", "/api/workspaces", { path: other.path });
+      expect(ok.status).toBe(201);
+      expect(ok.body.path).toBe(other.path);
+      const again = await h.api("POST", "/api/workspaces", { path: other.path });
+      expect(again.body.id).toBe(ok.body.id);
+      const bad = await h.api("POST", "/api/workspaces", { path: "/definitely/not/here" });
+      expect(bad.status).toBe(422);
+      expect(bad.body.error.code).toBe("WORKSPACE_INVALID");
+      const notGit = await h.api("POST", "/api/workspaces", { path: h.home });
+      expect(notGit.status).toBe(422);
+      expect(notGit.body.error.message).toContain("not inside a git repository");
+      expect((await h.api("GET", "/api/workspaces")).body).toHaveLength(2);
+    } finally {
+      other.cleanup();
+    }
+  });
+});

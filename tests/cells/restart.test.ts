@@ -1,0 +1,109 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Cell, TimingEvent } from "../../shared/records.ts";
+import { makeRepo, type TempRepo, tempDir } from "../helpers/repo.ts";
+import { type SpawnedHive, spawnHive } from "../helpers/server.ts";
+
+const BIN = join(import.meta.dirname, "..", "..", "bin", "hive.js");
+let repo: TempRepo;
+let home: string;
+const running: SpawnedHive[] = [];
+
+afterEach(async () => {
+  for (const h of running.splice(0)) await h.kill("SIGKILL");
+  // A setup command orphaned by SIGKILL of its server (it ignores SIGTERM on purpose).
+  spawnSync("pkill", ["-f", "hive-test-marker"]);
+  repo?.cleanup();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+async function start(): Promise<SpawnedHive> {
+  const h = await spawnHive(["--workspace", repo.path, "--home", home, "--port", "0"]);
+  running.push(h);
+  return h;
+}
+
+async function workspaceId(h: SpawnedHive): Promise<string> {
+  return (await h.api("GET", "/api/workspaces")).body[0].id;
+}
+
+describe("starting Hive from the command line", () => {
+  it("refuses a directory that is not a git repository with one clear sentence", () => {
+    const dir = tempDir();
+    try {
+      const r = spawnSync(process.execPath, [BIN, "--workspace", dir, "--home", join(dir, "home"), "--port", "0"], {
+        encoding: "utf8",
+      });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr.trim()).toBe(`hive: ${dir} is not a git repository; run hive inside one or pass --workspace PATH.`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a port in use with one clear sentence", async () => {
+    repo = makeRepo();
+    home = tempDir("hive-home-");
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = spawnSync(process.execPath, [BIN, "--workspace", repo.path, "--home", home, "--port", String(port)], {
+        encoding: "utf8",
+      });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr.trim()).toBe(`hive: Port ${port} on 127.0.0.1 is already in use; pick another with --port.`);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe("surviving a crash", () => {
+  it("marks a cell killed mid-provisioning as failed at its step, and Retry finishes it", async () => {
+    repo = makeRepo();
+    repo.writeConfig({ templates: [{ id: "basic", label: "Basic", setup: ["test -f done.txt || sleep 30 # hive-test-marker"] }] });
+    repo.commit("config");
+    home = tempDir("hive-home-");
+    let h = await start();
+    const ws = await workspaceId(h);
+    const created = (await h.api<Cell>("POST", "/api/cells", { workspaceId: ws, templateId: "basic", name: "crashy" })).body;
+    await h.waitForCell(created.id, (c) => c?.currentStep === "run_setup:0");
+    await h.kill("SIGKILL");
+    spawnSync("pkill", ["-f", "hive-test-marker"]);
+
+    h = await start();
+    const cell = (await h.api<Cell>("GET", `/api/cells/${created.id}`)).body;
+    expect(cell.status).toBe("error");
+    expect(cell.lastSetupError).toContain("run_setup:0");
+    const timings = (await h.api<TimingEvent[]>("GET", `/api/cells/${created.id}/timings`)).body;
+    expect(timings.filter((t) => t.outcome === "running")).toEqual([]);
+    expect(timings.find((t) => t.step === "run_setup:0")!.detail).toContain("interrupted");
+
+    execFileSync("touch", [join(cell.worktreePath!, "done.txt")]);
+    expect((await h.api("POST", `/api/cells/${created.id}/setup/retry`)).status).toBe(202);
+    expect((await h.waitForCell(created.id, (c) => c?.status !== "spawning"))!.status).toBe("ready");
+  });
+
+  it("resumes a delete that a crash interrupted", async () => {
+    repo = makeRepo();
+    // The setup ignores SIGTERM, so cancelling it keeps the delete busy for the kill grace period.
+    repo.writeConfig({ templates: [{ id: "basic", label: "Basic", setup: ["trap '' TERM; sleep 30 # hive-test-marker"] }] });
+    repo.commit("config");
+    home = tempDir("hive-home-");
+    let h = await start();
+    const ws = await workspaceId(h);
+    const created = (await h.api<Cell>("POST", "/api/cells", { workspaceId: ws, templateId: "basic", name: "doomed" })).body;
+    await h.waitForCell(created.id, (c) => c?.currentStep === "run_setup:0");
+    expect((await h.api("DELETE", `/api/cells/${created.id}`)).status).toBe(202);
+    await h.kill("SIGKILL");
+
+    h = await start();
+    await h.waitForCell(created.id, (c) => c === undefined, 30_000);
+    expect(existsSync(created.worktreePath!)).toBe(false);
+    expect(repo.git("branch", "--list", created.branchName!).trim()).toBe("");
+  });
+});
