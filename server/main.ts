@@ -1,13 +1,16 @@
 import { parseArgs } from "node:util";
 import { HiveError } from "../shared/errors.ts";
 import { createHive, type Hive } from "./app.ts";
-import { resolveHome } from "./home/home.ts";
+import { formatConfigIssues } from "./config/store.ts";
+import { ensureHome, homeLayout, resolveHome } from "./home/home.ts";
+import { rotateToken } from "./transport/auth.ts";
+import { readOrCreateToken } from "./transport/token.ts";
 import { repoRoot } from "./worktrees/git.ts";
 
 const USAGE = `Usage:
   hive [--workspace PATH] [--port N] [--host ADDR] [--home DIR] [--no-auth] [--allow-origin URL]...
       Serve Hive on a repository (default: the current directory) at http://127.0.0.1:4860.
-  hive token --rotate [--home DIR]   Make a new access token; signs out every session.
+  hive token [--rotate] [--home DIR] Print the access token; --rotate makes a new one and signs out every session.
   hive stop --all [--home DIR]       Stop Hive's background processes (the terminal host).
 
 Environment: HIVE_HOME (default ~/.hive), HIVE_OPENCODE_BIN.`;
@@ -33,6 +36,13 @@ async function main(argv: string[]): Promise<void> {
   }
   const home = resolveHome(values.home);
   const command = positionals[0] ?? "serve";
+  if (command === "token") {
+    const layout = homeLayout(home);
+    ensureHome(layout);
+    if (values.rotate) console.error("hive: new access token made; every session is signed out.");
+    console.log(values.rotate ? rotateToken(layout) : readOrCreateToken(layout));
+    return;
+  }
   if (command !== "serve") fail(`unknown command '${command}'.\n\n${USAGE}`);
 
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
@@ -59,8 +69,9 @@ async function main(argv: string[]): Promise<void> {
     fail(e instanceof HiveError ? e.message : (e as Error).stack ?? String(e));
   }
   console.log(`Hive is serving ${hive.workspaces.list().map((w) => w.path).join(", ")}`);
-  console.log(`Open ${hive.url}/`);
+  console.log(`Open ${hive.auth.startUrl(Number(new URL(hive.url).port))}`);
   console.log(`Home: ${home}`);
+  reportConfigErrors(hive);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -79,6 +90,20 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+/** Config problems go to the console too, with file, line and key path, now and whenever the file changes. */
+function reportConfigErrors(hive: Hive): void {
+  const report = (workspaceId: string) => {
+    const store = hive.workspaces.config(workspaceId);
+    const { errors } = store.current;
+    if (errors) {
+      console.error(`hive: ${store.file} is invalid; the last good config stays in force:`);
+      console.error(formatConfigIssues(store.file, errors));
+    }
+  };
+  for (const w of hive.workspaces.list()) report(w.id);
+  hive.bus.on("config.changed", ({ workspaceId }) => report(workspaceId));
 }
 
 function parseCli(argv: string[]) {

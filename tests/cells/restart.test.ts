@@ -62,6 +62,17 @@ describe("starting Hive from the command line", () => {
   });
 });
 
+describe("config errors on the console", () => {
+  it("prints each problem with file, line and key path at start", async () => {
+    repo = makeRepo();
+    repo.writeConfig('{\n  "templates": [\n    { "id": "web", "label": 42 }\n  ]\n}');
+    home = tempDir("hive-home-");
+    const h = await start();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.output()).toContain(`${repo.path}/hive.config.json:3:20: templates[0].label: Invalid input: expected string`);
+  });
+});
+
 describe("surviving a crash", () => {
   it("marks a cell killed mid-provisioning as failed at its step, and Retry finishes it", async () => {
     repo = makeRepo();
