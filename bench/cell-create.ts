@@ -20,7 +20,8 @@ for (let i = 0; i < FILES; i++) {
 repo.commit("20k files");
 console.log(`repository: ${FILES} files at ${repo.path}`);
 
-const h = await startHive(repo.path, { opencodeEnv: { HIVE_BENCH: "1" } });
+// The real product: the agent's session starts beside provisioning (OpenCode's state in the temp home).
+const h = await startHive(repo.path, { agents: true });
 const scratch = tempDir("hive-bench-wt-");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

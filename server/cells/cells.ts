@@ -4,7 +4,7 @@ import type { CreateCellBody } from "../../shared/api.ts";
 import type { Template } from "../../shared/config.ts";
 import { HiveError } from "../../shared/errors.ts";
 import type { Cell, ChecklistStep, TimingEvent } from "../../shared/records.ts";
-import type { CellRepo } from "../db/cells.ts";
+import type { CellPatch, CellRepo } from "../db/cells.ts";
 import { newId, slugify } from "../db/ids.ts";
 import type { TimingRepo } from "../db/timings.ts";
 import type { EventBus } from "../events/bus.ts";
@@ -24,6 +24,10 @@ import {
 import { runStep, type StepRun } from "./steps.ts";
 
 type Workflow = TimingEvent["workflow"];
+
+function failure(step: string, error: Error): CellPatch {
+  return { status: "error", currentStep: step, lastSetupError: `${step}: ${error.message}` };
+}
 
 interface Running {
   workflow: Workflow;
@@ -171,6 +175,7 @@ export class Cells {
     this.start(id, "delete", async (signal) => {
       await previous;
       await this.runDelete(id, signal, attempt);
+      return undefined;
     });
     return updated;
   }
@@ -186,7 +191,7 @@ export class Cells {
       for (const step of teardown(this.plan, this.get(id), "archive")) {
         await this.step(id, step, "archive", attempt, signal, true);
       }
-      this.update(id, { status: "archived", currentStep: null });
+      return { status: "archived", currentStep: null };
     });
     return cell;
   }
@@ -204,9 +209,9 @@ export class Cells {
       const c = this.get(id);
       for (const step of restorePlan(this.plan, c, this.templateOf(c))) {
         const r = await this.step(id, step, "restore", attempt, signal, true);
-        if (!r.ok) return this.fail(id, step.name, r.error);
+        if (!r.ok) return failure(step.name, r.error);
       }
-      this.update(id, { status: "ready", currentStep: null });
+      return { status: "ready", currentStep: null };
     });
     return updated;
   }
@@ -284,7 +289,7 @@ export class Cells {
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
   }
 
-  private async provision(id: string, signal: AbortSignal, attempt: number): Promise<void> {
+  private async provision(id: string, signal: AbortSignal, attempt: number): Promise<CellPatch | undefined> {
     const cell = this.get(id);
     const template = this.templateOf(cell);
     const plan = provisionPlan(this.plan, cell, template);
@@ -297,23 +302,26 @@ export class Cells {
       }
     };
     if (firstToRun > 0) startBackground();
+    let final: CellPatch | undefined;
     for (const step of plan.main.slice(Math.max(firstToRun, 0))) {
-      if (signal.aborted) return;
-      if (step.name === "mark_ready") {
-        const r = await this.step(id, step, "provision", attempt, signal, true);
-        if (r.ok) this.update(id, { status: "ready", currentStep: null, lastSetupError: null });
-        break;
-      }
+      if (signal.aborted) break;
       const r = await this.step(id, step, "provision", attempt, signal, true);
       if (!r.ok) {
-        if (!signal.aborted) this.fail(id, step.name, r.error);
+        if (!signal.aborted) final = failure(step.name, r.error);
         break;
       }
       if (step.name === "create_worktree") startBackground();
+      if (step.name === "mark_ready") {
+        // Usable now, even while a background step (the agent warming up) still runs.
+        final = { status: "ready", currentStep: null, lastSetupError: null };
+        if (background.length > 0) this.update(id, final);
+      }
     }
     // Background steps belong to this workflow: a retry or delete waits for them.
     await Promise.allSettled(background);
+    return final;
   }
+
 
   private async runDelete(id: string, signal: AbortSignal, attempt: number): Promise<void> {
     for (const step of deletePlan(this.plan, this.get(id))) {
@@ -343,27 +351,40 @@ export class Cells {
   }
 
   private fail(id: string, step: string, error: Error): void {
-    this.update(id, { status: "error", currentStep: step, lastSetupError: `${step}: ${error.message}` });
+    this.update(id, failure(step, error));
   }
 
-  private start(id: string, workflow: Workflow, body: (signal: AbortSignal) => Promise<void>): void {
+
+  /**
+   * Runs a workflow as the cell's only one. The body returns the cell's final state, applied after the
+   * workflow has let go of the cell so that whoever sees that state can act on the cell at once.
+   */
+  private start(id: string, workflow: Workflow, body: (signal: AbortSignal) => Promise<CellPatch | undefined>): void {
     const controller = new AbortController();
-    const done = body(controller.signal)
-      .catch((e: Error) => {
-        if (this.deps.cells.get(id)) this.fail(id, this.deps.cells.get(id)?.currentStep ?? workflow, e);
-      })
-      .finally(() => {
-        if (this.running.get(id)?.controller === controller) this.running.delete(id);
-      });
+    const release = () => {
+      if (this.running.get(id)?.controller === controller) this.running.delete(id);
+    };
+    const done = body(controller.signal).then(
+      (final) => {
+        release();
+        if (final && this.deps.cells.get(id)) this.update(id, final);
+      },
+      (e: Error) => {
+        release();
+        const cell = this.deps.cells.get(id);
+        if (cell) this.fail(id, cell.currentStep ?? workflow, e);
+      },
+    );
     this.running.set(id, { workflow, controller, done });
   }
+
 
   private assertIdle(cell: Cell): void {
     const r = this.running.get(cell.id);
     if (r) throw new HiveError("CELL_BUSY", `Cell '${cell.name}' is busy (${r.workflow} in progress); try again after.`);
   }
 
-  private update(id: string, patch: Parameters<CellRepo["update"]>[1]): Cell {
+  private update(id: string, patch: CellPatch): Cell {
     const cell = this.deps.cells.update(id, patch);
     if (!cell) throw new HiveError("CELL_NOT_FOUND", `No cell with id '${id}'.`);
     this.deps.bus.emit("cell.updated", { cell });

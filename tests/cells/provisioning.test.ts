@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { basename, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Cell, ChecklistStep, TimingEvent } from "../../shared/records.ts";
-import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { makeRepo, type TempRepo, tempDir } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
 
 let repo: TempRepo;
@@ -46,6 +46,19 @@ describe("provisioning a cell", () => {
       expect(t.outcome).toBe("ok");
       expect(t.durationMs).toBeGreaterThanOrEqual(0);
       expect(t.endedAt).not.toBeNull();
+    }
+  });
+
+  it("places worktrees under a configured worktreeRoot", async () => {
+    const root = tempDir("hive-wtroot-");
+    try {
+      await setup({ defaults: { worktreeRoot: root }, templates: [{ id: "basic", label: "Basic" }] });
+      const cell = await h.waitForCell((await createCell()).id, (c) => c?.status !== "spawning");
+      expect(cell!.status).toBe("ready");
+      expect(cell!.worktreePath).toBe(join(root, basename(repo.path).toLowerCase().replace(/[^a-z0-9-]/g, "-"), cell!.id));
+      expect(existsSync(join(cell!.worktreePath!, "README.md"))).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

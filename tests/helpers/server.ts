@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { createHive, type Hive, type HiveOptions } from "../../server/app.ts";
+import { stopPtyHost } from "../../server/terminals/host-client.ts";
 import type { Cell } from "../../shared/records.ts";
 import { opencodeXdgEnv } from "../fixtures/opencode-env.ts";
 import { tempDir } from "./repo.ts";
@@ -69,9 +70,11 @@ export async function startHive(repoPath: string, options: Partial<HiveOptions> 
     host: "127.0.0.1",
     port: 0,
     workspaces: [repoPath],
-    // Every cell starts an OpenCode: its state goes in the temp home, never the user's.
+    // OpenCode's state goes in the temp home, never the user's.
     opencodeEnv: opencodeXdgEnv(join(home, "opencode-xdg")),
     ...options,
+    // The agent joins only tests that set OpenCode up or ask for it: each OpenCode costs seconds of CPU.
+    agents: options.agents ?? options.opencodeEnv !== undefined,
   });
   const url = await hive.listen();
   const headers = testAuthHeaders(hive);
@@ -83,7 +86,11 @@ export async function startHive(repoPath: string, options: Partial<HiveOptions> 
     workspaceId: hive.workspaces.list()[0]!.id,
     close: async () => {
       await hive.close();
-      if (!options.home) rmSync(home, { recursive: true, force: true });
+      if (!options.home) {
+        // The PTY host outlives the server by design; a test's temp home takes it along.
+        await stopPtyHost(home);
+        rmSync(home, { recursive: true, force: true });
+      }
     },
   };
 }
