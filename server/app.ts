@@ -2,16 +2,39 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type Express } from "express";
 import { HiveError } from "../shared/errors.ts";
+import { Agents } from "./agents/agents.ts";
+import { agentContributor } from "./agents/contributor.ts";
 import { Cells } from "./cells/cells.ts";
 import { CellRepo } from "./db/cells.ts";
 import { type Db, openDb } from "./db/connection.ts";
 import { TimingRepo } from "./db/timings.ts";
 import { WorkspaceRepo } from "./db/workspaces.ts";
+import { diffsContributor } from "./diffs/contributor.ts";
+import { DiffService } from "./diffs/diffs.ts";
+import { ReviewStore } from "./diffs/review-store.ts";
 import { EventBus } from "./events/bus.ts";
 import { ensureHome, type HomeLayout, homeLayout } from "./home/home.ts";
+import { servicesContributor } from "./services/contributor.ts";
+import { ServiceProxy } from "./services/proxy.ts";
+import { Services } from "./services/services.ts";
+import { cellTerminalLaunch, terminalsContributor } from "./terminals/contributor.ts";
+import { Terminals, type TerminalsOptions } from "./terminals/terminals.ts";
+import { Auth, assertAuthModeAllowed } from "./transport/auth.ts";
+import { registerAgentChannels } from "./transport/channels/agents.ts";
+import { registerCellChannels } from "./transport/channels/cells.ts";
+import { registerServiceChannels } from "./transport/channels/services.ts";
+import { registerTermChannel } from "./transport/channels/term.ts";
+import { agentRoutes } from "./transport/http/agents.ts";
+import { authRoutes } from "./transport/http/auth.ts";
 import { cellRoutes } from "./transport/http/cells.ts";
+import { diffRoutes } from "./transport/http/diffs.ts";
 import { errorHandler, notFound } from "./transport/http/errors.ts";
+import { handleProxyUpgrade, proxyRoutes, serviceRoutes } from "./transport/http/services.ts";
 import { workspaceRoutes } from "./transport/http/workspaces.ts";
+import { Hub } from "./transport/hub.ts";
+import { serveSocket } from "./transport/socket-route.ts";
+import { staticRoutes } from "./transport/static.ts";
+import { FilesChannel } from "./watch/files-channel.ts";
 import { Workspaces } from "./workspaces/workspaces.ts";
 
 export interface HiveOptions {
@@ -24,7 +47,15 @@ export interface HiveOptions {
   workspaces?: string[];
   /** Off only on a loopback host. */
   auth?: boolean;
+  /** false: cells get no agent session (tests of other rooms). */
+  agents?: boolean;
   allowOrigins?: string[];
+  /** Believe X-Forwarded-For/-Proto from a reverse proxy in front. */
+  trustProxy?: boolean;
+  /** Extra environment for the OpenCode servers Hive starts (tests give each its own XDG dirs). */
+  opencodeEnv?: NodeJS.ProcessEnv;
+  /** Shell and scrollback of cell terminals (default: the user's login shell, 10,000 lines). */
+  terminals?: Pick<TerminalsOptions, "shell" | "shellArgs" | "scrollbackLines">;
 }
 
 /** Every module of a running Hive, composed; tests reach into it, main.ts starts and stops it. */
@@ -33,8 +64,15 @@ export interface Hive {
   layout: HomeLayout;
   db: Db;
   bus: EventBus;
+  auth: Auth;
   workspaces: Workspaces;
   cells: Cells;
+  agents: Agents;
+  diffs: DiffService;
+  files: FilesChannel;
+  terminals: Terminals;
+  hub: Hub;
+  services: Services;
   timings: TimingRepo;
   app: Express;
   server: Server;
@@ -45,37 +83,103 @@ export interface Hive {
 }
 
 export async function createHive(options: HiveOptions): Promise<Hive> {
+  assertAuthModeAllowed(options.host, options.auth === false);
   const layout = homeLayout(options.home);
   ensureHome(layout);
   const db = openDb(layout.dbFile);
   const bus = new EventBus();
+  const auth = new Auth({
+    layout,
+    db,
+    bus,
+    host: options.host,
+    noAuth: options.auth === false,
+    allowOrigins: options.allowOrigins,
+    trustProxy: options.trustProxy,
+  });
   const timings = new TimingRepo(db);
   const cellRepo = new CellRepo(db);
   const workspaces = new Workspaces(new WorkspaceRepo(db), bus);
   const cells = new Cells({ cells: cellRepo, timings, workspaces, bus, layout });
+  const services = new Services({ db, bus, logsDir: layout.logsDir, host: options.host, cells: cellRepo });
+  cells.addContributor(servicesContributor(services));
+  const serviceProxy = new ServiceProxy(services, auth.cookieName);
+  const agents = new Agents({
+    db,
+    cells: cellRepo,
+    workspaces,
+    bus,
+    layout,
+    cellEnv: (id) => cells.env(id),
+    opencodeEnv: options.opencodeEnv,
+  });
+  // Tests of other rooms leave the agent out: each OpenCode server costs seconds of CPU and ~400 MB.
+  if (options.agents !== false) cells.addContributor(agentContributor(agents));
+  const diffs = new DiffService({ cells: cellRepo, bus, store: new ReviewStore(db), agents });
+  const files = new FilesChannel({ diffs, bus });
+  cells.addContributor(diffsContributor(diffs, files));
+  const terminals = new Terminals({
+    layout,
+    bus,
+    launch: (cellId) => cellTerminalLaunch(cells, cellId),
+    ...options.terminals,
+  });
+  cells.addContributor(terminalsContributor(terminals));
+  const hub = new Hub();
 
   const app = express();
   app.disable("x-powered-by");
+  // First: host, origin and sign-in checks stand in front of every route below.
+  app.use(authRoutes(auth));
   app.set("trust proxy", false);
+  // Before the body parser: proxied requests keep their bodies.
+  app.use(proxyRoutes(serviceProxy, auth));
   app.use(express.json({ limit: "1mb" }));
   app.use(workspaceRoutes(workspaces, timings));
   app.use(cellRoutes(cells));
+  app.use(agentRoutes(agents));
+  app.use(diffRoutes(diffs));
+  app.use(serviceRoutes(services));
   app.use("/api", notFound);
+  // The web app (public: it must load to show its sign-in page); after /api so it never shadows a route.
+  app.use(staticRoutes());
   app.use(errorHandler);
 
   const server = createServer(app);
-  const closers: (() => Promise<void> | void)[] = [];
+  const closers: (() => Promise<void> | void)[] = [() => files.close()];
+  serveSocket(server, auth, hub, (req, socket, head) =>
+    handleProxyUpgrade(serviceProxy, auth, req, socket, head),
+  );
+  closers.push(
+    registerCellChannels(hub, { workspaces, cells, terminals }, bus),
+    registerTermChannel(hub, terminals, bus),
+    registerServiceChannels(hub, services, bus),
+    registerAgentChannels(hub, agents, bus),
+    bus.on("auth.session.revoked", ({ sessionId }) => hub.disconnectSession(sessionId)),
+    () => terminals.stop(),
+  );
+  // Shells that outlived a restart of this server are picked up again (the PTY host kept them).
+  await terminals.start();
 
   for (const path of options.workspaces ?? []) await workspaces.register(path);
   cells.recover();
+  services.activate();
+  agents.recover();
 
   const hive: Hive = {
     options,
     layout,
     db,
     bus,
+    auth,
     workspaces,
     cells,
+    agents,
+    diffs,
+    files,
+    terminals,
+    hub,
+    services,
     timings,
     app,
     server,
@@ -85,9 +189,15 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
         const onError = (e: NodeJS.ErrnoException) => {
           reject(
             e.code === "EADDRINUSE"
-              ? new HiveError("UNAVAILABLE", `Port ${options.port} on ${options.host} is already in use; pick another with --port.`)
+              ? new HiveError(
+                  "UNAVAILABLE",
+                  `Port ${options.port} on ${options.host} is already in use; pick another with --port.`,
+                )
               : e.code === "EADDRNOTAVAIL"
-                ? new HiveError("UNAVAILABLE", `${options.host} is not an address of this machine; pick another with --host.`)
+                ? new HiveError(
+                    "UNAVAILABLE",
+                    `${options.host} is not an address of this machine; pick another with --host.`,
+                  )
                 : e,
           );
         };
@@ -103,13 +213,19 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
       return hive.url;
     },
     async close() {
+      hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       for (const close of closers.reverse()) await close();
       await cells.stop();
+      // Every service's process group ends with Hive; they start again (same ports) on the next start.
+      await services.shutdown();
+      serviceProxy.close();
+      await agents.shutdown();
       await workspaces.close();
+      auth.close();
       db.close();
     },
   };

@@ -8,7 +8,7 @@ import { readOrCreateToken } from "./transport/token.ts";
 import { repoRoot } from "./worktrees/git.ts";
 
 const USAGE = `Usage:
-  hive [--workspace PATH] [--port N] [--host ADDR] [--home DIR] [--no-auth] [--allow-origin URL]...
+  hive [--workspace PATH] [--port N] [--host ADDR] [--home DIR] [--no-auth] [--allow-origin URL]... [--trust-proxy]
       Serve Hive on a repository (default: the current directory) at http://127.0.0.1:4860.
   hive token [--rotate] [--home DIR] Print the access token; --rotate makes a new one and signs out every session.
   hive stop --all [--home DIR]       Stop Hive's background processes (the terminal host).
@@ -63,6 +63,7 @@ async function main(argv: string[]): Promise<void> {
       workspaces: [root],
       auth: !values["no-auth"],
       allowOrigins: values["allow-origin"] ?? [],
+      trustProxy: values["trust-proxy"] ?? false,
     });
     await hive.listen();
   } catch (e) {
@@ -117,6 +118,7 @@ function parseCli(argv: string[]) {
       home: { type: "string" },
       "no-auth": { type: "boolean" },
       "allow-origin": { type: "string", multiple: true },
+      "trust-proxy": { type: "boolean" },
       rotate: { type: "boolean" },
       all: { type: "boolean" },
       help: { type: "boolean", short: "h" },

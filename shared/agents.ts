@@ -117,7 +117,10 @@ export const AnswerInboxBody = z
     answers: z.array(z.array(z.string().max(10_000))).optional(),
   })
   .strict()
-  .refine((b) => (b.reply === undefined) !== (b.answers === undefined), "give exactly one of 'reply' or 'answers'");
+  .refine(
+    (b) => (b.reply === undefined) !== (b.answers === undefined),
+    "give exactly one of 'reply' or 'answers'",
+  );
 export type AnswerInboxBody = z.infer<typeof AnswerInboxBody>;
 
 export const ProviderListSchema = z.object({

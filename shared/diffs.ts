@@ -37,8 +37,6 @@ export const DiffFileSchema = z.object({
   deletions: z.number().int(),
   oldSize: z.number().int().nullable(),
   newSize: z.number().int().nullable(),
-  /** Object id of the new side (changes whenever the content changes; "viewed" follows it). */
-  newBlob: z.string().nullable(),
   collapsed: CollapseReasonSchema.nullable(),
   viewed: z.boolean(),
 });
@@ -49,10 +47,8 @@ export const DiffCommitSchema = z.object({ sha: z.string(), subject: z.string() 
 export const DiffSummarySchema = z.object({
   cellId: z.string(),
   compare: CompareModeSchema,
-  /** The commit or tree compared against. */
+  /** The commit (or reviewed tree) compared with the worktree as it is now. */
   from: z.string(),
-  /** Tree of the worktree as it is now (tracked, staged, unstaged and untracked files). */
-  to: z.string(),
   /** Said when the requested comparison was not possible and another was used. */
   note: z.string().nullable(),
   /** Commits on the cell's branch since its base commit (newest first, at most 200). */
@@ -176,10 +172,9 @@ export const FilesEventSchema = z.object({
   type: z.literal("diff.changed"),
   /** Paths the watcher saw change (relative to the worktree), capped. */
   paths: z.array(z.string()),
-  /** Entries that are new or differ from the previous summary; unchanged files are not re-sent. */
+  /** Entries that are new, differ, or whose file was written; unchanged files are not re-sent. */
   changed: z.array(DiffFileSchema),
   removed: z.array(z.string()),
-  to: z.string(),
   totals: DiffSummarySchema.shape.totals,
   commits: z.array(DiffCommitSchema),
 });

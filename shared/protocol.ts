@@ -6,13 +6,27 @@ import { z } from "zod";
  * provider for it on the server hub.
  */
 
-export const CHANNEL_KINDS = ["workspaces", "workspace", "cell", "term", "agent", "files", "services", "inbox"] as const;
+export const CHANNEL_KINDS = [
+  "workspaces",
+  "workspace",
+  "cell",
+  "term",
+  "agent",
+  "files",
+  "services",
+  /** A service's output as a read-only terminal: `svclog:<cellId>_<service>`, same frames as `term:`. */
+  "svclog",
+  "inbox",
+] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 export const ChannelSchema = z
   .string()
   .max(200)
-  .regex(new RegExp(`^(${CHANNEL_KINDS.join("|")}):[A-Za-z0-9_-]{1,100}$`), "channel must look like 'cell:<id>'");
+  .regex(
+    new RegExp(`^(${CHANNEL_KINDS.join("|")}):[A-Za-z0-9_-]{1,100}$`),
+    "channel must look like 'cell:<id>'",
+  );
 export type Channel = z.infer<typeof ChannelSchema>;
 
 export function channelOf(kind: ChannelKind, id: string): Channel {
@@ -32,7 +46,12 @@ const termId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const dims = { cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) };
 
 export const ClientFrameSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("subscribe"), channel: ChannelSchema, since: z.number().int().min(0).optional(), ref }),
+  z.object({
+    type: z.literal("subscribe"),
+    channel: ChannelSchema,
+    since: z.number().int().min(0).optional(),
+    ref,
+  }),
   z.object({ type: z.literal("unsubscribe"), channel: ChannelSchema, ref }),
   z.object({
     type: z.literal("term.open"),
@@ -51,7 +70,12 @@ export const ClientFrameSchema = z.discriminatedUnion("type", [
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
 export const ServerFrameSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("snapshot"), channel: ChannelSchema, seq: z.number().int(), state: z.unknown() }),
+  z.object({
+    type: z.literal("snapshot"),
+    channel: ChannelSchema,
+    seq: z.number().int(),
+    state: z.unknown(),
+  }),
   z.object({ type: z.literal("event"), channel: ChannelSchema, seq: z.number().int(), event: z.unknown() }),
   z.object({ type: z.literal("term.opened"), ref, termId, cellId: z.string() }),
   z.object({ type: z.literal("error"), code: z.string(), message: z.string(), ref }),
@@ -84,6 +108,8 @@ export const CLOSE_CODES = {
   tooManyBadFrames: 4400,
   sessionRevoked: 4410,
   serverRestart: 4012,
+  /** The client read too slowly: more than the server will queue for one socket was waiting. */
+  tooSlow: 4408,
 } as const;
 
 /** Error codes carried by `error` frames. */

@@ -56,7 +56,10 @@ export const ResourceSampleSchema = z.object({
   cpuPercent: z.number(),
   rssBytes: z.number().int(),
   processes: z.number().int(),
-  bySource: z.record(z.string(), z.object({ cpuPercent: z.number(), rssBytes: z.number().int(), processes: z.number().int() })),
+  bySource: z.record(
+    z.string(),
+    z.object({ cpuPercent: z.number(), rssBytes: z.number().int(), processes: z.number().int() }),
+  ),
 });
 export type ResourceSample = z.infer<typeof ResourceSampleSchema>;
 

@@ -28,7 +28,11 @@ export const TermSnapshotSchema = TerminalInfoSchema.extend({
 export type TermSnapshot = z.infer<typeof TermSnapshotSchema>;
 
 export const TermEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("exit"), exitCode: z.number().int().nullable(), signal: z.number().int().nullable() }),
+  z.object({
+    type: z.literal("exit"),
+    exitCode: z.number().int().nullable(),
+    signal: z.number().int().nullable(),
+  }),
   z.object({ type: z.literal("resized"), cols: z.number().int(), rows: z.number().int() }),
   /** The terminal was closed (by a user, or its cell was deleted); the channel ends. */
   z.object({ type: z.literal("closed") }),
@@ -42,6 +46,6 @@ export type TermEvent = z.infer<typeof TermEventSchema>;
  * TERM_LOW_WATERMARK. Acknowledge at least every TERM_ACK_MAX_BYTES and whenever output pauses: a
  * client that holds back acks below that unit while the server waits would freeze the terminal.
  */
-export const TERM_HIGH_WATERMARK = 512 * 1024;
+export const TERM_HIGH_WATERMARK = 256 * 1024;
 export const TERM_LOW_WATERMARK = 128 * 1024;
-export const TERM_ACK_MAX_BYTES = 128 * 1024;
+export const TERM_ACK_MAX_BYTES = 64 * 1024;

@@ -9,7 +9,9 @@ export class GitError extends Error {
     /** What git printed before failing (merge-tree lists conflicts on stdout and exits 1). */
     readonly stdout = "",
   ) {
-    super(`git ${args.join(" ")} failed${exitCode === null ? "" : ` (exit ${exitCode})`}: ${stderr.trim() || "no output"}`);
+    super(
+      `git ${args.join(" ")} failed${exitCode === null ? "" : ` (exit ${exitCode})`}: ${stderr.trim() || "no output"}`,
+    );
     this.name = "GitError";
   }
 }
@@ -52,6 +54,9 @@ export async function repoRoot(dir: string): Promise<string> {
   try {
     return (await git(["rev-parse", "--show-toplevel"], { cwd: dir })).trim();
   } catch {
-    throw new HiveError("WORKSPACE_INVALID", `${dir} is not inside a git repository (run 'git init' there first).`);
+    throw new HiveError(
+      "WORKSPACE_INVALID",
+      `${dir} is not inside a git repository (run 'git init' there first).`,
+    );
   }
 }

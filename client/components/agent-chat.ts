@@ -1,0 +1,313 @@
+import DOMPurify from "dompurify";
+import { css, html, LitElement, nothing, type PropertyValues } from "lit";
+import { customElement, property, query, state } from "lit/decorators.js";
+import { repeat } from "lit/directives/repeat.js";
+import { unsafeHTML } from "lit/directives/unsafe-html.js";
+import { marked } from "marked";
+import type { AgentMessage, AgentMode, AgentPart, AnswerInboxBody } from "../../shared/agents.ts";
+import type { Cell } from "../../shared/records.ts";
+import { hive } from "../context.ts";
+import { AgentStore } from "../stores/agent.ts";
+import { buttonStyles } from "./styles.ts";
+import "./waiting-inbox.ts";
+
+/** Rendered markdown by source text: a streaming part re-renders only itself, finished ones never again. */
+const markdownCache = new Map<string, string>();
+const MARKDOWN_CACHE_MAX = 500;
+
+function markdown(text: string): string {
+  let out = markdownCache.get(text);
+  if (out === undefined) {
+    out = DOMPurify.sanitize(marked.parse(text, { async: false }));
+    if (markdownCache.size >= MARKDOWN_CACHE_MAX) markdownCache.delete(markdownCache.keys().next().value!);
+    markdownCache.set(text, out);
+  }
+  return out;
+}
+
+const STATUS_LABEL: Record<string, string> = {
+  none: "no agent",
+  starting: "starting",
+  idle: "idle",
+  working: "working",
+  waiting: "waiting for input",
+  error: "error",
+};
+
+/**
+ * A cell's agent: the transcript with text streaming in as it arrives, markdown rendered and sanitized,
+ * tool calls with their inputs and results (collapsed; file edits link to the diff), errors, what the
+ * agent waits for, a composer, Stop while it runs, and the build/plan mode. Fires `show-diff {path}`.
+ */
+@customElement("hive-agent-chat")
+export class HiveAgentChat extends LitElement {
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        min-height: 0;
+        height: 100%;
+        background: var(--hive-panel);
+        font-size: 14px;
+      }
+      header {
+        display: flex;
+        align-items: center;
+        gap: 8px;
+        padding: 6px 10px;
+        border-bottom: 1px solid var(--hive-border);
+      }
+      .status {
+        font-weight: 600;
+      }
+      .status.working,
+      .status.starting {
+        color: var(--hive-running);
+      }
+      .status.waiting {
+        color: var(--hive-warn);
+      }
+      .status.error {
+        color: var(--hive-error);
+      }
+      .detail {
+        color: var(--hive-muted);
+        flex: 1;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .log {
+        flex: 1;
+        overflow: auto;
+        padding: 8px 12px;
+      }
+      .msg {
+        margin: 0 0 12px;
+      }
+      .msg.user {
+        background: var(--hive-sunken);
+        border-radius: var(--hive-radius);
+        padding: 6px 10px;
+        white-space: pre-wrap;
+      }
+      .role {
+        font-size: 12px;
+        color: var(--hive-muted);
+      }
+      .text :first-child {
+        margin-top: 0;
+      }
+      .text pre {
+        overflow: auto;
+        background: var(--hive-sunken);
+        padding: 6px;
+      }
+      details.tool {
+        border: 1px solid var(--hive-border);
+        border-radius: var(--hive-radius);
+        margin: 6px 0;
+        padding: 4px 8px;
+      }
+      details.tool pre {
+        white-space: pre-wrap;
+        max-height: 240px;
+        overflow: auto;
+        font-family: var(--hive-mono);
+        font-size: 12px;
+      }
+      .tool-error,
+      .msg-error,
+      .error {
+        color: var(--hive-error);
+      }
+      .waiting {
+        border: 1px solid var(--hive-warn);
+        border-radius: var(--hive-radius);
+        padding: 8px;
+        margin: 8px 12px;
+        display: grid;
+        gap: 6px;
+      }
+      form {
+        display: flex;
+        gap: 6px;
+        padding: 8px 10px;
+        border-top: 1px solid var(--hive-border);
+      }
+      textarea {
+        flex: 1;
+        resize: vertical;
+        min-height: 2.5em;
+      }
+      a {
+        color: var(--hive-focus);
+        cursor: pointer;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) cell!: Cell;
+  @state() private draft = "";
+  @query(".log") private log?: HTMLElement;
+  private store: AgentStore | undefined;
+  private offView: (() => void) | undefined;
+  private stick = true;
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has("cell") && this.store?.cellId !== this.cell?.id) this.attach();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.cell && !this.store) this.attach();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.detach();
+  }
+
+  /** One store per shown cell: a different cell means a different channel. */
+  private attach(): void {
+    this.detach();
+    this.store = new AgentStore(hive.socket, this.cell.id);
+    this.offView = this.store.view.subscribe(() => this.requestUpdate());
+    this.store.start();
+  }
+
+  private detach(): void {
+    this.offView?.();
+    this.store?.stop();
+    this.store = undefined;
+  }
+
+  protected override updated(): void {
+    if (this.stick && this.log) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  private async send(e: Event): Promise<void> {
+    e.preventDefault();
+    const text = this.draft.trim();
+    if (!text || !this.store) return;
+    if (await this.store.send(text)) this.draft = "";
+  }
+
+  override render() {
+    const view = this.store?.view.value;
+    const snap = view?.snapshot;
+    if (!snap) return html`<div class="log">Loading the agent…</div>`;
+    const running = snap.status === "working" || snap.status === "waiting";
+    return html`
+      <header>
+        <span class="status ${snap.status}" data-status=${snap.status}>${STATUS_LABEL[snap.status]}</span>
+        <span class="detail" title=${snap.detail ?? ""}>${snap.detail ?? (snap.model ? `${snap.model.providerId}/${snap.model.modelId}` : "")}</span>
+        <select
+          aria-label="Agent mode"
+          .value=${snap.mode}
+          @change=${(e: Event) => void this.store?.setMode((e.target as HTMLSelectElement).value as AgentMode)}
+        >
+          <option value="build">build</option>
+          <option value="plan">plan</option>
+        </select>
+        ${running ? html`<button class="danger" @click=${() => void this.store?.abort()}>Stop</button>` : nothing}
+      </header>
+      <div
+        class="log"
+        @scroll=${(e: Event) => {
+          const el = e.target as HTMLElement;
+          this.stick = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        }}
+      >
+        ${snap.messages.length === 0 ? html`<p class="role">No messages yet. Ask the agent something below.</p>` : nothing}
+        ${repeat(
+          snap.messages,
+          (m) => m.id,
+          (m) => this.message(m),
+        )}
+      </div>
+      ${snap.waiting.map(
+        (item) => html`<div class="waiting" role="alert">
+          <strong>Waiting for you</strong>
+          <span>${item.title}</span>
+          <hive-waiting-answer
+            .item=${item}
+            @answer=${(e: CustomEvent<{ id: string; body: AnswerInboxBody }>) =>
+              void this.store?.answer(e.detail.id, e.detail.body)}
+          ></hive-waiting-answer>
+        </div>`,
+      )}
+      ${view?.error ? html`<p class="error" role="status">${view.error}</p>` : nothing}
+      <form @submit=${this.send}>
+        <textarea
+          aria-label="Message to the agent"
+          placeholder=${snap.sessionId ? "Message the agent (Enter sends, Shift+Enter for a new line)" : "The agent is starting…"}
+          .value=${this.draft}
+          ?disabled=${!snap.sessionId}
+          @input=${(e: Event) => {
+            this.draft = (e.target as HTMLTextAreaElement).value;
+          }}
+          @keydown=${(e: KeyboardEvent) => {
+            if (e.key === "Enter" && !e.shiftKey) void this.send(e);
+          }}
+        ></textarea>
+        <button class="primary" type="submit" ?disabled=${!snap.sessionId || !this.draft.trim()}>Send</button>
+      </form>
+    `;
+  }
+
+  private message(m: AgentMessage) {
+    if (m.role === "user") {
+      const text = m.parts
+        .filter((p) => p.type === "text" && !(p as { synthetic?: boolean }).synthetic)
+        .map((p) => p.text)
+        .join("\n");
+      return html`<div class="msg user" data-role="user">${text}</div>`;
+    }
+    return html`<div class="msg assistant" data-role="assistant">
+      ${m.parts.map((p) => this.renderPart(p))}
+      ${m.error ? html`<p class="msg-error">${m.error}</p>` : nothing}
+    </div>`;
+  }
+
+  private renderPart(p: AgentPart) {
+    if (p.type === "text") return html`<div class="text">${unsafeHTML(markdown(p.text ?? ""))}</div>`;
+    if (p.type === "reasoning") {
+      return html`<details><summary class="role">thinking</summary><div class="text">${p.text ?? ""}</div></details>`;
+    }
+    if (p.type !== "tool") return nothing;
+    const st = p.state;
+    const input = (st?.input ?? {}) as { filePath?: string };
+    const file =
+      input.filePath && this.cell.worktreePath
+        ? relativeTo(this.cell.worktreePath, input.filePath)
+        : undefined;
+    return html`<details class="tool" data-tool=${p.tool ?? ""} data-state=${st?.status ?? ""}>
+      <summary>
+        <strong>${p.tool}</strong> ${st?.title ?? ""} <span class="role">${st?.status ?? ""}</span>
+        ${
+          file && (p.tool === "write" || p.tool === "edit")
+            ? html`<a
+                @click=${(e: Event) => {
+                  e.preventDefault();
+                  this.dispatchEvent(
+                    new CustomEvent("show-diff", { detail: { path: file }, bubbles: true, composed: true }),
+                  );
+                }}
+                >diff of ${file}</a
+              >`
+            : nothing
+        }
+      </summary>
+      <pre>${JSON.stringify(st?.input ?? {}, null, 2)}</pre>
+      ${st?.output !== undefined ? html`<pre>${String(st.output)}</pre>` : nothing}
+      ${st?.error !== undefined ? html`<pre class="tool-error">${String(st.error)}</pre>` : nothing}
+    </details>`;
+  }
+}
+
+function relativeTo(root: string, path: string): string {
+  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+}

@@ -1,0 +1,191 @@
+import { css, html, LitElement, nothing, type PropertyValues } from "lit";
+import { customElement, property, state } from "lit/decorators.js";
+import type { Cell } from "../../shared/records.ts";
+import type { ServiceState } from "../../shared/services.ts";
+import { hive } from "../context.ts";
+import { type ServiceLogSession, ServicesStore } from "../stores/services.ts";
+import { buttonStyles, statusStyles } from "./styles.ts";
+import "./terminal-pane.ts";
+
+/**
+ * The services strip of a cell: each service's status, its port as a link through Hive's proxy (so it
+ * works from a remote browser too), restart and stop, and its log as a read-only terminal; plus the
+ * cell's CPU and memory.
+ */
+@customElement("hive-services-strip")
+export class HiveServicesStrip extends LitElement {
+  static override styles = [
+    buttonStyles,
+    statusStyles,
+    css`
+      :host {
+        display: block;
+        border-bottom: 1px solid var(--hive-border);
+        background: var(--hive-panel);
+        font-size: 12px;
+      }
+      .bar {
+        display: flex;
+        align-items: center;
+        flex-wrap: wrap;
+        gap: 6px 14px;
+        padding: 5px 14px;
+      }
+      .svc {
+        display: inline-flex;
+        align-items: center;
+        gap: 6px;
+      }
+      .name {
+        font-weight: 600;
+      }
+      .badge.starting,
+      .badge.restarting,
+      .badge.stopping {
+        color: var(--hive-running);
+      }
+      .badge.stopped,
+      .badge.exited {
+        color: var(--hive-idle);
+      }
+      a {
+        color: var(--hive-accent, inherit);
+        font-family: var(--hive-mono);
+      }
+      button {
+        padding: 1px 6px;
+        font-size: 11px;
+      }
+      button[aria-pressed="true"] {
+        outline: 1px solid currentColor;
+      }
+      .figures,
+      .error {
+        margin-left: auto;
+        color: var(--hive-muted);
+        font-family: var(--hive-mono);
+      }
+      .error {
+        color: var(--hive-error);
+        margin-left: 0;
+      }
+      .detail {
+        padding: 2px 14px 6px;
+        color: var(--hive-error);
+        white-space: pre-wrap;
+        font-family: var(--hive-mono);
+        max-height: 8em;
+        overflow: auto;
+      }
+      hive-terminal-pane {
+        height: 220px;
+        border-top: 1px solid var(--hive-border);
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) cell!: Cell;
+  /** The service whose log is open below the strip. */
+  @state() private logOf: string | undefined;
+  private store: ServicesStore | undefined;
+  private logSession: ServiceLogSession | undefined;
+  private offs: (() => void)[] = [];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.cell) this.bindStore();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.unbind();
+  }
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has("cell") && this.isConnected && this.store?.cellId !== this.cell.id) this.bindStore();
+  }
+
+  override render() {
+    const store = this.store;
+    if (!store || store.services.value.length === 0) return nothing;
+    const services = store.services.value;
+    const failed = services.filter((s) => s.status === "error" && s.detail);
+    return html`
+      <div class="bar" role="group" aria-label="Services">
+        ${services.map((s) => this.service(s))}
+        <button @click=${() => void store.act("restart")} title="Restart every service">Restart all</button>
+        ${store.error.value ? html`<span class="error" role="alert">${store.error.value}</span>` : nothing}
+        ${this.figures()}
+      </div>
+      ${failed.map((s) => html`<div class="detail" data-service=${s.name}>${s.name}: ${s.detail}</div>`)}
+      ${
+        this.logOf && this.logSession
+          ? html`<hive-terminal-pane .session=${this.logSession} active data-log=${this.logOf}></hive-terminal-pane>`
+          : nothing
+      }
+    `;
+  }
+
+  private service(s: ServiceState) {
+    const store = this.store!;
+    const running = s.status === "ready" || s.status === "starting" || s.status === "restarting";
+    return html`<span class="svc" data-service=${s.name}>
+      <span class="name">${s.name}</span>
+      <span class="badge ${s.status}" data-status=${s.status}>${s.status}</span>
+      ${
+        s.port !== null && s.proxyPath
+          ? html`<a href=${s.proxyPath} target="_blank" rel="noopener" title="Open through Hive (${s.url} on the Hive machine)"
+            >:${s.port}</a
+          >`
+          : nothing
+      }
+      ${
+        running
+          ? html`<button @click=${() => void store.act("restart", s.name)}>Restart</button>
+            <button @click=${() => void store.act("stop", s.name)}>Stop</button>`
+          : html`<button @click=${() => void store.act("start", s.name)}>Start</button>`
+      }
+      <button aria-pressed=${this.logOf === s.name} @click=${() => this.showLog(this.logOf === s.name ? undefined : s.name)}>
+        Log
+      </button>
+    </span>`;
+  }
+
+  private figures() {
+    const r = this.store?.resources.value;
+    if (!r) return nothing;
+    return html`<span class="figures" title="CPU and memory of the cell's processes (${r.processes})"
+      >CPU ${r.cpuPercent.toFixed(1)}% · ${Math.round(r.rssBytes / 1024 / 1024)} MB</span
+    >`;
+  }
+
+  private showLog(name: string | undefined): void {
+    this.logSession?.dispose();
+    this.logSession = name && this.store ? this.store.logSession(name) : undefined;
+    this.logOf = name;
+  }
+
+  /** One store per cell shown: switching cells drops the old one's subscriptions and its open log. */
+  private bindStore(): void {
+    this.unbind();
+    const store = new ServicesStore(hive.socket, this.cell.id);
+    this.store = store;
+    store.connect();
+    this.offs = [store.services, store.resources, store.error].map((s) =>
+      s.subscribe(() => this.requestUpdate()),
+    );
+  }
+
+  private unbind(): void {
+    this.showLog(undefined);
+    for (const off of this.offs.splice(0)) off();
+    this.store?.dispose();
+    this.store = undefined;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "hive-services-strip": HiveServicesStrip;
+  }
+}

@@ -1,0 +1,207 @@
+import { FitAddon } from "@xterm/addon-fit";
+import { WebLinksAddon } from "@xterm/addon-web-links";
+import { type ITheme, Terminal } from "@xterm/xterm";
+import xtermCss from "@xterm/xterm/css/xterm.css?inline";
+import { css, html, LitElement, type PropertyValues, unsafeCSS } from "lit";
+import { customElement, property, state } from "lit/decorators.js";
+import { hasRealGpu } from "../gpu.ts";
+import type { TerminalSession, TerminalSink } from "../terminal-session.ts";
+
+/** Resizes settle before the PTY hears of them: a drag of the splitter is one resize, not fifty. */
+const RESIZE_SETTLE_MS = 60;
+
+/**
+ * One xterm bound to one terminal session: fits its pane, copies and pastes, opens links, and uses
+ * the WebGL renderer only on a real GPU.
+ */
+@customElement("hive-terminal-pane")
+export class HiveTerminalPane extends LitElement {
+  static override styles = [
+    unsafeCSS(xtermCss),
+    css`
+      :host {
+        display: block;
+        position: relative;
+        min-height: 0;
+        background: var(--hive-term-bg);
+      }
+      .host {
+        position: absolute;
+        inset: 4px 0 0 6px;
+      }
+      .notice {
+        position: absolute;
+        right: 10px;
+        bottom: 8px;
+        padding: 4px 8px;
+        border-radius: var(--hive-radius);
+        background: var(--hive-panel);
+        border: 1px solid var(--hive-border);
+        color: var(--hive-muted);
+        font-size: 12px;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) session: TerminalSession | undefined;
+  /** Hidden panes keep their screen and keep reading output; they only stop fitting. */
+  @property({ type: Boolean, reflect: true }) active = false;
+  @state() private notice = "";
+
+  private term: Terminal | undefined;
+  private fit: FitAddon | undefined;
+  private detach: (() => void) | undefined;
+  private offStatus: (() => void) | undefined;
+  private observer: ResizeObserver | undefined;
+  private resizeTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly scheme = matchMedia("(prefers-color-scheme: dark)");
+  private readonly onScheme = () => {
+    if (this.term) this.term.options.theme = this.theme();
+  };
+
+  override render() {
+    return html`<div class="host" part="terminal"></div>
+      ${this.notice ? html`<div class="notice" role="status">${this.notice}</div>` : null}`;
+  }
+
+  override firstUpdated(): void {
+    const host = this.renderRoot.querySelector<HTMLElement>(".host")!;
+    const term = new Terminal({
+      fontFamily: getComputedStyle(this).getPropertyValue("--hive-mono").trim() || "monospace",
+      fontSize: 13,
+      scrollback: 10_000,
+      cursorBlink: true,
+      allowProposedApi: true,
+      theme: this.theme(),
+    });
+    this.term = term;
+    this.fit = new FitAddon();
+    term.loadAddon(this.fit);
+    term.loadAddon(
+      new WebLinksAddon((event, uri) => {
+        event.preventDefault();
+        window.open(uri, "_blank", "noopener,noreferrer");
+      }),
+    );
+    term.attachCustomKeyEventHandler((e) => this.onKey(e));
+    term.open(host);
+    if (hasRealGpu()) void this.loadWebgl(term);
+    term.onData((data) => this.session?.input(data));
+    this.observer = new ResizeObserver(() => this.scheduleFit());
+    this.observer.observe(this);
+    this.scheme.addEventListener("change", this.onScheme);
+    this.bind();
+  }
+
+  override updated(changed: PropertyValues<this>): void {
+    if (changed.has("session") && changed.get("session") !== undefined) this.bind();
+    if (changed.has("active") && this.active) this.scheduleFit();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.detach?.();
+    this.offStatus?.();
+    this.observer?.disconnect();
+    clearTimeout(this.resizeTimer);
+    this.scheme.removeEventListener("change", this.onScheme);
+    this.term?.dispose();
+    this.term = undefined;
+  }
+
+  override focus(): void {
+    this.term?.focus();
+  }
+
+  /** The visible text of the screen, for tests and accessibility tools. */
+  screenText(): string {
+    const buf = this.term?.buffer.active;
+    if (!buf) return "";
+    const lines: string[] = [];
+    for (let i = 0; i < buf.length; i++) lines.push(buf.getLine(i)?.translateToString(true) ?? "");
+    return lines.join("\n");
+  }
+
+  private bind(): void {
+    this.detach?.();
+    this.offStatus?.();
+    const term = this.term;
+    const session = this.session;
+    if (!term || !session) return;
+    const sink: TerminalSink = {
+      reset: (screen, cols, rows) => {
+        term.reset();
+        // The screen replays exactly only at the size it was serialized at; fitting comes after.
+        if (cols !== term.cols || rows !== term.rows) term.resize(cols, rows);
+        if (screen) term.write(screen);
+        this.scheduleFit();
+      },
+      write: (data, done) => term.write(data, done),
+    };
+    this.detach = session.attach(sink);
+    this.offStatus = session.status.subscribe((s) => {
+      if (s.status === "exited")
+        this.notice = `shell exited${s.exitCode != null ? ` with code ${s.exitCode}` : ""}`;
+      else if (s.status === "gone") this.notice = `this terminal is gone (${s.message ?? "closed"})`;
+      else this.notice = "";
+    });
+    this.scheduleFit();
+  }
+
+  private scheduleFit(): void {
+    clearTimeout(this.resizeTimer);
+    this.resizeTimer = setTimeout(() => this.fitNow(), RESIZE_SETTLE_MS);
+  }
+
+  private fitNow(): void {
+    if (!this.term || !this.fit || !this.active || this.offsetWidth === 0 || this.offsetHeight === 0) return;
+    const dims = this.fit.proposeDimensions();
+    if (!dims || !Number.isFinite(dims.cols) || !Number.isFinite(dims.rows)) return;
+    const cols = Math.max(2, dims.cols);
+    const rows = Math.max(1, dims.rows);
+    if (cols !== this.term.cols || rows !== this.term.rows) this.term.resize(cols, rows);
+    this.session?.resize(cols, rows);
+  }
+
+  /** Ctrl+Shift+C copies the selection and Ctrl+Shift+V pastes (plain Ctrl+C stays the shell's interrupt). */
+  private onKey(e: KeyboardEvent): boolean {
+    if (e.type !== "keydown" || !e.ctrlKey || !e.shiftKey) return true;
+    if (e.code === "KeyC") {
+      const text = this.term?.getSelection();
+      if (text) void navigator.clipboard?.writeText(text);
+      e.preventDefault();
+      return false;
+    }
+    // Let the browser fire its paste event, which xterm turns into (bracketed) input.
+    if (e.code === "KeyV") return false;
+    return true;
+  }
+
+  private async loadWebgl(term: Terminal): Promise<void> {
+    try {
+      const { WebglAddon } = await import("@xterm/addon-webgl");
+      const addon = new WebglAddon();
+      addon.onContextLoss(() => addon.dispose());
+      term.loadAddon(addon);
+    } catch (err) {
+      console.warn("hive: WebGL renderer unavailable, using the DOM renderer", err);
+    }
+  }
+
+  private theme(): ITheme {
+    const s = getComputedStyle(this);
+    const v = (name: string) => s.getPropertyValue(name).trim();
+    return {
+      background: v("--hive-term-bg") || "#111418",
+      foreground: v("--hive-term-fg") || "#e3e6ea",
+      cursor: v("--hive-accent") || "#e0a526",
+      selectionBackground: this.scheme.matches ? "#3a4a63" : "#b9d0f5",
+    };
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "hive-terminal-pane": HiveTerminalPane;
+  }
+}

@@ -1,0 +1,212 @@
+import { css, html, LitElement } from "lit";
+import { customElement, property, state } from "lit/decorators.js";
+import { repeat } from "lit/directives/repeat.js";
+import type { TerminalTab } from "../stores/terminals.ts";
+import "./terminal-pane.ts";
+import type { HiveTerminalPane } from "./terminal-pane.ts";
+
+/**
+ * A cell's shells as tabs: open, switch, rename (double-click), close. Every shell stays mounted so
+ * its screen keeps up while hidden. Events up: `terminal-new`, `terminal-select`, `terminal-rename`,
+ * `terminal-close`.
+ */
+@customElement("hive-terminal-tabs")
+export class HiveTerminalTabs extends LitElement {
+  static override styles = css`
+    :host {
+      display: flex;
+      flex-direction: column;
+      min-height: 0;
+      background: var(--hive-panel);
+    }
+    .bar {
+      display: flex;
+      align-items: stretch;
+      gap: 2px;
+      padding: 4px 6px 0;
+      border-bottom: 1px solid var(--hive-border);
+      overflow-x: auto;
+      flex: none;
+    }
+    .tab {
+      display: flex;
+      align-items: center;
+      gap: 4px;
+      padding: 4px 6px 4px 10px;
+      border: 1px solid transparent;
+      border-bottom: none;
+      border-radius: var(--hive-radius) var(--hive-radius) 0 0;
+      color: var(--hive-muted);
+      background: none;
+      font: inherit;
+      cursor: pointer;
+      white-space: nowrap;
+    }
+    .tab[aria-selected="true"] {
+      color: var(--hive-text);
+      background: var(--hive-term-bg);
+      border-color: var(--hive-border);
+    }
+    .tab input {
+      font: inherit;
+      width: 9em;
+    }
+    .x,
+    .add {
+      border: none;
+      background: none;
+      color: var(--hive-muted);
+      cursor: pointer;
+      font: inherit;
+      padding: 0 4px;
+      border-radius: 4px;
+    }
+    .x:hover,
+    .add:hover {
+      color: var(--hive-text);
+      background: var(--hive-sunken);
+    }
+    .screens {
+      position: relative;
+      flex: 1;
+      min-height: 0;
+    }
+    hive-terminal-pane {
+      position: absolute;
+      inset: 0;
+    }
+    hive-terminal-pane:not([active]) {
+      visibility: hidden;
+    }
+    .empty {
+      display: grid;
+      place-items: center;
+      height: 100%;
+      color: var(--hive-muted);
+      text-align: center;
+    }
+    .empty button,
+    .error {
+      margin-top: 8px;
+    }
+    .error {
+      color: var(--hive-error);
+      padding: 6px 10px;
+    }
+    button.primary {
+      font: inherit;
+      padding: 6px 14px;
+      border-radius: var(--hive-radius);
+      border: none;
+      background: var(--hive-accent);
+      color: var(--hive-accent-text);
+      cursor: pointer;
+    }
+  `;
+
+  @property({ attribute: false }) tabs: TerminalTab[] = [];
+  @property({ attribute: false }) active: string | null = null;
+  @property() error: string | undefined;
+  @state() private renaming: string | null = null;
+
+  override render() {
+    return html`
+      <div class="bar" role="tablist" aria-label="Terminals">
+        ${repeat(
+          this.tabs,
+          (t) => t.termId,
+          (t) => html`<div
+            class="tab"
+            role="tab"
+            tabindex="0"
+            data-term-id=${t.termId}
+            aria-selected=${t.termId === this.active ? "true" : "false"}
+            title="Double-click to rename"
+            @click=${() => this.emit("terminal-select", { termId: t.termId })}
+            @dblclick=${() => {
+              this.renaming = t.termId;
+            }}
+          >
+            ${
+              this.renaming === t.termId
+                ? html`<input
+                  aria-label="Terminal name"
+                  .value=${t.name}
+                  @keydown=${(e: KeyboardEvent) => this.onRenameKey(e, t.termId)}
+                  @blur=${(e: FocusEvent) => this.finishRename(t.termId, (e.target as HTMLInputElement).value)}
+                />`
+                : html`<span class="name">${t.name}</span>`
+            }
+            <button
+              class="x"
+              aria-label="Close ${t.name}"
+              title="Close this shell"
+              @click=${(e: Event) => {
+                e.stopPropagation();
+                this.emit("terminal-close", { termId: t.termId });
+              }}
+            >
+              ×
+            </button>
+          </div>`,
+        )}
+        <button class="add" aria-label="New terminal" title="New terminal (Alt+T)" @click=${() => this.emit("terminal-new", {})}>
+          +
+        </button>
+      </div>
+      ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : null}
+      <div class="screens">
+        ${
+          this.tabs.length === 0
+            ? html`<div class="empty">
+              <div>
+                <div>No terminal open in this cell.</div>
+                <button class="primary" @click=${() => this.emit("terminal-new", {})}>Open a terminal</button>
+              </div>
+            </div>`
+            : repeat(
+                this.tabs,
+                (t) => t.termId,
+                (t) =>
+                  html`<hive-terminal-pane
+                  data-term-id=${t.termId}
+                  .session=${t.session}
+                  ?active=${t.termId === this.active}
+                ></hive-terminal-pane>`,
+              )
+        }
+      </div>
+    `;
+  }
+
+  override updated(): void {
+    this.renderRoot.querySelector<HTMLInputElement>(".tab input")?.focus();
+  }
+
+  /** Puts the keyboard in the shell in front. */
+  focusActive(): void {
+    this.renderRoot.querySelector<HiveTerminalPane>("hive-terminal-pane[active]")?.focus();
+  }
+
+  private onRenameKey(e: KeyboardEvent, termId: string): void {
+    e.stopPropagation();
+    if (e.key === "Enter") this.finishRename(termId, (e.target as HTMLInputElement).value);
+    if (e.key === "Escape") this.renaming = null;
+  }
+
+  private finishRename(termId: string, name: string): void {
+    if (this.renaming !== termId) return;
+    this.renaming = null;
+    this.emit("terminal-rename", { termId, name });
+  }
+
+  private emit(type: string, detail: object): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "hive-terminal-tabs": HiveTerminalTabs;
+  }
+}

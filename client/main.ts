@@ -1,0 +1,1 @@
+import "./components/hive-app.ts";

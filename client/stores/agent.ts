@@ -1,0 +1,140 @@
+import {
+  type AgentChannelEvent,
+  AgentChannelEventSchema,
+  type AgentMessage,
+  type AgentMode,
+  type AgentSnapshot,
+  AgentSnapshotSchema,
+  type AnswerInboxBody,
+} from "../../shared/agents.ts";
+import { api } from "../api.ts";
+import type { HiveSocket } from "../socket.ts";
+import { Store } from "../store.ts";
+
+export interface AgentView {
+  snapshot: AgentSnapshot | undefined;
+  /** The last command that failed (send, stop, answer), in words. */
+  error: string | undefined;
+}
+
+/** Applies one channel event to a snapshot; streamed text is appended to its part in place of a copy per token. */
+export function applyAgentEvent(s: AgentSnapshot, e: AgentChannelEvent): AgentSnapshot {
+  switch (e.type) {
+    case "reset":
+      return e.snapshot;
+    case "status":
+      return { ...s, status: e.status, detail: e.detail };
+    case "mode":
+      return { ...s, mode: e.mode };
+    case "waiting":
+      return s.waiting.some((w) => w.id === e.item.id) ? s : { ...s, waiting: [...s.waiting, e.item] };
+    case "answered":
+      return { ...s, waiting: s.waiting.filter((w) => w.id !== e.id) };
+    case "message": {
+      const messages = [...s.messages];
+      const i = messages.findIndex((m) => m.id === e.message.id);
+      if (i >= 0) messages[i] = { ...e.message, parts: messages[i]!.parts };
+      else messages.push({ ...e.message, parts: [] });
+      return { ...s, messages };
+    }
+    case "part": {
+      const messages = [...s.messages];
+      const m = messageFor(messages, e.messageId);
+      const i = m.parts.findIndex((p) => p.id === e.part.id);
+      m.parts = i >= 0 ? m.parts.map((p, j) => (j === i ? e.part : p)) : [...m.parts, e.part];
+      return { ...s, messages };
+    }
+    case "delta": {
+      const messages = [...s.messages];
+      const m = messageFor(messages, e.messageId);
+      const i = m.parts.findIndex((p) => p.id === e.partId);
+      const part = i >= 0 ? m.parts[i]! : { id: e.partId, type: "text", messageID: e.messageId };
+      const next = { ...part, [e.field]: `${(part as Record<string, unknown>)[e.field] ?? ""}${e.delta}` };
+      m.parts = i >= 0 ? m.parts.map((p, j) => (j === i ? next : p)) : [...m.parts, next];
+      return { ...s, messages };
+    }
+  }
+}
+
+/** The message with this id (a copy, safe to change), added as an assistant message when not seen yet. */
+function messageFor(messages: AgentMessage[], id: string): AgentMessage {
+  const i = messages.findIndex((m) => m.id === id);
+  const base: AgentMessage =
+    i >= 0
+      ? messages[i]!
+      : {
+          id,
+          role: "assistant",
+          createdAt: Date.now(),
+          completedAt: null,
+          agent: null,
+          providerId: null,
+          modelId: null,
+          error: null,
+          parts: [],
+        };
+  const copy = { ...base };
+  if (i >= 0) messages[i] = copy;
+  else messages.push(copy);
+  return copy;
+}
+
+/** One cell's agent over `agent:<cellId>`, and its commands over HTTP. */
+export class AgentStore {
+  readonly view = new Store<AgentView>({ snapshot: undefined, error: undefined });
+  private off: (() => void) | undefined;
+
+  constructor(
+    private readonly socket: HiveSocket,
+    readonly cellId: string,
+  ) {}
+
+  start(): void {
+    this.off = this.socket.subscribe(`agent:${this.cellId}`, {
+      snapshot: (state) => {
+        const parsed = AgentSnapshotSchema.safeParse(state);
+        if (parsed.success) this.view.set({ ...this.view.value, snapshot: parsed.data });
+        else console.warn("hive: unexpected agent snapshot", parsed.error);
+      },
+      event: (event) => {
+        const s = this.view.value.snapshot;
+        const parsed = AgentChannelEventSchema.safeParse(event);
+        if (s && parsed.success)
+          this.view.set({ ...this.view.value, snapshot: applyAgentEvent(s, parsed.data) });
+      },
+      error: (_code, message) => this.view.set({ ...this.view.value, error: message }),
+    });
+  }
+
+  stop(): void {
+    this.off?.();
+    this.off = undefined;
+  }
+
+  private async run(fn: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await fn();
+      this.view.set({ ...this.view.value, error: undefined });
+      return true;
+    } catch (e) {
+      this.view.set({ ...this.view.value, error: (e as Error).message });
+      return false;
+    }
+  }
+
+  send(text: string): Promise<boolean> {
+    return this.run(() => api("POST", `/api/cells/${this.cellId}/agent/messages`, { text }));
+  }
+
+  abort(): Promise<boolean> {
+    return this.run(() => api("POST", `/api/cells/${this.cellId}/agent/abort`));
+  }
+
+  setMode(mode: AgentMode): Promise<boolean> {
+    return this.run(() => api("PUT", `/api/cells/${this.cellId}/agent/mode`, { mode }));
+  }
+
+  answer(id: string, body: AnswerInboxBody): Promise<boolean> {
+    return this.run(() => api("POST", `/api/inbox/${id}`, body));
+  }
+}

@@ -1,0 +1,127 @@
+import type { TerminalInfo } from "../../shared/terminals.ts";
+import type { HiveSocket } from "../socket.ts";
+import { Store } from "../store.ts";
+import { TerminalSession } from "../terminal-session.ts";
+import type { CellStore } from "./cell.ts";
+import { LayoutStore } from "./layout.ts";
+
+export interface TerminalTab {
+  termId: string;
+  name: string;
+  info: TerminalInfo;
+  session: TerminalSession;
+}
+
+/**
+ * A cell's terminal tabs. Which shells exist comes from the server (the cell channel lists them, and
+ * they outlive the page); the names a person gave them and which one is in front are remembered
+ * with the cell's layout in this browser.
+ */
+export class TerminalsStore {
+  readonly tabs = new Store<TerminalTab[]>([]);
+  readonly active = new Store<string | null>(null);
+  readonly error = new Store<string | undefined>(undefined);
+  readonly layout: LayoutStore;
+  private readonly sessions = new Map<string, TerminalSession>();
+  private readonly off: () => void;
+
+  constructor(
+    private readonly socket: HiveSocket,
+    cell: CellStore,
+  ) {
+    this.layout = new LayoutStore(cell.cellId);
+    this.active.set(this.layout.layout.value.activeTermId);
+    this.off = cell.detail.subscribe((d) => this.sync(d.terminals, d.cell !== undefined));
+    this.sync(cell.detail.value.terminals, cell.detail.value.cell !== undefined);
+  }
+
+  get cellId(): string {
+    return this.layout.cellId;
+  }
+
+  async open(cols = 80, rows = 24): Promise<string | undefined> {
+    try {
+      const termId = await TerminalSession.open(this.socket, this.cellId, cols, rows, this.nextName());
+      this.error.set(undefined);
+      this.select(termId);
+      return termId;
+    } catch (err) {
+      this.error.set(`Could not open a terminal: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  select(termId: string): void {
+    this.active.set(termId);
+    this.layout.update((l) => ({ ...l, activeTermId: termId }));
+  }
+
+  rename(termId: string, name: string): void {
+    const clean = name.trim().slice(0, 80);
+    if (!clean) return;
+    this.layout.update((l) => ({ ...l, names: { ...l.names, [termId]: clean } }));
+    this.tabs.set(this.tabs.value.map((t) => (t.termId === termId ? { ...t, name: clean } : t)));
+  }
+
+  /** Ends the shell; its tab goes when the server says it closed. */
+  close(termId: string): void {
+    this.sessions.get(termId)?.close();
+  }
+
+  dispose(): void {
+    this.off();
+    for (const s of this.sessions.values()) s.dispose();
+    this.sessions.clear();
+  }
+
+  /** The tab in front: the chosen one, or the newest when the chosen one is gone (or not listed yet). */
+  get front(): string | null {
+    const tabs = this.tabs.value;
+    const chosen = this.active.value;
+    return tabs.some((t) => t.termId === chosen) ? chosen : (tabs.at(-1)?.termId ?? null);
+  }
+
+  /** `known`: the server's list has arrived (before that, an empty list says nothing). */
+  private sync(terminals: TerminalInfo[], known: boolean): void {
+    const names = this.layout.layout.value.names;
+    const ids = new Set(terminals.map((t) => t.termId));
+    for (const [id, s] of this.sessions) {
+      if (ids.has(id)) continue;
+      s.dispose();
+      this.sessions.delete(id);
+    }
+    const tabs = terminals.map((info) => ({
+      termId: info.termId,
+      name: names[info.termId] ?? info.name,
+      info,
+      session: this.sessionOf(info.termId),
+    }));
+    const same =
+      tabs.length === this.tabs.value.length &&
+      tabs.every((t, i) => t.termId === this.tabs.value[i]?.termId && t.info === this.tabs.value[i]?.info);
+    if (!same) this.tabs.set(tabs);
+    if (known) this.pruneNames(ids);
+  }
+
+  private pruneNames(ids: Set<string>): void {
+    const names = this.layout.layout.value.names;
+    const stale = Object.keys(names).filter((id) => !ids.has(id));
+    if (stale.length === 0) return;
+    const kept = Object.fromEntries(Object.entries(names).filter(([id]) => ids.has(id)));
+    this.layout.update((l) => ({ ...l, names: kept }));
+  }
+
+  private sessionOf(termId: string): TerminalSession {
+    let s = this.sessions.get(termId);
+    if (!s) {
+      s = new TerminalSession(this.socket, termId);
+      this.sessions.set(termId, s);
+    }
+    return s;
+  }
+
+  private nextName(): string {
+    const used = new Set(this.tabs.value.map((t) => t.name));
+    for (let n = 1; ; n++) if (!used.has(`shell ${n}`)) return `shell ${n}`;
+  }
+}

@@ -1,0 +1,125 @@
+import type { Channel } from "../shared/protocol.ts";
+import { TERM_ACK_MAX_BYTES, TermEventSchema, TermSnapshotSchema } from "../shared/terminals.ts";
+import type { HiveSocket } from "./socket.ts";
+import { Store } from "./store.ts";
+
+/**
+ * One live terminal as the client sees it: `term:<id>` gives the serialized screen, then raw output
+ * as binary frames; input, resize and acknowledgements go back over the same socket.
+ */
+
+/** Acknowledge written output in chunks of half the server's ack unit (one frame per chunk)… */
+const ACK_CHUNK_BYTES = TERM_ACK_MAX_BYTES / 2;
+/** …and whatever is left once output pauses, so the server's count of unacknowledged bytes drains. */
+const ACK_IDLE_MS = 10;
+
+/** Where a session writes: an xterm in the browser (or a bench's counter). */
+export interface TerminalSink {
+  /** Replace everything on screen with this serialized state, made at this size. */
+  reset(screen: string, cols: number, rows: number): void;
+  /** Write output; call `done` once it is on screen (flow control counts on it). */
+  write(data: Uint8Array, done: () => void): void;
+}
+
+export type TerminalStatus = "attaching" | "live" | "exited" | "gone";
+
+export class TerminalSession {
+  readonly status = new Store<{ status: TerminalStatus; exitCode?: number | null; message?: string }>({
+    status: "attaching",
+  });
+  private unacked = 0;
+  /** Bumped by each snapshot: writes of an older screen finishing late must not count as acks. */
+  private epoch = 0;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  private offs: (() => void)[] = [];
+
+  constructor(
+    protected readonly socket: HiveSocket,
+    readonly termId: string,
+    /** Where the screen and output come from: a shell's `term:` or a read-only one (a service's `svclog:`). */
+    private readonly channel: Channel = `term:${termId}`,
+  ) {}
+
+  /** Opens a new shell in a cell and answers its id. */
+  static async open(
+    socket: HiveSocket,
+    cellId: string,
+    cols: number,
+    rows: number,
+    name?: string,
+  ): Promise<string> {
+    const frame = await socket.request({ type: "term.open", cellId, cols, rows, ...(name ? { name } : {}) });
+    if (frame.type !== "term.opened") throw new Error(`expected term.opened, got ${frame.type}`);
+    return frame.termId;
+  }
+
+  attach(sink: TerminalSink): () => void {
+    let offBinary: (() => void) | undefined;
+    const offChannel = this.socket.subscribe(this.channel, {
+      snapshot: (state) => {
+        const parsed = TermSnapshotSchema.safeParse(state);
+        if (!parsed.success) return console.warn("hive: unexpected terminal snapshot", parsed.error);
+        offBinary?.();
+        // Output queued before the snapshot belongs to the old screen; the serialized one replaces it.
+        this.unacked = 0;
+        const epoch = ++this.epoch;
+        sink.reset(parsed.data.screen, parsed.data.cols, parsed.data.rows);
+        offBinary = this.socket.onBinary(parsed.data.numericId, (bytes) =>
+          sink.write(bytes, () => {
+            if (epoch === this.epoch) this.written(bytes.length);
+          }),
+        );
+        const { exitCode, signal } = parsed.data;
+        const exited = exitCode !== null || signal !== null;
+        this.status.set(exited ? { status: "exited", exitCode } : { status: "live" });
+      },
+      event: (event) => {
+        const parsed = TermEventSchema.safeParse(event);
+        if (!parsed.success) return;
+        if (parsed.data.type === "exit")
+          this.status.set({ status: "exited", exitCode: parsed.data.exitCode });
+        if (parsed.data.type === "closed") this.status.set({ status: "gone", message: "closed" });
+      },
+      error: (code, message) => this.status.set({ status: "gone", message: `${code}: ${message}` }),
+    });
+    const off = () => {
+      offChannel();
+      offBinary?.();
+      clearTimeout(this.ackTimer);
+    };
+    this.offs.push(off);
+    return off;
+  }
+
+  input(data: string): void {
+    this.socket.send({ type: "term.input", termId: this.termId, data });
+  }
+
+  resize(cols: number, rows: number): void {
+    this.socket.send({ type: "term.resize", termId: this.termId, cols, rows });
+  }
+
+  /** Ends the shell on the server. */
+  close(): void {
+    this.socket.send({ type: "term.close", termId: this.termId });
+    this.dispose();
+  }
+
+  dispose(): void {
+    for (const off of this.offs) off();
+    this.offs = [];
+  }
+
+  private written(bytes: number): void {
+    this.unacked += bytes;
+    clearTimeout(this.ackTimer);
+    if (this.unacked >= ACK_CHUNK_BYTES) this.flushAck();
+    else this.ackTimer = setTimeout(() => this.flushAck(), ACK_IDLE_MS);
+  }
+
+  private flushAck(): void {
+    if (this.unacked === 0) return;
+    this.socket.send({ type: "term.ack", termId: this.termId, bytes: this.unacked });
+    this.unacked = 0;
+  }
+}

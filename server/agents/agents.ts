@@ -1,0 +1,403 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import type {
+  AgentMessage,
+  AgentMode,
+  AgentSnapshot,
+  AnswerInboxBody,
+  AssembledPrompt,
+  InboxItem,
+  ModelRef,
+  ProviderList,
+} from "../../shared/agents.ts";
+import type { Template } from "../../shared/config.ts";
+import { HiveError } from "../../shared/errors.ts";
+import type { AgentStatus, Cell, Workspace } from "../../shared/records.ts";
+import type { CellRepo } from "../db/cells.ts";
+import type { Db } from "../db/connection.ts";
+import type { EventBus } from "../events/bus.ts";
+import type { HomeLayout } from "../home/home.ts";
+import type { Workspaces } from "../workspaces/workspaces.ts";
+import { AgentActivityRepo, AgentLogRepo, CellAgentRepo } from "./agent-repo.ts";
+import { EventRouter } from "./event-router.ts";
+import { Inbox } from "./inbox.ts";
+import { chooseModel } from "./model-choice.ts";
+import { OpencodeServer, opencodeBinary, reapOrphan } from "./opencode-server.ts";
+import { assemblePrompt } from "./prompt.ts";
+import { type OpencodeMessageInfo, toMessage } from "./transcript.ts";
+import { WorkspaceServer } from "./workspace-server.ts";
+
+export interface AgentsDeps {
+  db: Db;
+  cells: CellRepo;
+  workspaces: Workspaces;
+  bus: EventBus;
+  layout: HomeLayout;
+  /** Everything a process of the cell sees (template env, ports and URLs from the contributors). */
+  cellEnv(cellId: string): Record<string, string>;
+  /** Extra environment for OpenCode itself (tests give each run its own XDG dirs). */
+  opencodeEnv?: NodeJS.ProcessEnv;
+  /** OpenCode config Hive adds for every workspace (its MCP tools server). */
+  extraConfig?(workspace: Workspace): Record<string, unknown>;
+}
+
+/**
+ * The agent in every cell: one OpenCode per workspace, one session per cell, the first prompt, model
+ * and mode, messages, abort, the waiting-for-you inbox, and the durable log. Nothing here waits on the
+ * model: a message is handed to OpenCode and its answer arrives as events.
+ */
+export class Agents {
+  readonly inbox: Inbox;
+  readonly log: AgentLogRepo;
+  readonly activity: AgentActivityRepo;
+  private readonly settings: CellAgentRepo;
+  private readonly servers = new Map<string, WorkspaceServer>();
+  /** Session id → cell id, for the cell's own session and its sub-agents'. */
+  private readonly sessions = new Map<string, string>();
+  private readonly router: EventRouter;
+  private stopped = false;
+
+  constructor(private readonly deps: AgentsDeps) {
+    this.inbox = new Inbox(deps.bus);
+    this.log = new AgentLogRepo(deps.db);
+    this.activity = new AgentActivityRepo(deps.db);
+    this.settings = new CellAgentRepo(deps.db);
+    this.router = new EventRouter({
+      bus: deps.bus,
+      inbox: this.inbox,
+      log: this.log,
+      cellOf: (sessionId) => {
+        const cellId = this.sessions.get(sessionId);
+        return cellId ? deps.cells.get(cellId) : undefined;
+      },
+      adopt: (child, parent) => {
+        const cellId = this.sessions.get(parent);
+        if (cellId) this.sessions.set(child, cellId);
+      },
+      setStatus: (cellId, status, detail) => this.setStatus(cellId, status, detail),
+    });
+  }
+
+  private cell(id: string): Cell {
+    const cell = this.deps.cells.get(id);
+    if (!cell) throw new HiveError("CELL_NOT_FOUND", `No cell with id '${id}'.`);
+    return cell;
+  }
+
+  private session(cell: Cell): { id: string; dir: string; ws: WorkspaceServer } {
+    if (!cell.opencodeSessionId || !cell.worktreePath) {
+      throw new HiveError(
+        "CELL_STATE",
+        `The agent of cell '${cell.name}' has no session yet; wait for it to start.`,
+      );
+    }
+    return { id: cell.opencodeSessionId, dir: cell.worktreePath, ws: this.serverFor(cell.workspaceId) };
+  }
+
+  serverFor(workspaceId: string): WorkspaceServer {
+    if (this.stopped) throw new HiveError("UNAVAILABLE", "Hive is shutting down.");
+    let ws = this.servers.get(workspaceId);
+    if (!ws) {
+      const workspace = this.deps.workspaces.get(workspaceId);
+      ws = new WorkspaceServer({
+        workspace,
+        ...OpencodeServer.files(this.deps.layout, workspace.slug),
+        extraConfig: this.deps.extraConfig?.(workspace) ?? {},
+        env: this.deps.opencodeEnv,
+        onState: (state) => {
+          if (state.kind === "failed")
+            this.forEachAgent(workspaceId, (c) => this.setStatus(c.id, "error", state.message));
+        },
+        onEvent: (e) => this.router.handle(e),
+        onEventsOpen: () => void this.resync(workspaceId),
+      });
+      this.servers.set(workspaceId, ws);
+    }
+    return ws;
+  }
+
+  private forEachAgent(workspaceId: string, fn: (cell: Cell) => void): void {
+    for (const cell of this.deps.cells.list(workspaceId)) {
+      if (cell.opencodeSessionId && cell.status !== "archived" && cell.status !== "deleting") fn(cell);
+    }
+  }
+
+  setStatus(cellId: string, status: AgentStatus, detail: string | null): void {
+    const before = this.deps.cells.get(cellId);
+    if (!before || (before.agentStatus === status && before.agentStatusDetail === detail)) return;
+    const cell = this.deps.cells.update(cellId, { agentStatus: status, agentStatusDetail: detail });
+    if (!cell) return;
+    this.deps.bus.emit("cell.updated", { cell });
+    this.deps.bus.emit("agent.event", { cellId, event: { type: "status", status, detail } });
+  }
+
+  /**
+   * After OpenCode (re)started or its event stream reconnected: statuses and waiting requests are read
+   * back from OpenCode, and every open agent pane gets the transcript afresh.
+   */
+  private async resync(workspaceId: string): Promise<void> {
+    const cells: Cell[] = [];
+    this.forEachAgent(workspaceId, (c) => {
+      this.sessions.set(c.opencodeSessionId!, c.id);
+      cells.push(c);
+    });
+    const ws = this.servers.get(workspaceId);
+    if (!ws) return;
+    for (const cell of cells) {
+      try {
+        const dir = cell.worktreePath!;
+        const statuses = await ws.api.request<Record<string, { type: string }>>(
+          "GET",
+          "/session/status",
+          dir,
+        );
+        const busy = statuses[cell.opencodeSessionId!]?.type === "busy";
+        const permissions = await ws.api.request<{ id: string; sessionID: string }[]>(
+          "GET",
+          "/permission",
+          dir,
+        );
+        const questions = await ws.api.request<{ id: string; sessionID: string }[]>("GET", "/question", dir);
+        for (const req of permissions)
+          this.router.handle({ type: "permission.asked", properties: { ...req } });
+        for (const req of questions) this.router.handle({ type: "question.asked", properties: { ...req } });
+        if (this.inbox.list(cell.id).length === 0) this.setStatus(cell.id, busy ? "working" : "idle", null);
+        const snapshot = await this.snapshot(cell.id);
+        this.deps.bus.emit("agent.event", { cellId: cell.id, event: { type: "reset", snapshot } });
+      } catch {
+        // The server went away again; its next start resyncs.
+      }
+    }
+  }
+
+  /** Re-attaches the agents of existing cells after a Hive restart, in the background. */
+  recover(): void {
+    for (const f of readdirSync(this.deps.layout.runDir)) {
+      if (/^opencode-.*\.json$/.test(f)) reapOrphan(join(this.deps.layout.runDir, f));
+    }
+    const workspaces = new Set<string>();
+    for (const cell of this.deps.cells.list()) {
+      if (!cell.opencodeSessionId || cell.status === "archived" || cell.status === "deleting") continue;
+      this.sessions.set(cell.opencodeSessionId, cell.id);
+      workspaces.add(cell.workspaceId);
+    }
+    for (const id of workspaces) {
+      try {
+        void this.serverFor(id)
+          .server.url()
+          .catch(() => {});
+      } catch {
+        // The workspace is gone; its cells' agents stay as they were recorded.
+      }
+    }
+  }
+
+  mode(cellId: string): AgentMode {
+    return this.settings.mode(cellId) ?? this.deps.cells.agentChoice(cellId)?.mode ?? "build";
+  }
+
+  setMode(cellId: string, mode: AgentMode): void {
+    this.cell(cellId);
+    this.settings.setMode(cellId, mode);
+    this.deps.bus.emit("agent.event", { cellId, event: { type: "mode", mode } });
+  }
+
+  /** The model named for this cell (creation choice, template, workspace default), checked against OpenCode. */
+  async model(cell: Cell, template?: Template): Promise<ModelRef | null> {
+    const ws = this.serverFor(cell.workspaceId);
+    const providers = await ws.providers(cell.worktreePath ?? cell.workspacePath);
+    const config = this.deps.workspaces.config(cell.workspaceId).current.config;
+    const tpl = template ?? config.templates.find((t) => t.id === cell.templateId);
+    return chooseModel(providers, this.deps.cells.agentChoice(cell.id), tpl?.agent, config.defaults.agent)
+      .model;
+  }
+
+  /**
+   * The `ensure_agent_session` step: assembles and stores the first prompt, starts (or finds) the
+   * workspace's OpenCode, finds the cell's session again or creates it, and sends the first prompt once.
+   */
+  async ensureSession(cellId: string, template: Template): Promise<string> {
+    let cell = this.cell(cellId);
+    this.setStatus(cellId, "starting", "Starting the agent…");
+    try {
+      const env = this.deps.cellEnv(cellId);
+      const context = Object.fromEntries(
+        Object.entries(env).filter(([k, v]) => process.env[k] !== v && /PORT|URL/.test(k)),
+      );
+      const assembled = await assemblePrompt(cell, template, env, context);
+      if (!this.settings.mode(cellId)) {
+        this.settings.setMode(
+          cellId,
+          this.deps.cells.agentChoice(cellId)?.mode ?? template.agent?.mode ?? "build",
+        );
+      }
+      if (!this.settings.prompt(cellId)?.sentAt)
+        this.settings.setPrompt(cellId, assembled.prompt, assembled.fragments);
+
+      const ws = this.serverFor(cell.workspaceId);
+      const model = await this.model(cell, template);
+      const dir = cell.worktreePath!;
+      let sessionId = cell.opencodeSessionId;
+      if (sessionId) {
+        const found = await ws.api.request("GET", `/session/${sessionId}`, dir).then(
+          () => true,
+          (e: HiveError) => (e.code === "NOT_FOUND" ? false : Promise.reject(e)),
+        );
+        if (!found) sessionId = null;
+      }
+      if (!sessionId) {
+        const created = await ws.api.request<{ id: string }>("POST", "/session", dir, { title: cell.name });
+        sessionId = created.id;
+      }
+      this.sessions.set(sessionId, cellId);
+      cell = this.deps.cells.update(cellId, { opencodeSessionId: sessionId }) ?? cell;
+      this.setStatus(cellId, "idle", null);
+      const prompt = this.settings.prompt(cellId);
+      if (prompt?.prompt && !prompt.sentAt) {
+        await this.post(cell, prompt.prompt, model);
+        this.settings.markPromptSent(cellId);
+        return `session ${sessionId}; first prompt sent (${prompt.prompt.length} characters${model ? `, ${model.providerId}/${model.modelId}` : ""})`;
+      }
+      return `session ${sessionId}; ${prompt?.sentAt ? "first prompt already sent" : "no description, so no first prompt"}`;
+    } catch (e) {
+      this.setStatus(
+        cellId,
+        "error",
+        e instanceof HiveError ? e.message : `The agent could not start: ${(e as Error).message}`,
+      );
+      throw e;
+    }
+  }
+
+  private async post(cell: Cell, text: string, model: ModelRef | null): Promise<void> {
+    const { id, dir, ws } = this.session(cell);
+    await ws.api.request("POST", `/session/${id}/prompt_async`, dir, {
+      parts: [{ type: "text", text }],
+      agent: this.mode(cell.id),
+      ...(model ? { model: { providerID: model.providerId, modelID: model.modelId } } : {}),
+    });
+    this.log.append(cell.id, id, "user", { text });
+  }
+
+  /** Hands a message to the agent; the answer streams on the cell's agent channel. */
+  async send(cellId: string, text: string): Promise<void> {
+    const cell = this.cell(cellId);
+    this.session(cell);
+    await this.post(cell, text, await this.model(cell));
+  }
+
+  async abort(cellId: string): Promise<void> {
+    const { id, dir, ws } = this.session(this.cell(cellId));
+    await ws.api.request("POST", `/session/${id}/abort`, dir);
+  }
+
+  async answer(itemId: string, body: AnswerInboxBody): Promise<void> {
+    const item = this.inbox.get(itemId);
+    if (!item)
+      throw new HiveError("NOT_FOUND", `Nothing is waiting with id '${itemId}' (already answered?).`);
+    const cell = this.cell(item.cellId);
+    const { dir, ws } = this.session(cell);
+    if (item.kind === "permission") {
+      if (!body.reply)
+        throw new HiveError(
+          "BAD_REQUEST",
+          "A permission request is answered with 'reply': once, always or reject.",
+        );
+      await ws.api.request("POST", `/permission/${item.id}/reply`, dir, { reply: body.reply });
+    } else if (body.reply === "reject") {
+      await ws.api.request("POST", `/question/${item.id}/reject`, dir);
+    } else {
+      if (!body.answers)
+        throw new HiveError("BAD_REQUEST", "A question is answered with 'answers' (or 'reply': reject).");
+      await ws.api.request("POST", `/question/${item.id}/reply`, dir, { answers: body.answers });
+    }
+    this.router.answered(cell, item.id, body.reply ?? "answered");
+  }
+
+  /** The whole transcript, from OpenCode's store. */
+  async transcript(cellId: string): Promise<AgentMessage[]> {
+    const { id, dir, ws } = this.session(this.cell(cellId));
+    const raw = await ws.api.request<{ info: OpencodeMessageInfo; parts: AgentMessage["parts"] }[]>(
+      "GET",
+      `/session/${id}/message`,
+      dir,
+    );
+    return raw.map(toMessage);
+  }
+
+  async snapshot(cellId: string): Promise<AgentSnapshot> {
+    const cell = this.cell(cellId);
+    let messages: AgentMessage[] = [];
+    let model: ModelRef | null = null;
+    if (cell.opencodeSessionId) {
+      [messages, model] = await Promise.all([this.transcript(cellId), this.model(cell).catch(() => null)]);
+    }
+    return {
+      cellId,
+      sessionId: cell.opencodeSessionId,
+      status: cell.agentStatus,
+      detail: cell.agentStatusDetail,
+      mode: this.mode(cellId),
+      model,
+      messages,
+      waiting: this.inbox.list(cellId),
+    };
+  }
+
+  prompt(cellId: string): AssembledPrompt {
+    this.cell(cellId);
+    const p = this.settings.prompt(cellId);
+    if (!p) throw new HiveError("NOT_FOUND", `No prompt was assembled for cell '${cellId}' yet.`);
+    return { cellId, prompt: p.prompt, fragments: p.fragments, createdAt: p.createdAt };
+  }
+
+  async providers(workspaceId: string): Promise<ProviderList> {
+    const workspace = this.deps.workspaces.get(workspaceId);
+    return this.serverFor(workspaceId).providers(workspace.path);
+  }
+
+  waiting(): InboxItem[] {
+    return this.inbox.list();
+  }
+
+  /** The command an "OpenCode TUI" terminal runs to attach to the cell's session. */
+  async tuiCommand(
+    cellId: string,
+  ): Promise<{ file: string; args: string[]; env: Record<string, string>; cwd: string }> {
+    const cell = this.cell(cellId);
+    const { id, dir, ws } = this.session(cell);
+    const url = await ws.server.url();
+    return {
+      file: opencodeBinary({ ...process.env, ...this.deps.opencodeEnv }),
+      args: ["attach", url, "--session", id, "--dir", dir],
+      // The password goes by environment, not argv, where any local user could read it.
+      env: {
+        ...(this.deps.opencodeEnv as Record<string, string>),
+        OPENCODE_SERVER_PASSWORD: ws.server.password,
+      },
+      cwd: dir,
+    };
+  }
+
+  /** Delete/archive: the run is stopped and the inbox forgets the cell; the transcript stays in OpenCode. */
+  async teardown(cellId: string, workflow: "delete" | "archive"): Promise<string> {
+    const cell = this.deps.cells.get(cellId);
+    this.inbox.removeCell(cellId);
+    if (!cell?.opencodeSessionId) return "no agent session";
+    const ws = this.servers.get(cell.workspaceId);
+    if (ws?.server.state.kind === "running") await this.abort(cellId).catch(() => {});
+    if (workflow === "delete") {
+      for (const [session, owner] of this.sessions) if (owner === cellId) this.sessions.delete(session);
+      this.settings.delete(cellId);
+    }
+    this.setStatus(cellId, "none", null);
+    return `agent session ${cell.opencodeSessionId} stopped`;
+  }
+
+  /** Stops every OpenCode Hive started. */
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.servers.values()].map((s) => s.stop()));
+    this.servers.clear();
+  }
+}

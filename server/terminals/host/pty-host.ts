@@ -1,0 +1,336 @@
+import { randomBytes } from "node:crypto";
+import { closeSync, constants, existsSync, openSync, unlinkSync } from "node:fs";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+import * as pty from "node-pty";
+import type { TerminalInfo } from "../../../shared/terminals.ts";
+import type { HostMessage, HostRequest, HostSnapshot, OpenSpec } from "./messages.ts";
+import { OutputCoalescer } from "./output-coalescer.ts";
+import { Screens } from "./screens.ts";
+import { DATA_INTERACTIVE, encodeData, encodeJson, WireDecoder } from "./wire.ts";
+
+/**
+ * The PTY host: a small process per Hive home that owns every shell and its screen, so the web server
+ * can restart (or crash) without taking them along. It serves one unix socket; the web server connects,
+ * sends requests and gets output as data frames.
+ */
+
+/** After the shell exits, output still in the PTY's pipe is read until it has been quiet this long. */
+const EXIT_DRAIN_QUIET_MS = 30;
+const EXIT_DRAIN_MAX_MS = 1000;
+
+interface HostTerminal {
+  info: TerminalInfo;
+  pty: pty.IPty;
+  /**
+   * Our own handle on the PTY's slave side. When the shell's last handle closes, Linux hangs the PTY
+   * up and output still unread is lost (node-pty #72, #726); while we hold one, everything written
+   * stays readable. Closed once the exit is handled.
+   */
+  slave: number | undefined;
+  coalescer: OutputCoalescer;
+  offset: number;
+  lastOutputAt: number;
+  /** Connections that asked to pause this terminal's output, and "socket" while a socket is full. */
+  pausedBy: Set<unknown>;
+  paused: boolean;
+}
+
+export class PtyHost {
+  private readonly terminals = new Map<number, HostTerminal>();
+  private readonly conns = new Set<Socket>();
+  private readonly blocked = new Set<Socket>();
+  private readonly screens = new Screens();
+  private server: Server | undefined;
+  private nextNum = 1;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  /** `idleExitMs`: exit when no terminal and no connection is left for this long (0: never). */
+  constructor(
+    private readonly socketPath: string,
+    private readonly options: { idleExitMs: number; onExit: () => void },
+  ) {}
+
+  async listen(): Promise<void> {
+    if (existsSync(this.socketPath)) {
+      if (await isAlive(this.socketPath))
+        throw new Error(`another PTY host already serves ${this.socketPath}`);
+      unlinkSync(this.socketPath);
+    }
+    const server = createServer((sock) => this.accept(sock));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.socketPath, () => resolve());
+    });
+    this.armIdleExit();
+  }
+
+  /** Ends every shell and stops serving. */
+  async shutdown(): Promise<void> {
+    for (const t of this.terminals.values()) this.kill(t);
+    this.terminals.clear();
+    for (const c of this.conns) c.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.screens.terminate();
+  }
+
+  private accept(sock: Socket): void {
+    this.conns.add(sock);
+    clearTimeout(this.idleTimer);
+    const decoder = new WireDecoder(
+      (msg) => this.onRequest(sock, msg as HostRequest),
+      () => sock.destroy(),
+    );
+    sock.on("data", (chunk) => {
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        console.error("pty-host: dropping a connection that sent a broken frame:", err);
+        sock.destroy();
+      }
+    });
+    sock.on("drain", () => {
+      this.blocked.delete(sock);
+      if (this.blocked.size === 0)
+        for (const t of this.terminals.values()) this.setPaused(t, "socket", false);
+    });
+    sock.on("error", () => {});
+    sock.on("close", () => {
+      this.conns.delete(sock);
+      this.blocked.delete(sock);
+      for (const t of this.terminals.values()) {
+        this.setPaused(t, sock, false);
+        if (this.blocked.size === 0) this.setPaused(t, "socket", false);
+      }
+      this.armIdleExit();
+    });
+  }
+
+  private onRequest(sock: Socket, msg: HostRequest): void {
+    const t = "num" in msg ? this.terminals.get(msg.num) : undefined;
+    switch (msg.t) {
+      case "input":
+        t?.coalescer.noteInput();
+        t?.pty.write(msg.data);
+        return;
+      case "resize":
+        if (!t || t.info.exitCode !== null || t.info.signal !== null) return;
+        t.pty.resize(msg.cols, msg.rows);
+        t.coalescer.flush();
+        this.screens.resize(msg.num, msg.cols, msg.rows);
+        t.info.cols = msg.cols;
+        t.info.rows = msg.rows;
+        this.broadcast({ t: "resized", num: msg.num, cols: msg.cols, rows: msg.rows });
+        return;
+      case "pause":
+      case "resume":
+        if (t) this.setPaused(t, sock, msg.t === "pause");
+        return;
+    }
+    void this.answer(sock, msg);
+  }
+
+  private async answer(
+    sock: Socket,
+    msg: Exclude<HostRequest, { t: "input" | "resize" | "pause" | "resume" }>,
+  ) {
+    try {
+      const value = await this.handle(msg);
+      this.send(sock, { t: "res", req: msg.req, ok: true, value: value ?? null });
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      this.send(sock, {
+        t: "res",
+        req: msg.req,
+        ok: false,
+        error: { code: e.code ?? "INTERNAL", message: e.message },
+      });
+    }
+    if (msg.t === "shutdown") {
+      await this.shutdown();
+      this.options.onExit();
+    }
+  }
+
+  private async handle(
+    msg: Exclude<HostRequest, { t: "input" | "resize" | "pause" | "resume" }>,
+  ): Promise<unknown> {
+    switch (msg.t) {
+      case "list":
+        return [...this.terminals.values()].map((t) => t.info);
+      case "open":
+        return this.open(msg.spec).info;
+      case "close":
+        return this.close(msg.num);
+      case "closeCell": {
+        const nums = [...this.terminals.values()]
+          .filter((t) => t.info.cellId === msg.cellId)
+          .map((t) => t.info.numericId);
+        for (const num of nums) this.close(num);
+        return nums.length;
+      }
+      case "snapshot":
+        return this.snapshot(msg.num);
+      case "shutdown":
+        return null;
+    }
+  }
+
+  private open(spec: OpenSpec): HostTerminal {
+    const num = this.nextNum++;
+    const proc = pty.spawn(spec.shell, spec.args, {
+      name: "xterm-256color",
+      cols: spec.cols,
+      rows: spec.rows,
+      cwd: spec.cwd,
+      env: spec.env,
+      encoding: null,
+    });
+    const t: HostTerminal = {
+      info: {
+        termId: `t${randomBytes(9).toString("base64url")}`,
+        cellId: spec.cellId,
+        name: spec.name,
+        numericId: num,
+        cols: spec.cols,
+        rows: spec.rows,
+        exitCode: null,
+        signal: null,
+        createdAt: new Date().toISOString(),
+      },
+      pty: proc,
+      slave: holdSlave(proc),
+      coalescer: new OutputCoalescer((bytes, interactive) => this.output(t, bytes, interactive)),
+      offset: 0,
+      lastOutputAt: 0,
+      pausedBy: new Set(),
+      paused: false,
+    };
+    this.screens.create(num, spec.cols, spec.rows, spec.scrollbackLines);
+    // Listen in the same tick as the spawn: node-pty drops data emitted before a listener (#652).
+    proc.onData((data) => {
+      t.lastOutputAt = performance.now();
+      t.coalescer.push(data as unknown as Buffer);
+    });
+    proc.onExit(({ exitCode, signal }) => void this.exited(t, exitCode, signal ?? 0));
+    this.terminals.set(num, t);
+    clearTimeout(this.idleTimer);
+    return t;
+  }
+
+  /** node-pty can report the exit before the last output is read (#72, #726): wait for it to go quiet. */
+  private async exited(t: HostTerminal, exitCode: number, signal: number): Promise<void> {
+    const started = performance.now();
+    while (
+      performance.now() - t.lastOutputAt < EXIT_DRAIN_QUIET_MS &&
+      performance.now() - started < EXIT_DRAIN_MAX_MS
+    ) {
+      await new Promise((r) => setTimeout(r, EXIT_DRAIN_QUIET_MS));
+    }
+    t.coalescer.flush();
+    releaseSlave(t);
+    t.info.exitCode = signal ? null : exitCode;
+    t.info.signal = signal || null;
+    if (signal && exitCode === 0) t.info.exitCode = 128 + signal;
+    if (this.terminals.has(t.info.numericId)) {
+      this.broadcast({ t: "exit", num: t.info.numericId, exitCode: t.info.exitCode, signal: t.info.signal });
+    }
+  }
+
+  private close(num: number): boolean {
+    const t = this.terminals.get(num);
+    if (!t) return false;
+    this.terminals.delete(num);
+    this.kill(t);
+    this.broadcast({ t: "closed", num });
+    this.armIdleExit();
+    return true;
+  }
+
+  private kill(t: HostTerminal): void {
+    t.coalescer.dispose();
+    releaseSlave(t);
+    this.screens.dispose(t.info.numericId);
+    if (t.info.exitCode !== null || t.info.signal !== null) return;
+    try {
+      // SIGHUP to the shell's whole process group, as a closing terminal would.
+      process.kill(-t.pty.pid, "SIGHUP");
+    } catch {
+      t.pty.kill("SIGHUP");
+    }
+  }
+
+  private async snapshot(num: number): Promise<HostSnapshot> {
+    const t = this.terminals.get(num);
+    if (!t) throw Object.assign(new Error(`no terminal ${num}`), { code: "NOT_FOUND" });
+    t.coalescer.flush();
+    const offset = t.offset;
+    const screen = await this.screens.serialize(num);
+    return { info: t.info, screen, offset };
+  }
+
+  private output(t: HostTerminal, bytes: Uint8Array, interactive: boolean): void {
+    const frame = encodeData(t.info.numericId, t.offset, interactive ? DATA_INTERACTIVE : 0, bytes);
+    t.offset += bytes.length;
+    this.screens.write(t.info.numericId, bytes);
+    for (const sock of this.conns) {
+      if (!sock.write(frame) && !this.blocked.has(sock)) {
+        // A full socket pauses every shell until it drains: the host never queues without bound.
+        this.blocked.add(sock);
+        for (const other of this.terminals.values()) this.setPaused(other, "socket", true);
+      }
+    }
+  }
+
+  private setPaused(t: HostTerminal, by: unknown, paused: boolean): void {
+    if (paused) t.pausedBy.add(by);
+    else t.pausedBy.delete(by);
+    const should = t.pausedBy.size > 0;
+    if (should === t.paused || t.info.exitCode !== null) return;
+    t.paused = should;
+    if (should) t.pty.pause();
+    else t.pty.resume();
+  }
+
+  private broadcast(msg: HostMessage): void {
+    for (const sock of this.conns) this.send(sock, msg);
+  }
+
+  private send(sock: Socket, msg: HostMessage): void {
+    if (!sock.destroyed) sock.write(encodeJson(msg));
+  }
+
+  private armIdleExit(): void {
+    clearTimeout(this.idleTimer);
+    if (this.options.idleExitMs <= 0 || this.terminals.size > 0 || this.conns.size > 0) return;
+    this.idleTimer = setTimeout(() => {
+      void this.shutdown().then(() => this.options.onExit());
+    }, this.options.idleExitMs);
+  }
+}
+
+function holdSlave(proc: pty.IPty): number | undefined {
+  const path = (proc as pty.IPty & { ptsName?: string }).ptsName;
+  try {
+    return path ? openSync(path, constants.O_RDWR | constants.O_NOCTTY) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function releaseSlave(t: HostTerminal): void {
+  if (t.slave === undefined) return;
+  closeSync(t.slave);
+  t.slave = undefined;
+}
+
+function isAlive(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection(socketPath);
+    c.once("connect", () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once("error", () => resolve(false));
+  });
+}

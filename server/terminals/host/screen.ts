@@ -1,0 +1,167 @@
+import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { SerializeAddon } from "@xterm/addon-serialize";
+import xtermHeadless from "@xterm/headless";
+
+/**
+ * One terminal's screen and scrollback. The headless xterm keeps only the live screen and a short
+ * scrollback (exact: colors, modes, cursor); every line that scrolls into that scrollback is copied,
+ * serialized with its colors, into a compact history of deflated chunks. Plain xterm at 10,000 lines
+ * by 200 columns costs ~28 MB; this keeps the same lines in well under 5 MB.
+ */
+
+/** Rows of scrollback kept exact in xterm; older lines live in the compact history. */
+const LIVE_SCROLLBACK = 200;
+/** Archive lines once this many have scrolled in unarchived, well before xterm would trim them. */
+const ARCHIVE_EVERY = LIVE_SCROLLBACK / 2;
+/** Serialized history is deflated in chunks of about this size. */
+const CHUNK_BYTES = 64 * 1024;
+
+interface Chunk {
+  /** Deflated, or plain while it is the open chunk. */
+  data: Buffer | string;
+  lines: number;
+}
+
+export interface ScreenOptions {
+  cols: number;
+  rows: number;
+  /** Lines of history kept in all (compact history plus live scrollback). */
+  scrollbackLines: number;
+}
+
+export class Screen {
+  private readonly term: InstanceType<typeof xtermHeadless.Terminal>;
+  private readonly serializer = new SerializeAddon();
+  private readonly chunks: Chunk[] = [];
+  private open = "";
+  private openLines = 0;
+  private historyLines = 0;
+  /** Rows of xterm's normal buffer, from the top, already copied to the history. */
+  private archivedRows = 0;
+  /** Lines scrolled into xterm's scrollback since the last archive. */
+  private scrolled = 0;
+  private baseAtArchive = 0;
+
+  constructor(private readonly options: ScreenOptions) {
+    this.term = new xtermHeadless.Terminal({
+      cols: options.cols,
+      rows: options.rows,
+      scrollback: Math.min(LIVE_SCROLLBACK, options.scrollbackLines),
+      allowProposedApi: true,
+    });
+    // Typed for the browser xterm; the headless terminal has the same buffer API the addon uses.
+    this.term.loadAddon(this.serializer as unknown as Parameters<typeof this.term.loadAddon>[0]);
+    this.term.onScroll(() => {
+      if (this.term.buffer.active.type !== "normal") return;
+      this.scrolled++;
+      if (this.scrolled >= ARCHIVE_EVERY) this.archive();
+    });
+  }
+
+  get cols(): number {
+    return this.term.cols;
+  }
+
+  get rows(): number {
+    return this.term.rows;
+  }
+
+  write(data: Uint8Array | string): Promise<void> {
+    return new Promise((resolve) => this.term.write(data, resolve));
+  }
+
+  resize(cols: number, rows: number): void {
+    // Reflow rewraps rows and can move screen rows into the scrollback: count the unarchived logical
+    // lines down to the cursor's, then find where they start again after the reflow.
+    this.archive();
+    const before = this.term.buffer.normal;
+    if (this.options.scrollbackLines <= LIVE_SCROLLBACK) {
+      this.term.resize(cols, rows);
+      return;
+    }
+    const unarchived = this.logicalLinesBetween(this.archivedRows, before.baseY + before.cursorY);
+    this.term.resize(cols, rows);
+    const after = this.term.buffer.normal;
+    let row = after.baseY + after.cursorY;
+    for (let seen = 0; row > 0; row--) {
+      if (!after.getLine(row)?.isWrapped && ++seen === unarchived) break;
+    }
+    this.archivedRows = Math.max(0, Math.min(row, after.baseY));
+    this.baseAtArchive = after.baseY;
+    this.scrolled = 0;
+  }
+
+  /** History plus the exact screen, as one string to write into a fresh xterm. */
+  serialize(): string {
+    this.archive();
+    const pending = Math.max(0, this.term.buffer.normal.baseY - this.archivedRows);
+    const live = this.serializer.serialize({ scrollback: pending });
+    return this.history() + live;
+  }
+
+  /** Bytes the history holds (for memory accounting in tests and benches). */
+  historyBytes(): number {
+    return this.chunks.reduce((n, c) => n + c.data.length, 0) + this.open.length;
+  }
+
+  dispose(): void {
+    this.term.dispose();
+  }
+
+  private history(): string {
+    return (
+      this.chunks
+        .map((c) => (typeof c.data === "string" ? c.data : inflateRawSync(c.data).toString()))
+        .join("") + this.open
+    );
+  }
+
+  private logicalLinesBetween(from: number, to: number): number {
+    const buf = this.term.buffer.normal;
+    let n = 0;
+    for (let r = from; r <= to; r++) if (!buf.getLine(r)?.isWrapped) n++;
+    return n;
+  }
+
+  /** Copies the rows that scrolled into xterm's scrollback since last time into the history. */
+  private archive(): void {
+    if (this.options.scrollbackLines <= LIVE_SCROLLBACK) return;
+    const buf = this.term.buffer.normal;
+    const base = buf.baseY;
+    // xterm trimmed this many rows off the top while lines scrolled in (its scrollback was full).
+    const trimmed = Math.max(0, this.baseAtArchive + this.scrolled - base);
+    const from = Math.max(0, this.archivedRows - trimmed);
+    let to = base;
+    // Archive whole logical lines only: never split a wrapped line from its continuation.
+    while (to > from && buf.getLine(to)?.isWrapped) to--;
+    if (to > from) {
+      const text = this.serializer.serialize({
+        range: { start: from, end: to - 1 },
+        excludeModes: true,
+        excludeAltBuffer: true,
+      });
+      let lines = 0;
+      for (let r = from; r < to; r++) if (!buf.getLine(r)?.isWrapped) lines++;
+      this.append(`${text}\r\n`, lines);
+    }
+    this.archivedRows = to;
+    this.baseAtArchive = base;
+    this.scrolled = 0;
+  }
+
+  private append(text: string, lines: number): void {
+    this.open += text;
+    this.openLines += lines;
+    this.historyLines += lines;
+    if (this.open.length >= CHUNK_BYTES) {
+      this.chunks.push({ data: deflateRawSync(this.open, { level: 1 }), lines: this.openLines });
+      this.open = "";
+      this.openLines = 0;
+    }
+    // Whole chunks are dropped, so the history holds at least the limit and at most one chunk more.
+    const keep = this.options.scrollbackLines - LIVE_SCROLLBACK;
+    while (this.chunks.length > 0 && this.historyLines - this.chunks[0]!.lines >= keep) {
+      this.historyLines -= this.chunks.shift()!.lines;
+    }
+  }
+}

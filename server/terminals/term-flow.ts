@@ -1,0 +1,152 @@
+import { TERM_HIGH_WATERMARK, TERM_LOW_WATERMARK, type TermSnapshot } from "../../shared/terminals.ts";
+import type { DataMessage } from "./host/wire.ts";
+
+/**
+ * Fan-out and flow control of one terminal's output to its subscribers (browser tabs). Each
+ * subscriber's unacknowledged bytes are counted; when every subscriber is past the high watermark the
+ * PTY is paused (the shell blocks, nothing queues), and it resumes once one is back under the low
+ * watermark. A subscriber that lags while another keeps up is not allowed to hold the terminal back:
+ * it stops getting output and, once it has caught up, is resynced with a fresh screen. Acks are bytes,
+ * not batches, and the high watermark is well above the client's ack unit, so there is always
+ * something in flight whose ack resumes the PTY: no deadlock.
+ */
+
+export interface TermSink {
+  /** Output to forward as a binary frame; `interactive` output may go ahead of bulk. */
+  data(numericId: number, bytes: Uint8Array, interactive: boolean): void;
+  /** A fresh screen replaces the backlog this subscriber missed while it lagged. */
+  resync(snapshot: TermSnapshot): void;
+}
+
+export class Subscriber {
+  sent = 0;
+  acked = 0;
+  /** Output before this stream offset is already in the snapshot the subscriber got. */
+  startOffset = 0;
+  started = false;
+  stale = false;
+  resyncing = false;
+  buffered: DataMessage[] = [];
+  bufferedBytes = 0;
+
+  constructor(
+    readonly sink: TermSink,
+    private readonly flow: TermFlow,
+  ) {}
+
+  get inflight(): number {
+    return this.sent - this.acked + this.bufferedBytes;
+  }
+
+  /** Called once the subscriber has been sent the snapshot taken at `offset`. */
+  start(offset: number): void {
+    this.startOffset = offset;
+    this.started = true;
+    this.sent = this.acked = 0;
+    const buffered = this.buffered;
+    this.buffered = [];
+    this.bufferedBytes = 0;
+    for (const msg of buffered) this.deliver(msg);
+    this.flow.update();
+  }
+
+  ack(bytes: number): void {
+    this.acked = Math.min(this.sent, this.acked + bytes);
+    this.flow.update();
+  }
+
+  detach(): void {
+    this.flow.remove(this);
+  }
+
+  deliver(msg: DataMessage): void {
+    if (!this.started || this.resyncing) {
+      this.buffered.push(msg);
+      this.bufferedBytes += msg.bytes.length;
+      return;
+    }
+    if (this.stale) return;
+    const end = msg.offset + msg.bytes.length;
+    if (end <= this.startOffset) return;
+    const bytes =
+      msg.offset >= this.startOffset ? msg.bytes : msg.bytes.subarray(this.startOffset - msg.offset);
+    this.sent += bytes.length;
+    this.sink.data(msg.num, bytes, (msg.flags & 1) === 1);
+  }
+}
+
+export interface FlowControl {
+  pause(): void;
+  resume(): void;
+  snapshot(): Promise<TermSnapshot & { offset: number }>;
+}
+
+export class TermFlow {
+  private readonly subscribers = new Set<Subscriber>();
+  private paused = false;
+
+  constructor(private readonly control: FlowControl) {}
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  add(sink: TermSink): Subscriber {
+    const sub = new Subscriber(sink, this);
+    this.subscribers.add(sub);
+    return sub;
+  }
+
+  remove(sub: Subscriber): void {
+    this.subscribers.delete(sub);
+    this.update();
+  }
+
+  data(msg: DataMessage): void {
+    for (const sub of this.subscribers) sub.deliver(msg);
+    this.update();
+  }
+
+  /** Re-evaluates who lags, and whether the PTY must pause or may resume. */
+  update(): void {
+    const active = [...this.subscribers].filter((s) => !s.stale);
+    const keepingUp = active.some((s) => s.inflight <= TERM_HIGH_WATERMARK);
+    if (keepingUp) {
+      for (const s of active) if (s.started && s.inflight > TERM_HIGH_WATERMARK) s.stale = true;
+    }
+    for (const s of this.subscribers)
+      if (s.stale && !s.resyncing && s.inflight < TERM_LOW_WATERMARK) this.resync(s);
+    const stillActive = [...this.subscribers].filter((s) => !s.stale);
+    if (
+      !this.paused &&
+      stillActive.length > 0 &&
+      stillActive.every((s) => s.inflight > TERM_HIGH_WATERMARK)
+    ) {
+      this.paused = true;
+      this.control.pause();
+    } else if (
+      this.paused &&
+      (stillActive.length === 0 || stillActive.some((s) => s.inflight < TERM_LOW_WATERMARK))
+    ) {
+      this.paused = false;
+      this.control.resume();
+    }
+  }
+
+  private resync(sub: Subscriber): void {
+    sub.resyncing = true;
+    void this.control.snapshot().then(
+      (snap) => {
+        if (!this.subscribers.has(sub)) return;
+        const { offset, ...snapshot } = snap;
+        sub.resyncing = false;
+        sub.stale = false;
+        sub.sink.resync(snapshot);
+        sub.start(offset);
+      },
+      () => {
+        sub.resyncing = false;
+      },
+    );
+  }
+}

@@ -1,0 +1,239 @@
+import { HiveError } from "../../shared/errors.ts";
+import type { TerminalInfo, TermSnapshot } from "../../shared/terminals.ts";
+import type { EventBus } from "../events/bus.ts";
+import type { HomeLayout } from "../home/home.ts";
+import type { HostMessage, HostSnapshot } from "./host/messages.ts";
+import type { DataMessage } from "./host/wire.ts";
+import { PtyHostClient } from "./host-client.ts";
+import { type Subscriber, TermFlow, type TermSink } from "./term-flow.ts";
+
+/**
+ * The terminals of every cell, as the web server sees them: a facade over the PTY host (which owns
+ * the shells and screens) that fans output out to subscribers with flow control. Survives a restart
+ * of the web server: on start it reconnects to the host and lists the terminals still running.
+ */
+
+export const DEFAULT_SCROLLBACK_LINES = 10_000;
+
+export interface TerminalLaunch {
+  cwd: string;
+  /** The shell's whole environment (Hive's own, the template's, the contributors'). */
+  env: Record<string, string>;
+}
+
+export interface TerminalsOptions {
+  layout: HomeLayout;
+  bus: EventBus;
+  /** Where a cell's shells start and with what environment; throws a HiveError for an unusable cell. */
+  launch(cellId: string): TerminalLaunch;
+  /** Default: the user's login shell ($SHELL or /bin/bash, with -l). */
+  shell?: string;
+  shellArgs?: string[];
+  scrollbackLines?: number;
+}
+
+interface Live {
+  info: TerminalInfo;
+  flow: TermFlow;
+}
+
+export class Terminals {
+  private host: PtyHostClient | undefined;
+  private connecting: Promise<PtyHostClient> | undefined;
+  private readonly byId = new Map<string, Live>();
+  private readonly byNum = new Map<number, Live>();
+  private stopped = false;
+
+  constructor(private readonly options: TerminalsOptions) {}
+
+  /**
+   * Picks up the terminals a running PTY host still holds (after a restart of the web server). A host
+   * is only started when the first terminal opens.
+   */
+  async start(): Promise<void> {
+    if (await PtyHostClient.isRunning(this.options.layout)) await this.connection();
+  }
+
+  /** Disconnects from the PTY host; the shells keep running there. */
+  stop(): void {
+    this.stopped = true;
+    this.host?.close();
+  }
+
+  list(cellId?: string): TerminalInfo[] {
+    return [...this.byId.values()]
+      .map((l) => l.info)
+      .filter((i) => cellId === undefined || i.cellId === cellId);
+  }
+
+  get(termId: string): TerminalInfo {
+    return this.live(termId).info;
+  }
+
+  async open(req: { cellId: string; name?: string; cols: number; rows: number }): Promise<TerminalInfo> {
+    const launch = this.options.launch(req.cellId);
+    const host = await this.connection();
+    const count = this.list(req.cellId).length;
+    const info = await host.request<TerminalInfo>({
+      t: "open",
+      spec: {
+        cellId: req.cellId,
+        name: req.name ?? `shell ${count + 1}`,
+        cwd: launch.cwd,
+        env: {
+          ...launch.env,
+          TERM: "xterm-256color",
+          COLORTERM: "truecolor",
+          HIVE_CELL_ID: req.cellId,
+          HIVE_WORKTREE: launch.cwd,
+        },
+        cols: req.cols,
+        rows: req.rows,
+        shell: this.options.shell ?? process.env.SHELL ?? "/bin/bash",
+        args: this.options.shellArgs ?? ["-l"],
+        scrollbackLines: this.options.scrollbackLines ?? DEFAULT_SCROLLBACK_LINES,
+      },
+    });
+    return this.track(info).info;
+  }
+
+  input(termId: string, data: string): void {
+    const l = this.running(termId);
+    this.host?.notify({ t: "input", num: l.info.numericId, data });
+  }
+
+  resize(termId: string, cols: number, rows: number): void {
+    const l = this.running(termId);
+    this.host?.notify({ t: "resize", num: l.info.numericId, cols, rows });
+  }
+
+  async close(termId: string): Promise<void> {
+    const l = this.live(termId);
+    await this.host?.request({ t: "close", num: l.info.numericId });
+  }
+
+  /** Ends every shell of a cell (it is being deleted or archived); answers how many there were. */
+  async closeCell(cellId: string): Promise<number> {
+    if (this.list(cellId).length === 0) return 0;
+    const host = await this.connection();
+    return host.request<number>({ t: "closeCell", cellId });
+  }
+
+  /**
+   * Subscribes a sink to a terminal's output. Resolves with the current screen; output after it is
+   * held until `subscriber.start(offset)` (call it once the snapshot has been sent on).
+   */
+  async attach(
+    termId: string,
+    sink: TermSink,
+  ): Promise<{ snapshot: TermSnapshot; offset: number; subscriber: Subscriber }> {
+    const l = this.live(termId);
+    const subscriber = l.flow.add(sink);
+    try {
+      const { offset, ...snapshot } = await this.snapshot(l);
+      return { snapshot, offset, subscriber };
+    } catch (err) {
+      subscriber.detach();
+      throw err;
+    }
+  }
+
+  private async snapshot(l: Live): Promise<TermSnapshot & { offset: number }> {
+    const host = await this.connection();
+    const snap = await host.request<HostSnapshot>({ t: "snapshot", num: l.info.numericId });
+    return { ...l.info, screen: snap.screen, offset: snap.offset };
+  }
+
+  private live(termId: string): Live {
+    const l = this.byId.get(termId);
+    if (!l)
+      throw new HiveError("NOT_FOUND", `no terminal '${termId}' (it was closed, or its cell was deleted)`);
+    return l;
+  }
+
+  private running(termId: string): Live {
+    const l = this.live(termId);
+    if (l.info.exitCode !== null || l.info.signal !== null) {
+      throw new HiveError(
+        "TERMINAL_CLOSED",
+        `terminal '${termId}' has exited (code ${l.info.exitCode}); open a new one`,
+      );
+    }
+    return l;
+  }
+
+  private track(info: TerminalInfo): Live {
+    const existing = this.byNum.get(info.numericId);
+    if (existing) return existing;
+    const num = info.numericId;
+    const l: Live = {
+      info,
+      flow: new TermFlow({
+        pause: () => this.host?.notify({ t: "pause", num }),
+        resume: () => this.host?.notify({ t: "resume", num }),
+        snapshot: () => this.snapshot(l),
+      }),
+    };
+    this.byId.set(info.termId, l);
+    this.byNum.set(num, l);
+    this.options.bus.emit("terminal.opened", { terminal: info });
+    return l;
+  }
+
+  private connection(): Promise<PtyHostClient> {
+    if (this.host && !this.host.isClosed) return Promise.resolve(this.host);
+    if (this.stopped) return Promise.reject(new HiveError("UNAVAILABLE", "terminals are stopped"));
+    this.connecting ??= PtyHostClient.connect(this.options.layout, {
+      data: (msg) => this.onData(msg),
+      message: (msg) => this.onHostMessage(msg),
+      close: () => this.onHostGone(),
+    })
+      .then(async (host) => {
+        this.host = host;
+        const infos = await host.request<TerminalInfo[]>({ t: "list" });
+        for (const info of infos) this.track(info);
+        return host;
+      })
+      .finally(() => {
+        this.connecting = undefined;
+      });
+    return this.connecting;
+  }
+
+  private onData(msg: DataMessage): void {
+    this.byNum.get(msg.num)?.flow.data(msg);
+  }
+
+  private onHostMessage(msg: Exclude<HostMessage, { t: "res" }>): void {
+    const l = this.byNum.get(msg.num);
+    if (!l) return;
+    if (msg.t === "closed") {
+      this.forget(l);
+      return;
+    }
+    if (msg.t === "exit") {
+      l.info.exitCode = msg.exitCode;
+      l.info.signal = msg.signal;
+    } else {
+      l.info.cols = msg.cols;
+      l.info.rows = msg.rows;
+    }
+    this.options.bus.emit("terminal.updated", {
+      terminal: l.info,
+      change: msg.t === "exit" ? "exit" : "resized",
+    });
+  }
+
+  private forget(l: Live): void {
+    this.byId.delete(l.info.termId);
+    this.byNum.delete(l.info.numericId);
+    this.options.bus.emit("terminal.closed", { terminal: l.info });
+  }
+
+  /** The host died (or was stopped): its shells are gone with it. */
+  private onHostGone(): void {
+    this.host = undefined;
+    if (this.stopped) return;
+    for (const l of [...this.byId.values()]) this.forget(l);
+  }
+}

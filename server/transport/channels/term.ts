@@ -1,0 +1,72 @@
+import { channelOf } from "../../../shared/protocol.ts";
+import type { TermEvent } from "../../../shared/terminals.ts";
+import type { EventBus } from "../../events/bus.ts";
+import type { Subscriber } from "../../terminals/term-flow.ts";
+import type { Terminals } from "../../terminals/terminals.ts";
+import type { Hub } from "../hub.ts";
+import type { Connection } from "../ws-connection.ts";
+
+/**
+ * `term:<termId>` channels and the term.* commands: a subscriber gets the serialized screen (with the
+ * numeric id of the binary frames that follow), then raw output and TermEvents. Returns the function
+ * that stops forwarding bus events.
+ */
+export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBus): () => void {
+  const attached = new Map<Connection, Map<string, Subscriber>>();
+
+  hub.registerProvider("term", {
+    resumable: false,
+    bulk: true,
+    async snapshot(termId, sub) {
+      const { snapshot, offset, subscriber } = await terminals.attach(termId, {
+        data: (num, bytes, interactive) => sub.conn.sendTermData(num, bytes, interactive, sub.channel),
+        resync: (snap) => sub.resnapshot(snap),
+      });
+      const mine = attached.get(sub.conn) ?? new Map<string, Subscriber>();
+      attached.set(sub.conn, mine);
+      mine.set(termId, subscriber);
+      sub.onSnapshotSent(() => subscriber.start(offset));
+      sub.onEnd(() => {
+        subscriber.detach();
+        if (mine.get(termId) === subscriber) mine.delete(termId);
+        if (mine.size === 0) attached.delete(sub.conn);
+      });
+      return snapshot;
+    },
+  });
+
+  hub.registerHandler("term.open", async (f, conn) => {
+    const info = await terminals.open({
+      cellId: f.cellId,
+      cols: f.cols,
+      rows: f.rows,
+      ...(f.name ? { name: f.name } : {}),
+    });
+    conn.send({
+      type: "term.opened",
+      termId: info.termId,
+      cellId: info.cellId,
+      ...(f.ref ? { ref: f.ref } : {}),
+    });
+  });
+  hub.registerHandler("term.input", (f) => terminals.input(f.termId, f.data));
+  hub.registerHandler("term.resize", (f) => terminals.resize(f.termId, f.cols, f.rows));
+  hub.registerHandler("term.close", (f) => terminals.close(f.termId));
+  hub.registerHandler("term.ack", (f, conn) => attached.get(conn)?.get(f.termId)?.ack(f.bytes));
+
+  const publish = (termId: string, event: TermEvent) => hub.publish(channelOf("term", termId), event);
+  const offs = [
+    bus.on("terminal.updated", ({ terminal: t, change }) =>
+      publish(
+        t.termId,
+        change === "exit"
+          ? { type: "exit", exitCode: t.exitCode, signal: t.signal }
+          : { type: "resized", cols: t.cols, rows: t.rows },
+      ),
+    ),
+    bus.on("terminal.closed", ({ terminal }) => publish(terminal.termId, { type: "closed" })),
+  ];
+  return () => {
+    for (const off of offs) off();
+  };
+}

@@ -1,0 +1,102 @@
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import express, { type Request, type Response, Router } from "express";
+import { HiveError } from "../../shared/errors.ts";
+import { runCommand } from "../setup/run-command.ts";
+
+const ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
+export const CLIENT_DIST = join(ROOT, "dist", "client");
+/** What the built app is made of: when any of it is newer than the build, the build is stale. */
+const CLIENT_SOURCES = [join(ROOT, "client"), join(ROOT, "shared"), join(ROOT, "vite.config.ts")];
+/** Only the app's own routes fall back to index.html; the API, sign-in and socket never do. */
+const NOT_APP = /^\/(api|auth|ws)(\/|$)/;
+const BUILD_TIMEOUT_MS = 180_000;
+
+/**
+ * Serves the built web app: hashed assets cached for good, index.html never cached, and every app
+ * route (/cells/…, /timings) answered with index.html so a reload lands on the same screen. These
+ * are public: the app must load to show its sign-in page, and all data lives behind /api and /ws.
+ */
+export function staticRoutes(dist: string = CLIENT_DIST): Router {
+  const r = Router();
+  const index = join(dist, "index.html");
+  r.use(
+    "/assets",
+    express.static(join(dist, "assets"), { immutable: true, maxAge: "1y", index: false, fallthrough: false }),
+  );
+  r.use(express.static(dist, { index: false, maxAge: 0 }));
+  r.get(/.*/, (req: Request, res: Response, next) => {
+    if (NOT_APP.test(req.path) || !req.accepts("html")) return next();
+    if (!existsSync(index)) {
+      return next(
+        new HiveError(
+          "UNAVAILABLE",
+          "The web app is not built; run `npm run build` (npm start builds it by itself).",
+        ),
+      );
+    }
+    res.set("Cache-Control", "no-store").sendFile(index);
+  });
+  return r;
+}
+
+/** The newest modification time under these paths (files only), 0 when none exist. */
+function newestMtime(paths: string[]): number {
+  let newest = 0;
+  const visit = (p: string) => {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p)) if (name !== "node_modules") visit(join(p, name));
+    } else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of paths) visit(p);
+  return newest;
+}
+
+/** True when dist/client is missing or older than the sources it is built from. */
+export function clientBuildIsStale(dist: string = CLIENT_DIST, sources: string[] = CLIENT_SOURCES): boolean {
+  const index = join(dist, "index.html");
+  if (!existsSync(index)) return true;
+  const sourcesTime = newestMtime(sources);
+  // An installed package ships dist/ without client/: nothing to compare with, the build is what there is.
+  return sourcesTime > 0 && sourcesTime > statSync(index).mtimeMs;
+}
+
+/**
+ * `npm start` serves the built app, building it first when it is missing or stale. Returns whether
+ * it built. `log` says what is happening, since a build takes a few seconds.
+ */
+export async function ensureClientBuilt(log: (line: string) => void = console.log): Promise<boolean> {
+  if (!clientBuildIsStale()) return false;
+  const vite = join(ROOT, "node_modules", "vite", "bin", "vite.js");
+  if (!existsSync(join(ROOT, "client", "index.html")) || !existsSync(vite)) {
+    throw new HiveError(
+      "UNAVAILABLE",
+      `The web app is not built at ${CLIENT_DIST} and cannot be built here (client sources or vite missing); run \`npm install && npm run build\` in ${ROOT}.`,
+    );
+  }
+  log("hive: building the web app (first start or sources changed)…");
+  const logFile = join(ROOT, "dist", "client-build.log");
+  const result = await runCommand({
+    command: `${shellQuote(process.execPath)} ${shellQuote(vite)} build --logLevel warn`,
+    cwd: ROOT,
+    env: { ...process.env } as Record<string, string>,
+    timeoutMs: BUILD_TIMEOUT_MS,
+    logFile,
+    signal: new AbortController().signal,
+  });
+  if (result.exitCode !== 0) {
+    throw new HiveError("INTERNAL", `Building the web app failed (log: ${logFile}):\n${result.tail}`);
+  }
+  return true;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", "'\\''")}'`;
+}

@@ -1,0 +1,215 @@
+import { readFileSync } from "node:fs";
+import { relative, sep } from "node:path";
+import watcher from "@parcel/watcher";
+import { snapshotTree } from "../diffs/snapshot.ts";
+import { GitError, git } from "../worktrees/git.ts";
+
+/**
+ * Notices changes in one cell's worktree and reports them in debounced batches of relative paths.
+ *
+ * Native events come from @parcel/watcher: one inotify watch per directory, ready in well under a
+ * second on 100,000 files (chokidar needs one watch per file and seconds to get ready; see
+ * bench/watch.ts). When the OS has no watches left for the tree, it polls the git index instead
+ * (a snapshot tree every few seconds, diffed with the last) and says so in `reason`.
+ */
+
+/** Wait this long after the last event before reporting, so a burst of writes is one batch. */
+const QUIET_MS = 50;
+/** ...but never hold a batch longer than this, so a steady stream of writes still shows up live. */
+const MAX_WAIT_MS = 250;
+const POLL_MS = 2000;
+/** Paths reported per batch; beyond this the batch says only that many files changed. */
+const MAX_BATCH_PATHS = 5000;
+/** Plain paths, not globs: parcel matches globs with std::regex per file, a second on 100,000 files. */
+const ALWAYS_IGNORED = [".git", "node_modules"];
+/** Ignored directories passed to the watcher at start; more are still filtered per batch. */
+const MAX_IGNORED_DIRS = 1000;
+
+export type WatchMode = "events" | "polling";
+
+export interface WatchBatch {
+  /** Changed paths relative to the worktree (at most MAX_BATCH_PATHS; ignored files left out). */
+  paths: string[];
+  /** More paths changed than listed. */
+  truncated: boolean;
+}
+
+export interface WatchOptions {
+  onBatch(batch: WatchBatch): void;
+  onError?(error: Error): void;
+  /** "poll" skips native events (used when the caller already knows the tree is too big for them). */
+  backend?: "auto" | "poll";
+  pollMs?: number;
+  /** Swappable only so a test can stand in for an OS that has run out of watches. */
+  subscribe?: typeof watcher.subscribe;
+}
+
+function watchLimitText(): string {
+  try {
+    return `fs.inotify.max_user_watches=${readFileSync("/proc/sys/fs/inotify/max_user_watches", "utf8").trim()}`;
+  } catch {
+    return "the OS file-watch limit";
+  }
+}
+
+/**
+ * Directories .gitignore hides (build output, nested node_modules), so they cost no watches and no
+ * crawl. git lists them without descending; check-ignore then drops directories listed only because
+ * everything in them is ignored so far (new files there must still be seen).
+ */
+async function ignoredDirs(dir: string): Promise<string[]> {
+  const listed = await git(["ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"], {
+    cwd: dir,
+  });
+  const dirs = listed
+    .split("\0")
+    .filter((p) => p.endsWith("/"))
+    .map((p) => p.slice(0, -1))
+    .slice(0, MAX_IGNORED_DIRS);
+  if (dirs.length === 0) return [];
+  const out = await git(["check-ignore", "--stdin", "-z"], { cwd: dir, input: `${dirs.join("\0")}\0` }).catch(
+    (e: unknown) => {
+      if (e instanceof GitError && e.exitCode === 1) return "";
+      throw e;
+    },
+  );
+  return out.split("\0").filter(Boolean);
+}
+
+const isWatchLimit = (e: Error) =>
+  /ENOSPC|no space left|inotify|too many|watch limit|EMFILE/i.test(e.message);
+
+export class WorktreeWatcher {
+  mode: WatchMode = "events";
+  reason: string | null = null;
+  private subscription: watcher.AsyncSubscription | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private lastTree: string | undefined;
+  private pending = new Set<string>();
+  private truncated = false;
+  private quietTimer: NodeJS.Timeout | undefined;
+  private maxTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly opts: WatchOptions,
+  ) {}
+
+  /** Starts watching; resolves once changes from now on will be reported. */
+  static async start(dir: string, opts: WatchOptions): Promise<WorktreeWatcher> {
+    const w = new WorktreeWatcher(dir, opts);
+    if (opts.backend === "poll") await w.startPolling("polling was asked for");
+    else {
+      try {
+        const ignore = [...ALWAYS_IGNORED, ...(await ignoredDirs(dir))];
+        w.subscription = await (opts.subscribe ?? watcher.subscribe)(
+          dir,
+          (err, events) => w.onEvents(err, events),
+          {
+            ignore,
+          },
+        );
+      } catch (e) {
+        const err = e as Error;
+        if (!isWatchLimit(err)) throw err;
+        await w.startPolling(`out of file watches (${watchLimitText()}): ${err.message}`);
+      }
+    }
+    return w;
+  }
+
+  private onEvents(err: Error | null, events: watcher.Event[]): void {
+    if (this.stopped) return;
+    if (err) {
+      if (isWatchLimit(err))
+        void this.switchToPolling(`out of file watches (${watchLimitText()}): ${err.message}`);
+      else this.opts.onError?.(err);
+      return;
+    }
+    for (const e of events) this.add(relative(this.dir, e.path).split(sep).join("/"));
+    this.schedule();
+  }
+
+  private add(path: string): void {
+    if (path === "" || path.startsWith("..")) return;
+    if (this.pending.size >= MAX_BATCH_PATHS) this.truncated = true;
+    else this.pending.add(path);
+  }
+
+  private schedule(): void {
+    clearTimeout(this.quietTimer);
+    this.quietTimer = setTimeout(() => void this.flush(), QUIET_MS);
+    this.maxTimer ??= setTimeout(() => void this.flush(), MAX_WAIT_MS);
+  }
+
+  private async flush(): Promise<void> {
+    clearTimeout(this.quietTimer);
+    clearTimeout(this.maxTimer);
+    this.quietTimer = this.maxTimer = undefined;
+    const paths = [...this.pending];
+    const truncated = this.truncated;
+    this.pending.clear();
+    this.truncated = false;
+    if (paths.length === 0 || this.stopped) return;
+    try {
+      const kept = await this.dropIgnored(paths);
+      if ((kept.length > 0 || truncated) && !this.stopped) this.opts.onBatch({ paths: kept, truncated });
+    } catch (e) {
+      this.opts.onError?.(e as Error);
+    }
+  }
+
+  /** Leaves out what .gitignore hides: build output churning must not recompute diffs. */
+  private async dropIgnored(paths: string[]): Promise<string[]> {
+    let out = "";
+    try {
+      out = await git(["check-ignore", "--stdin", "-z"], { cwd: this.dir, input: `${paths.join("\0")}\0` });
+    } catch (e) {
+      if (!(e instanceof GitError) || e.exitCode !== 1) throw e; // exit 1: none of them is ignored
+    }
+    const ignored = new Set(out.split("\0").filter(Boolean));
+    return ignored.size === 0 ? paths : paths.filter((p) => !ignored.has(p));
+  }
+
+  private async switchToPolling(reason: string): Promise<void> {
+    const sub = this.subscription;
+    this.subscription = undefined;
+    await sub?.unsubscribe().catch(() => undefined);
+    if (!this.stopped) await this.startPolling(reason);
+  }
+
+  private async startPolling(reason: string): Promise<void> {
+    this.mode = "polling";
+    this.reason = reason;
+    this.lastTree = await snapshotTree(this.dir);
+    const tick = async () => {
+      if (this.stopped) return;
+      try {
+        const tree = await snapshotTree(this.dir);
+        if (tree !== this.lastTree && this.lastTree !== undefined) {
+          const names = await git(["diff-tree", "-r", "--name-only", "-z", this.lastTree, tree], {
+            cwd: this.dir,
+          });
+          for (const p of names.split("\0")) if (p) this.add(p);
+          await this.flush();
+        }
+        this.lastTree = tree;
+      } catch (e) {
+        this.opts.onError?.(e as Error);
+      }
+      if (!this.stopped) this.pollTimer = setTimeout(tick, this.opts.pollMs ?? POLL_MS);
+    };
+    this.pollTimer = setTimeout(tick, this.opts.pollMs ?? POLL_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.quietTimer);
+    clearTimeout(this.maxTimer);
+    clearTimeout(this.pollTimer);
+    const sub = this.subscription;
+    this.subscription = undefined;
+    await sub?.unsubscribe();
+  }
+}

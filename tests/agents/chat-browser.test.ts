@@ -1,0 +1,81 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import type { Cell } from "../../shared/records.ts";
+import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { type AgentWorld, startAgentWorld } from "./harness.ts";
+
+/** The chat pane in a real Chromium against a real Hive, a real OpenCode and the scripted model. */
+describe("the agent chat pane", () => {
+  let world: AgentWorld;
+  let browser: Browser;
+  let page: Page;
+  let cell: Cell;
+
+  beforeAll(async () => {
+    world = await startAgentWorld();
+    const created = await world.createCell({ name: "Chatty" });
+    cell = await world.waitForSession(created.id);
+    browser = await launchBrowser();
+    const hive = world.hive.hive;
+    page = await signedInPage(browser, hive.auth.startUrl(Number(new URL(world.hive.url).port)));
+    await page.goto(`${world.hive.url}/cells/${cell.id}`);
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await world?.close();
+  });
+
+  it("type a message, see the streamed answer and the tool call", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h5-chat-fail.png" });
+    });
+    const file = `${cell.worktreePath}/from-browser.txt`;
+    world.model.script(
+      {
+        text: ["I will **write** ", "the file."],
+        toolCalls: [{ name: "write", args: { filePath: file, content: "made in the browser test\n" } }],
+      },
+      { text: ["Wrote ", "`from-browser.txt`."] },
+    );
+    const chat = page.locator("hive-agent-chat");
+    await chat.locator("[data-status='idle']").waitFor({ timeout: 30_000 });
+    await chat.getByLabel("Message to the agent").fill("Please write from-browser.txt");
+    await chat.getByLabel("Message to the agent").press("Enter");
+    await chat.locator(".msg.user", { hasText: "Please write from-browser.txt" }).waitFor();
+    // Markdown is rendered: the bold word is a <strong>, the code span a <code>.
+    await chat.locator(".text strong", { hasText: "write" }).waitFor({ timeout: 60_000 });
+    const tool = chat.locator("details.tool[data-tool='write'][data-state='completed']");
+    await tool.waitFor({ timeout: 60_000 });
+    expect(await tool.locator("summary a").textContent()).toContain("from-browser.txt");
+    await chat.locator(".text code", { hasText: "from-browser.txt" }).waitFor({ timeout: 60_000 });
+    await chat.locator("[data-status='idle']").waitFor({ timeout: 30_000 });
+  }, 180_000);
+
+  it("a permission request shows in the inbox and in the chat, and is answered from the page", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h5-inbox-fail.png" });
+    });
+    world.model.script(
+      {
+        toolCalls: [
+          { name: "bash", args: { command: "echo from-browser > bash.txt", description: "Write bash.txt" } },
+        ],
+      },
+      { text: ["Command ran."] },
+    );
+    const chat = page.locator("hive-agent-chat");
+    await chat.getByLabel("Message to the agent").fill("Run a command");
+    await chat.getByLabel("Message to the agent").press("Enter");
+    const badge = page.locator("hive-waiting-inbox").getByRole("button", { name: /Waiting for you: 1/ });
+    await badge.waitFor({ timeout: 60_000 });
+    await chat.locator("[data-status='waiting']").waitFor();
+    await badge.click();
+    const item = page.locator("hive-waiting-inbox [role='listitem']");
+    expect(await item.textContent()).toContain("Chatty");
+    expect(await item.textContent()).toContain("echo from-browser > bash.txt");
+    await item.getByRole("button", { name: "Allow once" }).click();
+    await chat.locator(".text", { hasText: "Command ran." }).waitFor({ timeout: 60_000 });
+    await badge.waitFor({ state: "detached" });
+  }, 180_000);
+});

@@ -1,0 +1,41 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { clientBuildIsStale, ensureClientBuilt } from "../../server/transport/static.ts";
+
+/** The flags every headless run uses: no GPU, no background traffic, no first-run prompts. */
+export const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** Chromium, found (or installed) by the same script the test command runs. */
+export function chromiumPath(): string {
+  const script = join(import.meta.dirname, "..", "..", "scripts", "find-chromium.sh");
+  return execFileSync("bash", [script], { encoding: "utf8" }).trim();
+}
+
+/** A fresh headless Chromium (its own temp profile) with the web app built. */
+export async function launchBrowser(): Promise<Browser> {
+  if (clientBuildIsStale()) await ensureClientBuilt(() => {});
+  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_FLAGS, headless: true });
+}
+
+/** A page signed in the way a person is: by opening the link `hive` prints. */
+export async function signedInPage(
+  browser: Browser,
+  startUrl: string,
+  viewport = { width: 1280, height: 800 },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.on("pageerror", (err) => console.error("page error:", err));
+  page.on("dialog", (d) => void d.accept());
+  await page.goto(startUrl);
+  return page;
+}

@@ -1,0 +1,32 @@
+import type { Locator, Page } from "playwright-core";
+
+/** How the browser tests drive the app: the way a person would, through what is on screen. */
+
+export function cellLink(page: Page, name: string): Locator {
+  return page.locator("hive-cell-list a[data-cell-id]", { hasText: name });
+}
+
+/** Opens the new-cell form of the first workspace, picks a template by its label, names the cell and creates it. */
+export async function createCellInUi(page: Page, templateLabel: string, name: string): Promise<void> {
+  await page.locator("hive-cell-list").getByRole("button", { name: "+ Cell" }).first().click();
+  const form = page.locator("hive-cell-create");
+  await form.locator("label.tpl", { hasText: templateLabel }).click();
+  await form.getByLabel("Name").fill(name);
+  await form.getByRole("button", { name: "Create cell" }).click();
+  await page.locator("hive-provisioning-checklist, hive-cell-view").first().waitFor();
+}
+
+/** Types a command line into the terminal in front; returns the text before its first `$`. */
+export async function typeInTerminal(page: Page, command: string): Promise<string> {
+  await page.locator("hive-terminal-pane[active]").click();
+  await page.keyboard.type(command);
+  await page.keyboard.press("Enter");
+  return command.replace(/^echo /, "").split("$")[0]!;
+}
+
+/** Every line of the terminal in front (scrollback included), as xterm holds it. */
+export function terminalText(page: Page): Promise<string> {
+  return page
+    .locator("hive-terminal-pane[active]")
+    .evaluate((el) => (el as HTMLElement & { screenText(): string }).screenText());
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { normalise, resize } from "../../client/components/split-panes.ts";
+import { hrefOf, parseRoute } from "../../client/router.ts";
+import { applyEvent, type CellDetail, EMPTY_CELL_DETAIL, mergeTiming } from "../../client/stores/cell.ts";
+import type { ChecklistStep, TimingEvent } from "../../shared/records.ts";
+
+const planned = (step: string, gatesReady = true): ChecklistStep => ({
+  step,
+  label: step.replace(/_/g, " "),
+  state: "pending",
+  gatesReady,
+  startedAt: null,
+  durationMs: null,
+  detail: null,
+});
+
+const timing = (
+  step: string,
+  outcome: TimingEvent["outcome"],
+  durationMs: number | null = null,
+): TimingEvent => ({
+  id: 1,
+  cellId: "c1",
+  cellName: "one",
+  workspaceId: "w1",
+  workflow: "provision",
+  attempt: 1,
+  step,
+  startedAt: "2026-01-01T00:00:00.000Z",
+  endedAt: outcome === "running" ? null : "2026-01-01T00:00:01.000Z",
+  durationMs,
+  outcome,
+  detail: outcome === "error" ? "exit 1" : null,
+});
+
+describe("the live checklist", () => {
+  it("moves a planned step from pending to running to done, keeping its label", () => {
+    let steps = [planned("create_worktree"), planned("run_setup:0")];
+    steps = mergeTiming(steps, timing("create_worktree", "running"));
+    expect(steps[0]).toMatchObject({ state: "running", label: "create worktree" });
+    steps = mergeTiming(steps, timing("create_worktree", "ok", 120));
+    expect(steps[0]).toMatchObject({ state: "done", durationMs: 120 });
+    expect(steps[1]!.state).toBe("pending");
+  });
+
+  it("marks a failed step and keeps the agent line non-gating", () => {
+    let steps = [planned("run_setup:0"), planned("ensure_agent_session", false)];
+    steps = mergeTiming(steps, timing("run_setup:0", "error", 30));
+    steps = mergeTiming(steps, timing("ensure_agent_session", "running"));
+    expect(steps.map((s) => [s.state, s.gatesReady])).toEqual([
+      ["failed", true],
+      ["running", false],
+    ]);
+  });
+
+  it("appends a step nobody planned", () => {
+    expect(mergeTiming([], timing("mark_ready", "ok", 1)).map((s) => s.step)).toEqual(["mark_ready"]);
+  });
+
+  it("keeps only the tail of a step's output and starts over for the next step", () => {
+    let d: CellDetail = EMPTY_CELL_DETAIL;
+    d = applyEvent(d, { type: "cell.output", step: "run_setup:0", chunk: "x".repeat(20_000) });
+    expect(d.output.length).toBe(16_000);
+    d = applyEvent(d, { type: "cell.output", step: "run_setup:1", chunk: "second" });
+    expect(d.output).toBe("second");
+  });
+
+  it("shows a running step's current sub-step", () => {
+    const d = applyEvent(
+      { ...EMPTY_CELL_DETAIL, steps: [planned("copy_includes")] },
+      { type: "cell.progress", step: "copy_includes", detail: "copied 200 files" },
+    );
+    expect(d.steps[0]!.detail).toBe("copied 200 files");
+  });
+});
+
+describe("pane sizes", () => {
+  it("gives panes equal shares when nothing valid is remembered", () => {
+    expect(normalise([], 3)).toEqual([1 / 3, 1 / 3, 1 / 3]);
+    expect(normalise([0.5, Number.NaN], 2)).toEqual([0.5, 0.5]);
+  });
+
+  it("moves a gutter but never squeezes a pane below its minimum", () => {
+    const sizes = resize([0.5, 0.5], 0, 0.2);
+    expect(sizes[0]).toBeCloseTo(0.7);
+    expect(sizes[1]).toBeCloseTo(0.3);
+    const squeezed = resize([0.5, 0.5], 0, 0.9);
+    expect(squeezed[1]).toBeCloseTo(0.12);
+    expect(squeezed[0]! + squeezed[1]!).toBeCloseTo(1);
+  });
+});
+
+describe("routes", () => {
+  it("round-trips every screen through its URL", () => {
+    for (const route of [
+      { name: "home" },
+      { name: "cell", cellId: "abc_1" },
+      { name: "new-cell", workspaceId: "w-1" },
+      { name: "timings", cellId: "c", step: "run_setup" },
+      { name: "timings", cellId: "", step: "" },
+    ] as const) {
+      expect(parseRoute(new URL(hrefOf(route), "http://x"))).toEqual(route);
+    }
+  });
+});

@@ -1,0 +1,77 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { createCellInUi } from "../browser/ui.ts";
+import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { startHive, type TestHive } from "../helpers/server.ts";
+import { serviceCommand } from "./harness.ts";
+
+/** A template with a web service, from the UI of a real Chromium against the real server. */
+describe("services in the web app", () => {
+  let repo: TempRepo;
+  let hive: TestHive;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    repo = makeRepo();
+    repo.writeConfig({
+      templates: [
+        {
+          id: "site",
+          label: "Site",
+          // No "--name" flag here: the template picker shows the command, and the form helper finds "Name" by label.
+          services: { web: { run: serviceCommand("--delay 300"), readyPattern: "listening on" } },
+        },
+      ],
+    });
+    repo.commit("config");
+    hive = await startHive(repo.path);
+    browser = await launchBrowser();
+    page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await hive?.close();
+    repo?.cleanup();
+  });
+
+  it("shows ensure_services:web on the checklist, the service ready in the strip, and its link opens its page", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/services-browser-fail.png" });
+    });
+    await createCellInUi(page, "Site", "with web");
+    await page.locator("hive-provisioning-checklist li[data-step='ensure_services:web']").waitFor();
+    await page.locator("hive-cell-view").waitFor({ timeout: 30_000 });
+    const web = page.locator("hive-services-strip [data-service='web']");
+    await web.locator("[data-status='ready']").waitFor({ timeout: 30_000 });
+
+    const link = web.locator("a");
+    expect(await link.getAttribute("href")).toMatch(/^\/cells\/[a-z0-9]+\/proxy\/web\/$/);
+    const [opened] = await Promise.all([page.context().waitForEvent("page"), link.click()]);
+    await opened.waitForLoadState();
+    expect(await opened.locator("h1").textContent()).toBe("hello from service");
+    await opened.close();
+    await page.screenshot({ path: "/tmp/services-strip.png" });
+  });
+
+  it("stops and starts the service from the strip and shows its log as a terminal", async () => {
+    const web = page.locator("hive-services-strip [data-service='web']");
+    await web.getByRole("button", { name: "Stop" }).click();
+    await web.locator("[data-status='stopped']").waitFor({ timeout: 15_000 });
+    await web.getByRole("button", { name: "Start" }).click();
+    await web.locator("[data-status='ready']").waitFor({ timeout: 15_000 });
+
+    await web.getByRole("button", { name: "Log" }).click();
+    const log = page.locator("hive-services-strip hive-terminal-pane[data-log='web']");
+    await log.waitFor();
+    const text = () => log.evaluate((el) => (el as HTMLElement & { screenText(): string }).screenText());
+    await expect.poll(text, { timeout: 15_000 }).toContain("stopping (SIGTERM)");
+    // Two starts: the replayed screen has the first, the live stream the second.
+    await expect
+      .poll(async () => (await text()).match(/service: listening on/g)?.length ?? 0, { timeout: 15_000 })
+      .toBe(2);
+    await page.screenshot({ path: "/tmp/services-log.png" });
+  });
+});
