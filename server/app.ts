@@ -22,6 +22,7 @@ import { Terminals, type TerminalsOptions } from "./terminals/terminals.ts";
 import { Auth, assertAuthModeAllowed } from "./transport/auth.ts";
 import { registerAgentChannels } from "./transport/channels/agents.ts";
 import { registerCellChannels } from "./transport/channels/cells.ts";
+import { registerFilesChannel } from "./transport/channels/files.ts";
 import { registerServiceChannels } from "./transport/channels/services.ts";
 import { registerTermChannel } from "./transport/channels/term.ts";
 import { agentRoutes } from "./transport/http/agents.ts";
@@ -155,6 +156,7 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
     registerTermChannel(hub, terminals, bus),
     registerServiceChannels(hub, services, bus),
     registerAgentChannels(hub, agents, bus),
+    registerFilesChannel(hub, files, bus),
     bus.on("auth.session.revoked", ({ sessionId }) => hub.disconnectSession(sessionId)),
     () => terminals.stop(),
   );

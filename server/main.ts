@@ -4,12 +4,15 @@ import { createHive, type Hive } from "./app.ts";
 import { formatConfigIssues } from "./config/store.ts";
 import { ensureHome, homeLayout, resolveHome } from "./home/home.ts";
 import { rotateToken } from "./transport/auth.ts";
+import { type ClientDevServer, startClientDevServer } from "./transport/dev.ts";
+import { ensureClientBuilt } from "./transport/static.ts";
 import { readOrCreateToken } from "./transport/token.ts";
 import { repoRoot } from "./worktrees/git.ts";
 
 const USAGE = `Usage:
   hive [--workspace PATH] [--port N] [--host ADDR] [--home DIR] [--no-auth] [--allow-origin URL]... [--trust-proxy]
       Serve Hive on a repository (default: the current directory) at http://127.0.0.1:4860.
+      --dev: serve the web app from its sources with hot reload (Vite), for working on Hive itself.
   hive token [--rotate] [--home DIR] Print the access token; --rotate makes a new one and signs out every session.
   hive stop --all [--home DIR]       Stop Hive's background processes (the terminal host).
 
@@ -46,10 +49,14 @@ async function main(argv: string[]): Promise<void> {
   if (command !== "serve") fail(`unknown command '${command}'.\n\n${USAGE}`);
 
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, not '${values.port}'.`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`--port must be a number from 0 to 65535, not '${values.port}'.`);
   const workspacePath = values.workspace ?? process.cwd();
   let hive: Hive;
+  let dev: ClientDevServer | undefined;
   try {
+    // npm start serves the built web app, building it first when missing or stale; --dev serves the sources.
+    if (!values.dev) await ensureClientBuilt();
     const root = await repoRoot(workspacePath).catch(() => {
       throw new HiveError(
         "WORKSPACE_INVALID",
@@ -66,11 +73,19 @@ async function main(argv: string[]): Promise<void> {
       trustProxy: values["trust-proxy"] ?? false,
     });
     await hive.listen();
+    if (values.dev) dev = await startClientDevServer(hive.url, values.host ?? "127.0.0.1");
   } catch (e) {
-    fail(e instanceof HiveError ? e.message : (e as Error).stack ?? String(e));
+    fail(e instanceof HiveError ? e.message : ((e as Error).stack ?? String(e)));
   }
-  console.log(`Hive is serving ${hive.workspaces.list().map((w) => w.path).join(", ")}`);
-  console.log(`Open ${hive.auth.startUrl(Number(new URL(hive.url).port))}`);
+  console.log(
+    `Hive is serving ${hive.workspaces
+      .list()
+      .map((w) => w.path)
+      .join(", ")}`,
+  );
+  const startUrl = new URL(hive.auth.startUrl(Number(new URL(hive.url).port)));
+  // In dev mode the browser talks to Vite (hot reload), which forwards /auth, /api and /ws to Hive.
+  console.log(`Open ${dev ? `${dev.url}${startUrl.pathname}${startUrl.search}` : startUrl.href}`);
   console.log(`Home: ${home}`);
   reportConfigErrors(hive);
 
@@ -81,7 +96,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(`\nhive: ${signal}: stopping (shells keep running in the terminal host).`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    hive.close().then(
+    Promise.all([hive.close(), dev?.close()]).then(
       () => process.exit(0),
       (e) => {
         console.error(e);
@@ -119,6 +134,7 @@ function parseCli(argv: string[]) {
       "no-auth": { type: "boolean" },
       "allow-origin": { type: "string", multiple: true },
       "trust-proxy": { type: "boolean" },
+      dev: { type: "boolean" },
       rotate: { type: "boolean" },
       all: { type: "boolean" },
       help: { type: "boolean", short: "h" },

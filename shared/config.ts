@@ -26,7 +26,10 @@ export const ServiceSchema = z
     readyTimeoutMs: z.number().int().positive().optional(),
     dependsOn: z.array(z.string()).optional(),
     restart: z.enum(["no", "on-failure", "always"]).optional(),
-    stopSignal: z.string().regex(/^SIG[A-Z0-9]+$/).optional(),
+    stopSignal: z
+      .string()
+      .regex(/^SIG[A-Z0-9]+$/)
+      .optional(),
     stopTimeoutMs: z.number().int().positive().optional(),
   })
   .strict();
@@ -52,10 +55,16 @@ export const TemplateSchema = z
     label: z.string().min(1),
     description: z.string().optional(),
     setup: z.array(SetupCommandSchema).default([]),
-    include: z.array(relativePattern).default([]).describe("Glob patterns of files to copy into the worktree."),
+    include: z
+      .array(relativePattern)
+      .default([])
+      .describe("Glob patterns of files to copy into the worktree."),
     env: z.record(z.string(), z.string()).default({}),
     services: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/), ServiceSchema).default({}),
-    prompts: z.array(relativePattern).default([]).describe("Prompt fragment files, relative to the repository."),
+    prompts: z
+      .array(relativePattern)
+      .default([])
+      .describe("Prompt fragment files, relative to the repository."),
     agent: AgentChoiceSchema.optional(),
     worktreeRoot: z.string().optional().describe("Where this template's worktrees go (absolute or ~)."),
     setupTimeoutMs: z.number().int().positive().optional(),
@@ -130,7 +139,8 @@ export const HiveConfigSchema = z
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
     c.templates.forEach((t, i) => {
-      if (seen.has(t.id)) ctx.addIssue({ code: "custom", path: ["templates", i, "id"], message: `duplicate id '${t.id}'` });
+      if (seen.has(t.id))
+        ctx.addIssue({ code: "custom", path: ["templates", i, "id"], message: `duplicate id '${t.id}'` });
       seen.add(t.id);
     });
     if (c.defaults.templateId && !seen.has(c.defaults.templateId)) {
@@ -145,7 +155,9 @@ export type HiveConfig = z.infer<typeof HiveConfigSchema>;
 
 /** Used when a workspace has no hive.config.json. */
 export const DEFAULT_CONFIG: HiveConfig = HiveConfigSchema.parse({
-  templates: [{ id: "basic", label: "Basic", description: "A worktree on its own branch: no setup, no services." }],
+  templates: [
+    { id: "basic", label: "Basic", description: "A worktree on its own branch: no setup, no services." },
+  ],
 });
 
 /** One problem in a config file, located for a person to fix. */

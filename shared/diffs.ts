@@ -10,6 +10,8 @@ export type CompareMode = z.infer<typeof CompareModeSchema>;
 export const DIFF_LIMITS = {
   /** Per file, bytes of either side. */
   fileBytes: 500 * 1024,
+  /** Per file, changed lines (about 500 KB of patch at 50 bytes a line). */
+  fileLines: 10_000,
   /** Changed lines over the whole diff, counted in list order. */
   totalLines: 20_000,
   /** Estimated patch bytes over the whole diff. */
@@ -35,6 +37,7 @@ export const DiffFileSchema = z.object({
   binary: z.boolean(),
   additions: z.number().int(),
   deletions: z.number().int(),
+  /** Known for deleted files only (a new side gives the size that matters for the others). */
   oldSize: z.number().int().nullable(),
   newSize: z.number().int().nullable(),
   collapsed: CollapseReasonSchema.nullable(),

@@ -155,7 +155,10 @@ export class Cells {
     const cell = this.get(id);
     this.assertIdle(cell);
     if (cell.status !== "error") {
-      throw new HiveError("CELL_STATE", `Cell '${cell.name}' is ${cell.status}; only a cell in error can be retried.`);
+      throw new HiveError(
+        "CELL_STATE",
+        `Cell '${cell.name}' is ${cell.status}; only a cell in error can be retried.`,
+      );
     }
     const attempt = this.deps.timings.lastAttempt(id, "provision") + 1;
     const updated = this.update(id, { status: "spawning", lastSetupError: null });
@@ -184,7 +187,10 @@ export class Cells {
     const cell = this.get(id);
     this.assertIdle(cell);
     if (cell.status !== "ready" && cell.status !== "error") {
-      throw new HiveError("CELL_STATE", `Cell '${cell.name}' is ${cell.status}; only ready or failed cells archive.`);
+      throw new HiveError(
+        "CELL_STATE",
+        `Cell '${cell.name}' is ${cell.status}; only ready or failed cells archive.`,
+      );
     }
     const attempt = this.deps.timings.lastAttempt(id, "archive") + 1;
     this.start(id, "archive", async (signal) => {
@@ -227,7 +233,11 @@ export class Cells {
     try {
       const template = this.templateOf(cell);
       if (workflow === "delete") {
-        planned = deletePlan(this.plan, cell).map((s) => ({ step: s.name, label: s.label, gatesReady: true }));
+        planned = deletePlan(this.plan, cell).map((s) => ({
+          step: s.name,
+          label: s.label,
+          gatesReady: true,
+        }));
       } else {
         const p = provisionPlan(this.plan, cell, template);
         planned = [
@@ -292,6 +302,11 @@ export class Cells {
   private async provision(id: string, signal: AbortSignal, attempt: number): Promise<CellPatch | undefined> {
     const cell = this.get(id);
     const template = this.templateOf(cell);
+    try {
+      for (const c of this.plan.contributors) await c.prepare?.(cell, template);
+    } catch (e) {
+      return failure("prepare", e as Error);
+    }
     const plan = provisionPlan(this.plan, cell, template);
     const okBefore = this.okSteps(id);
     const firstToRun = plan.main.findIndex((s) => !okBefore.has(s.name) || s.name === "mark_ready");
@@ -322,7 +337,6 @@ export class Cells {
     return final;
   }
 
-
   private async runDelete(id: string, signal: AbortSignal, attempt: number): Promise<void> {
     for (const step of deletePlan(this.plan, this.get(id))) {
       // Best effort: a failing step is recorded and the next one still runs, so no cell gets stuck.
@@ -330,7 +344,14 @@ export class Cells {
     }
   }
 
-  private step(id: string, step: PlannedStep, workflow: Workflow, attempt: number, signal: AbortSignal, gates: boolean) {
+  private step(
+    id: string,
+    step: PlannedStep,
+    workflow: Workflow,
+    attempt: number,
+    signal: AbortSignal,
+    gates: boolean,
+  ) {
     const cell = this.get(id);
     const run: StepRun = {
       cellId: id,
@@ -346,7 +367,8 @@ export class Cells {
 
   private okSteps(id: string): Set<string> {
     const latest = new Map<string, string>();
-    for (const t of this.deps.timings.forCell(id)) if (t.workflow === "provision") latest.set(t.step, t.outcome);
+    for (const t of this.deps.timings.forCell(id))
+      if (t.workflow === "provision") latest.set(t.step, t.outcome);
     return new Set([...latest].filter(([, o]) => o === "ok").map(([s]) => s));
   }
 
@@ -354,12 +376,15 @@ export class Cells {
     this.update(id, failure(step, error));
   }
 
-
   /**
    * Runs a workflow as the cell's only one. The body returns the cell's final state, applied after the
    * workflow has let go of the cell so that whoever sees that state can act on the cell at once.
    */
-  private start(id: string, workflow: Workflow, body: (signal: AbortSignal) => Promise<CellPatch | undefined>): void {
+  private start(
+    id: string,
+    workflow: Workflow,
+    body: (signal: AbortSignal) => Promise<CellPatch | undefined>,
+  ): void {
     const controller = new AbortController();
     const release = () => {
       if (this.running.get(id)?.controller === controller) this.running.delete(id);
@@ -378,10 +403,13 @@ export class Cells {
     this.running.set(id, { workflow, controller, done });
   }
 
-
   private assertIdle(cell: Cell): void {
     const r = this.running.get(cell.id);
-    if (r) throw new HiveError("CELL_BUSY", `Cell '${cell.name}' is busy (${r.workflow} in progress); try again after.`);
+    if (r)
+      throw new HiveError(
+        "CELL_BUSY",
+        `Cell '${cell.name}' is busy (${r.workflow} in progress); try again after.`,
+      );
   }
 
   private update(id: string, patch: CellPatch): Cell {
@@ -400,12 +428,21 @@ export class Cells {
     try {
       return this.templateOf(cell);
     } catch {
-      return { id: cell.templateId, label: cell.templateId, setup: [], include: [], env: {}, services: {}, prompts: [] };
+      return {
+        id: cell.templateId,
+        label: cell.templateId,
+        setup: [],
+        include: [],
+        env: {},
+        services: {},
+        prompts: [],
+      };
     }
   }
 
   private worktreeRoot(workspaceId: string, template: Template): string {
-    const configured = template.worktreeRoot ?? this.deps.workspaces.config(workspaceId).current.config.defaults.worktreeRoot;
+    const configured =
+      template.worktreeRoot ?? this.deps.workspaces.config(workspaceId).current.config.defaults.worktreeRoot;
     if (!configured) return this.deps.layout.cellsDir;
     const p = expandTilde(configured);
     return isAbsolute(p) ? p : resolve(this.deps.workspaces.get(workspaceId).path, p);

@@ -25,6 +25,11 @@ export interface PlannedStep {
  * it: each contributor adds steps to the workflows and environment to the cell's processes.
  */
 export interface CellContributor {
+  /**
+   * Runs before any provisioning step, for what every step's environment needs from the start: the
+   * service ports that setup commands, terminals and the agent's first prompt (a background step) see.
+   */
+  prepare?(cell: Cell, template: Template): Promise<void>;
   /** Steps after setup that gate readiness, in order (e.g. ensure_services:<name>). */
   readySteps?(cell: Cell, template: Template): PlannedStep[];
   /** Steps that run beside provisioning once the worktree exists and never hold back `ready`. */

@@ -54,7 +54,8 @@ export function provisionPlan(deps: PlanDeps, cell: Cell, template: Template): P
     },
     ...template.setup.map((cmd, i): PlannedStep => {
       const command = typeof cmd === "string" ? cmd : cmd.run;
-      const timeoutMs = (typeof cmd === "string" ? undefined : cmd.timeoutMs) ?? deps.setupTimeoutMs(cell, template);
+      const timeoutMs =
+        (typeof cmd === "string" ? undefined : cmd.timeoutMs) ?? deps.setupTimeoutMs(cell, template);
       return {
         name: `run_setup:${i}`,
         label: command,
@@ -95,14 +96,17 @@ export function deletePlan(deps: PlanDeps, cell: Cell): PlannedStep[] {
       name: "remove_worktree",
       label: "Remove worktree",
       timeoutMs: 5 * 60_000,
-      run: async ({ cell }) => (cell.worktreePath ? removeWorktree(cell.workspacePath, cell.worktreePath) : "none"),
+      run: async ({ cell }) =>
+        cell.worktreePath ? removeWorktree(cell.workspacePath, cell.worktreePath) : "none",
     },
     {
       name: "delete_branch",
       label: "Delete branch",
       timeoutMs: TEARDOWN_STEP_TIMEOUT_MS,
       run: async ({ cell }) =>
-        cell.branchName ? deleteBranch(cell.workspacePath, cell.branchName, cell.baseCommit, cell.baseRef) : "none",
+        cell.branchName
+          ? deleteBranch(cell.workspacePath, cell.branchName, cell.baseCommit, cell.baseRef)
+          : "none",
     },
     {
       name: "delete_cell_record",

@@ -15,7 +15,10 @@ export function parseConfigText(text: string): ConfigParse {
       ...lineAt(text, e.offset),
       message: `JSON syntax: ${printParseErrorCode(e.error)}`,
     }));
-    return { ok: false, errors: errors.length ? errors : [{ path: "(syntax)", message: "the file is empty" }] };
+    return {
+      ok: false,
+      errors: errors.length ? errors : [{ path: "(syntax)", message: "the file is empty" }],
+    };
   }
   const result = HiveConfigSchema.safeParse(nodeValue(tree));
   if (result.success) return { ok: true, config: result.data };
@@ -27,7 +30,10 @@ export function readConfigFile(file: string): ConfigParse {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    return { ok: false, errors: [{ path: "(file)", message: `cannot read ${file}: ${(e as Error).message}` }] };
+    return {
+      ok: false,
+      errors: [{ path: "(file)", message: `cannot read ${file}: ${(e as Error).message}` }],
+    };
   }
   return parseConfigText(text);
 }

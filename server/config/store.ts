@@ -94,5 +94,7 @@ export class ConfigStore {
 }
 
 export function formatConfigIssues(file: string, issues: ConfigIssue[]): string {
-  return issues.map((i) => `${file}${i.line ? `:${i.line}:${i.column ?? 1}` : ""}: ${i.path}: ${i.message}`).join("\n");
+  return issues
+    .map((i) => `${file}${i.line ? `:${i.line}:${i.column ?? 1}` : ""}: ${i.path}: ${i.message}`)
+    .join("\n");
 }

@@ -48,7 +48,9 @@ export class TimingRepo {
     const endedAt = new Date();
     const row = this.get(id)!;
     this.db
-      .prepare("UPDATE cell_timing_events SET ended_at = ?, duration_ms = ?, outcome = ?, detail = ? WHERE id = ?")
+      .prepare(
+        "UPDATE cell_timing_events SET ended_at = ?, duration_ms = ?, outcome = ?, detail = ? WHERE id = ?",
+      )
       .run(endedAt.toISOString(), endedAt.getTime() - Date.parse(row.startedAt), outcome, detail, id);
     return this.get(id)!;
   }
@@ -59,9 +61,9 @@ export class TimingRepo {
   }
 
   forCell(cellId: string): TimingEvent[] {
-    return (this.db.prepare("SELECT * FROM cell_timing_events WHERE cell_id = ? ORDER BY id").all(cellId) as Row[]).map(
-      toEvent,
-    );
+    return (
+      this.db.prepare("SELECT * FROM cell_timing_events WHERE cell_id = ? ORDER BY id").all(cellId) as Row[]
+    ).map(toEvent);
   }
 
   /** Every cell's steps, deleted cells included, slowest first. */
@@ -90,6 +92,7 @@ export class TimingRepo {
 
   /** Steps left 'running' by a process that died: closed as errors with the reason. */
   closeDangling(cellId: string, detail: string): void {
-    for (const e of this.forCell(cellId).filter((x) => x.outcome === "running")) this.finish(e.id, "error", detail);
+    for (const e of this.forCell(cellId).filter((x) => x.outcome === "running"))
+      this.finish(e.id, "error", detail);
   }
 }

@@ -110,7 +110,7 @@ export class DiffService {
           () => true,
           () => false,
         );
-        return !before || before.status !== "modified" || !exists;
+        return before?.status !== "modified" || !exists;
       }),
     );
     for (const f of prev.files) {
@@ -171,6 +171,15 @@ export class DiffService {
       if (hashes[i] === marks.get(p)) out.add(p);
     });
     return out;
+  }
+
+  async file(
+    cellId: string,
+    q: { path: string; oldPath?: string; compare: CompareMode; ref?: string; force: boolean },
+  ): Promise<FileContent> {
+    const cell = this.cell(cellId);
+    const { from } = await this.from(cell, q.compare, q.ref);
+    return fileContent(cell.worktreePath, from, q.path, q.oldPath, q.force);
   }
 
   /** Remembers the worktree as it is now, for "since the last review". */

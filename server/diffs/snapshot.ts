@@ -10,7 +10,9 @@ import { git } from "../worktrees/git.ts";
  */
 
 async function privateIndex(worktree: string, name: string): Promise<{ index: string; temp: string }> {
-  const [index, temp] = (await git(["rev-parse", "--git-path", "index", "--git-path", name], { cwd: worktree }))
+  const [index, temp] = (
+    await git(["rev-parse", "--git-path", "index", "--git-path", name], { cwd: worktree })
+  )
     .trim()
     .split("\n")
     .map((p) => (isAbsolute(p) ? p : join(worktree, p))) as [string, string];
@@ -33,12 +35,19 @@ async function copyIndex(index: string, temp: string): Promise<void> {
  * `git diff <commit>` compares the commit with the whole worktree (untracked files included, renames
  * among them found) without writing a single object, at the cost of `git diff --stat` itself.
  */
-export function withWorkingIndex<T>(worktree: string, fn: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
+export function withWorkingIndex<T>(
+  worktree: string,
+  fn: (env: NodeJS.ProcessEnv) => Promise<T>,
+): Promise<T> {
   return serialize(`${worktree}\0working`, async () => {
     const { index, temp } = await privateIndex(worktree, "hive-working.index");
     await copyIndex(index, temp);
     const env = { GIT_INDEX_FILE: temp };
-    await git(["add", "--intent-to-add", "--ignore-errors", "--", "."], { cwd: worktree, env, timeoutMs: 300_000 });
+    await git(["add", "--intent-to-add", "--ignore-errors", "--", "."], {
+      cwd: worktree,
+      env,
+      timeoutMs: 300_000,
+    });
     return fn(env);
   });
 }

@@ -1,6 +1,6 @@
-import { type CollapseReason, DIFF_LIMITS, type DiffFile } from "../../shared/diffs.ts";
-import { lstat } from "node:fs/promises";
+import { lstatSync } from "node:fs";
 import { join } from "node:path";
+import { type CollapseReason, DIFF_LIMITS, type DiffFile } from "../../shared/diffs.ts";
 import { git } from "../worktrees/git.ts";
 import { withWorkingIndex } from "./snapshot.ts";
 
@@ -26,15 +26,15 @@ const STATUS: Record<string, DiffFile["status"]> = {
   T: "type_changed",
 };
 
+/** One file as `git diff --raw --numstat` names and counts it, before sizes and limits. */
+type Entry = RawEntry & { add: number; del: number; binary: boolean };
+
 /**
- * Parses `git diff-tree -r -M --raw --numstat -z` output: raw records (`:modes oids status\0path\0`,
- * two paths for renames) followed by numstat records in the same order (`add\tdel\tpath\0`, or
+ * Parses `git diff --raw --numstat -z` output: raw records (`:modes oids status\0path\0`, two paths for
+ * renames) followed by numstat records in the same order (`add\tdel\tpath\0`, or
  * `add\tdel\t\0old\0new\0` for renames; `-` counts mean binary).
  */
-export function parseRawNumstat(out: string): {
-  raw: RawEntry[];
-  counts: { add: number; del: number; binary: boolean }[];
-} {
+export function parseRawNumstat(out: string): Entry[] {
   const tokens = out.split("\0");
   const raw: RawEntry[] = [];
   const counts: { add: number; del: number; binary: boolean }[] = [];
@@ -64,7 +64,63 @@ export function parseRawNumstat(out: string): {
       counts.push({ add: binary ? 0 : Number(add), del: binary ? 0 : Number(del), binary });
     }
   }
-  return { raw, counts };
+  return raw.map((r, n) => ({ ...r, ...(counts[n] ?? { add: 0, del: 0, binary: false }) }));
+}
+
+const DIFF_ARGS = [
+  "diff",
+  "-M",
+  "--raw",
+  "--numstat",
+  "-z",
+  "--no-abbrev",
+  "--no-ext-diff",
+  "--no-textconv",
+  "--no-relative",
+  "--ignore-submodules=none",
+];
+/** Untracked plus deleted files diffed again by path; past this the whole diff runs once more instead. */
+const MAX_SECOND_PASS_PATHS = 1000;
+
+async function gitDiff(worktree: string, from: string, paths?: string[], env: NodeJS.ProcessEnv = {}) {
+  const out = await git([...DIFF_ARGS, from, "--", ...(paths ?? [])], {
+    cwd: worktree,
+    env: { ...env, GIT_LITERAL_PATHSPECS: "1" },
+    maxBuffer: 512 * 1024 * 1024,
+    timeoutMs: 300_000,
+  });
+  return parseRawNumstat(out);
+}
+
+async function untrackedFiles(worktree: string, paths?: string[]): Promise<string[]> {
+  const out = await git(["ls-files", "--others", "--exclude-standard", "-z", "--", ...(paths ?? [])], {
+    cwd: worktree,
+    env: { GIT_LITERAL_PATHSPECS: "1" },
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  return out.split("\0").filter(Boolean);
+}
+
+/**
+ * `from` against the worktree as it is. Tracked changes come from `git diff <from>` over the
+ * worktree's own index (read only: exactly git's own `diff --stat` work), with the untracked files
+ * listed beside it. Untracked files then join through an intent-to-add index (see withWorkingIndex),
+ * diffed together with the deleted files so that a file moved without git pairs up as a rename.
+ */
+async function changedEntries(worktree: string, from: string, paths?: string[]): Promise<Entry[]> {
+  const [tracked, untracked] = await Promise.all([
+    gitDiff(worktree, from, paths),
+    untrackedFiles(worktree, paths),
+  ]);
+  if (untracked.length === 0) return tracked;
+  const deleted = tracked.filter((e) => e.status === "deleted").map((e) => e.path);
+  const again = [...untracked, ...deleted];
+  if (again.length > MAX_SECOND_PASS_PATHS) {
+    return withWorkingIndex(worktree, (env) => gitDiff(worktree, from, paths, env));
+  }
+  const extra = await withWorkingIndex(worktree, (env) => gitDiff(worktree, from, again, env));
+  const redone = new Set(deleted);
+  return [...tracked.filter((e) => !redone.has(e.path)), ...extra];
 }
 
 /** Sizes of blobs, in one `git cat-file --batch-check` for the whole change. */
@@ -87,12 +143,13 @@ export const byPath = (a: DiffFile, b: DiffFile) => (a.path < b.path ? -1 : a.pa
 /** Sizes of files on disk (the new side), a bounded number of stats at a time. */
 async function diskSizes(worktree: string, paths: string[]): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
-  for (let i = 0; i < paths.length; i += 256) {
-    const chunk = paths.slice(i, i + 256);
-    const stats = await Promise.all(chunk.map((p) => lstat(join(worktree, p)).catch(() => undefined)));
-    stats.forEach((st, n) => {
-      if (st) sizes.set(chunk[n]!, st.size);
-    });
+  // Synchronous stats are several times faster than a promise each; yield between chunks instead.
+  for (let i = 0; i < paths.length; i += 1000) {
+    if (i > 0) await new Promise((r) => setImmediate(r));
+    for (const p of paths.slice(i, i + 1000)) {
+      const st = lstatSync(join(worktree, p), { throwIfNoEntry: false });
+      if (st) sizes.set(p, st.size);
+    }
   }
   return sizes;
 }
@@ -105,32 +162,10 @@ async function diskSizes(worktree: string, paths: string[]): Promise<Map<string,
  * come back collapsed; limits over the whole list are `applyTotalLimits`'s job.
  */
 export async function diffFiles(worktree: string, from: string, paths?: string[]): Promise<DiffFile[]> {
-  const args = [
-    "diff",
-    "-M",
-    "--raw",
-    "--numstat",
-    "-z",
-    "--no-abbrev",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--no-relative",
-    "--ignore-submodules=none",
-    from,
-    "--",
-    ...(paths ?? []),
-  ];
-  const out = await withWorkingIndex(worktree, (env) =>
-    git(args, {
-      cwd: worktree,
-      env: { ...env, GIT_LITERAL_PATHSPECS: "1" },
-      maxBuffer: 512 * 1024 * 1024,
-      timeoutMs: 300_000,
-    }),
-  );
-  const { raw, counts } = parseRawNumstat(out);
+  const raw = await changedEntries(worktree, from, paths);
+  // Old sizes only where no new side tells the size: looking up every old blob costs more than the diff.
   const oids = new Set<string>();
-  for (const r of raw) if (r.oldBlob && r.oldMode !== "160000") oids.add(r.oldBlob);
+  for (const r of raw) if (r.status === "deleted" && r.oldBlob && r.oldMode !== "160000") oids.add(r.oldBlob);
   const [sizes, onDisk] = await Promise.all([
     blobSizes(worktree, [...oids]),
     diskSizes(
@@ -139,13 +174,16 @@ export async function diffFiles(worktree: string, from: string, paths?: string[]
     ),
   ]);
   return raw
-    .map((r, n): DiffFile => {
-      const c = counts[n] ?? { add: 0, del: 0, binary: false };
+    .map((r): DiffFile => {
       const oldSize = r.oldBlob ? (sizes.get(r.oldBlob) ?? null) : null;
       const newSize = r.status === "deleted" ? null : (onDisk.get(r.path) ?? null);
       let collapsed: CollapseReason | null = null;
-      if (c.binary) collapsed = "binary";
-      else if (Math.max(oldSize ?? 0, newSize ?? 0) > DIFF_LIMITS.fileBytes) collapsed = "too_large";
+      if (r.binary) collapsed = "binary";
+      else if (
+        Math.max(oldSize ?? 0, newSize ?? 0) > DIFF_LIMITS.fileBytes ||
+        r.add + r.del > DIFF_LIMITS.fileLines
+      )
+        collapsed = "too_large";
       return {
         path: r.path,
         oldPath: r.oldPath,
@@ -154,9 +192,9 @@ export async function diffFiles(worktree: string, from: string, paths?: string[]
         oldMode: r.oldMode,
         newMode: r.newMode,
         modeChanged: r.oldMode !== null && r.newMode !== null && r.oldMode !== r.newMode,
-        binary: c.binary,
-        additions: c.add,
-        deletions: c.del,
+        binary: r.binary,
+        additions: r.add,
+        deletions: r.del,
         oldSize,
         newSize,
         collapsed,

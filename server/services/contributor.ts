@@ -26,6 +26,8 @@ export function servicesContributor(services: Services): CellContributor {
       };
     });
   return {
+    // Ports before any step: setup commands, terminals and the agent's first prompt see $HIVE_PORT_*.
+    prepare: (cell, template) => services.allocatePorts(cell.id, template),
     readySteps: ensureSteps,
     restoreSteps: ensureSteps,
     teardownSteps: (cell, workflow) => [

@@ -33,11 +33,15 @@ export class ServiceLog {
   private readonly screen = new Screen({ cols: 160, rows: 40, scrollbackLines: SCROLLBACK_LINES });
   private readonly listeners = new Set<(text: string) => void>();
   private offset = 0;
+  private lastWrite: Promise<void> = Promise.resolve();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private disposed = false;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    private readonly maxBytes = LOG_MAX_BYTES,
+  ) {
     mkdirSync(dirname(file), { recursive: true });
     closeSync(openSync(file, "a")); // the watcher needs the file to exist
     const size = sizeOf(file);
@@ -77,9 +81,17 @@ export class ServiceLog {
     return () => this.listeners.delete(listener);
   }
 
-  /** The screen with its scrollback, as escape sequences a fresh terminal can replay. */
-  serialize(): string {
-    return this.screen.serialize();
+  /**
+   * The screen with its scrollback, as escape sequences a fresh terminal can replay. It holds exactly
+   * the output handed to listeners so far: a listener added right after it resolves (same tick) misses
+   * nothing and sees nothing twice.
+   */
+  async serialize(): Promise<string> {
+    // The screen parses asynchronously; wait until every write queued so far is on it.
+    for (let w = this.lastWrite; ; w = this.lastWrite) {
+      await w;
+      if (w === this.lastWrite) return this.screen.serialize();
+    }
   }
 
   /** The last `bytes` of the file as text. */
@@ -108,7 +120,7 @@ export class ServiceLog {
       if (buf.length === 0) break;
       this.offset += buf.length;
       const text = buf.toString("utf8");
-      void this.screen.write(forTerminal(text));
+      this.lastWrite = this.screen.write(forTerminal(text));
       for (const l of this.listeners) l(text);
     }
     this.rotateIfLarge();
@@ -123,7 +135,7 @@ export class ServiceLog {
   }
 
   private rotateIfLarge(): void {
-    if (sizeOf(this.file) <= LOG_MAX_BYTES) return;
+    if (sizeOf(this.file) <= this.maxBytes) return;
     copyFileSync(this.file, `${this.file}.1`);
     truncateSync(this.file, 0);
     this.offset = 0;

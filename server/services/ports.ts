@@ -32,6 +32,10 @@ export class PortRepo {
       .run(p.port, cellId, p.service, p.name, new Date().toISOString());
   }
 
+  releaseService(cellId: string, service: string): void {
+    this.db.prepare("DELETE FROM service_ports WHERE cell_id = ? AND service = ?").run(cellId, service);
+  }
+
   releaseCell(cellId: string): void {
     this.db.prepare("DELETE FROM service_ports WHERE cell_id = ?").run(cellId);
   }
@@ -89,8 +93,10 @@ export class PortAllocator {
     return run;
   }
 
-  release(cellId: string): void {
-    this.repo.releaseCell(cellId);
+  /** Gives back a cell's ports (all of them, or one service's). */
+  release(cellId: string, service?: string): void {
+    if (service === undefined) this.repo.releaseCell(cellId);
+    else this.repo.releaseService(cellId, service);
   }
 
   private async allocateNow(cellId: string, requests: PortRequest[]): Promise<NamedPort[]> {

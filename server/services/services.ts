@@ -13,7 +13,7 @@ import { bootId, readStat, signalGroup } from "./proc.ts";
 import { ResourceSampler } from "./resources.ts";
 import { ServiceRunner } from "./runner.ts";
 import { ServiceRepo, type ServiceRow } from "./service-repo.ts";
-import { parseSpec, readyCheckOf, type ServiceSpec, specOf, startOrder } from "./spec.ts";
+import { parseSpec, portRequests, readyCheckOf, type ServiceSpec, specOf, startOrder } from "./spec.ts";
 
 export interface ServicesOptions {
   db: Db;
@@ -104,13 +104,12 @@ export class Services {
       // A changed spec takes effect on the next start; a running service keeps what it runs with.
       if (entry && before !== json && !entry.runner.running) this.forget(cell.id, spec.name);
     }
-    await this.ports.allocate(
-      cell.id,
-      specs.flatMap((s) => [
-        ...(s.port ? [{ service: s.name, name: "", preferred: s.preferredPort }] : []),
-        ...s.ports.map((p) => ({ service: s.name, name: p })),
-      ]),
-    );
+    await this.allocatePorts(cell.id, template);
+  }
+
+  /** Allocates every port the template's services need (kept when already allocated). Needs no worktree. */
+  async allocatePorts(cellId: string, template: Template): Promise<void> {
+    await this.ports.allocate(cellId, portRequests(template));
   }
 
   /** Starts a service (if it is not running) and waits until it is ready; the step detail says how. */
@@ -325,6 +324,7 @@ export class Services {
     if (entry) await entry.runner.stop();
     this.forget(cellId, name);
     this.repo.delete(cellId, name);
+    this.ports.release(cellId, name);
     this.opts.bus.emit("service.removed", { cellId, name });
   }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ServiceConfig, Template } from "../../shared/config.ts";
 import { HiveError } from "../../shared/errors.ts";
 import type { Cell } from "../../shared/records.ts";
+import type { PortRequest } from "./ports.ts";
 import type { ReadyCheck } from "./ready.ts";
 
 export const DEFAULT_READY_TIMEOUT_MS = 60_000;
@@ -11,7 +12,8 @@ export const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 /**
  * A service as a cell runs it: its template entry resolved against the cell (absolute cwd, template
  * env merged in). Stored with the service so a restart or an adoption after a Hive restart runs what
- * was provisioned, even if the config file changed since.
+ * was provisioned, even if the config file changed since. Ports are not in it: they are the cell's
+ * (see portRequests), allocated before any step runs.
  */
 export const ServiceSpecSchema = z.object({
   name: z.string(),
@@ -29,11 +31,6 @@ export const ServiceSpecSchema = z.object({
   stopSignal: z.string(),
   stopTimeoutMs: z.number().int(),
   dependsOn: z.array(z.string()),
-  /** A main port ($PORT) is allocated unless the template says `port: false`. */
-  port: z.boolean(),
-  preferredPort: z.number().int().optional(),
-  /** Extra named ports ($HIVE_PORT_<SERVICE>_<NAME>). */
-  ports: z.array(z.string()),
 });
 export type ServiceSpec = Omit<z.infer<typeof ServiceSpecSchema>, "stopSignal"> & {
   stopSignal: NodeJS.Signals;
@@ -65,10 +62,17 @@ export function specOf(cell: Cell, template: Template, name: string, svc: Servic
     stopSignal: (svc.stopSignal ?? "SIGTERM") as NodeJS.Signals,
     stopTimeoutMs: svc.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
     dependsOn: svc.dependsOn ?? [],
-    port: svc.port !== false,
-    preferredPort: typeof svc.port === "number" ? svc.port : undefined,
-    ports: svc.ports ?? [],
   };
+}
+
+/** The ports a template's services need: a main one ("") unless `port: false`, and each named extra. */
+export function portRequests(template: Template): PortRequest[] {
+  return Object.entries(template.services).flatMap(([service, svc]) => [
+    ...(svc.port === false
+      ? []
+      : [{ service, name: "", preferred: typeof svc.port === "number" ? svc.port : undefined }]),
+    ...(svc.ports ?? []).map((name) => ({ service, name })),
+  ]);
 }
 
 /** The template's services, each after the ones it depends on (otherwise in the order written). */

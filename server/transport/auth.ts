@@ -5,7 +5,7 @@ import { hostname as machineHostname } from "node:os";
 import type { Duplex } from "node:stream";
 import { parse as parseCookies, serialize as serializeCookie } from "cookie";
 import { AccessTokenSchema } from "../../shared/auth.ts";
-import { type ErrorCode, HiveError } from "../../shared/errors.ts";
+import { ERROR_STATUS, type ErrorCode, HiveError } from "../../shared/errors.ts";
 import { type Db, openDb } from "../db/connection.ts";
 import type { EventBus } from "../events/bus.ts";
 import { ensureHome, type HomeLayout } from "../home/home.ts";
@@ -160,15 +160,31 @@ export class Auth {
    * `?token=` when `url` is given, as for the socket). Throws UNAUTHORIZED or RATE_LIMITED.
    */
   authenticate(req: IncomingMessage, url?: URL): AuthContext {
-    if (this.noAuth) return OPEN_CONTEXT;
+    return this.identify(req, url).context;
+  }
+
+  /**
+   * As authenticate, for an HTTP request: a session in use also gets its cookie renewed (at most
+   * once a minute), so the cookie's 30 days count from the last use, as the session's do.
+   */
+  authenticateRequest(req: IncomingMessage): { context: AuthContext; renewedCookie?: string } {
+    const { context, renew } = this.identify(req);
+    return renew === undefined ? { context } : { context, renewedCookie: this.cookieFor(req, renew) };
+  }
+
+  private identify(req: IncomingMessage, url?: URL): { context: AuthContext; renew?: string } {
+    if (this.noAuth) return { context: OPEN_CONTEXT };
     const secret = this.cookieSecret(req);
-    const session = secret === undefined ? undefined : this.sessions.bySecret(secret);
-    if (session) return { via: "cookie", sessionId: session.id };
+    const found = secret === undefined ? undefined : this.sessions.bySecret(secret);
+    if (found) {
+      const context: AuthContext = { via: "cookie", sessionId: found.session.id };
+      return found.touched ? { context, renew: secret } : { context };
+    }
     const token = bearerToken(req) ?? url?.searchParams.get("token") ?? undefined;
     if (token === undefined)
       throw new HiveError("UNAUTHORIZED", secret === undefined ? NOT_SIGNED_IN : SESSION_ENDED);
     this.verifyToken(req, token);
-    return TOKEN_CONTEXT;
+    return { context: TOKEN_CONTEXT };
   }
 
   /** Trades the token for a new session; returns the Set-Cookie value with it. */
@@ -179,16 +195,17 @@ export class Auth {
       userAgent: headerString(req.headers["user-agent"]),
       address: this.policy.clientAddress(req),
     });
-    return {
-      session,
-      cookie: serializeCookie(this.cookieName, secret, {
-        httpOnly: true,
-        sameSite: "strict",
-        secure: this.policy.isHttps(req),
-        path: "/",
-        maxAge: SESSION_IDLE_MS / 1000,
-      }),
-    };
+    return { session, cookie: this.cookieFor(req, secret) };
+  }
+
+  private cookieFor(req: IncomingMessage, secret: string): string {
+    return serializeCookie(this.cookieName, secret, {
+      httpOnly: true,
+      sameSite: "strict",
+      secure: this.policy.isHttps(req),
+      path: "/",
+      maxAge: SESSION_IDLE_MS / 1000,
+    });
   }
 
   /** A Set-Cookie value that removes the session cookie. */
@@ -218,8 +235,7 @@ export class Auth {
       return { ok: true, session: this.authenticate(req, new URL(req.url ?? "/", "http://hive.invalid")) };
     } catch (err) {
       if (!(err instanceof HiveError)) throw err;
-      const status = err.code === "RATE_LIMITED" ? 429 : err.code === "UNAUTHORIZED" ? 401 : 403;
-      return { ok: false, status, code: err.code, reason: err.message };
+      return { ok: false, status: ERROR_STATUS[err.code], code: err.code, reason: err.message };
     }
   }
 

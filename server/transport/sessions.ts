@@ -66,8 +66,11 @@ export class SessionStore {
     return { session: this.get(id)!, secret };
   }
 
-  /** The live session a cookie's secret belongs to, touched; undefined when unknown, revoked or idle too long. */
-  bySecret(secret: string): SessionRecord | undefined {
+  /**
+   * The live session a cookie's secret belongs to, undefined when unknown, revoked or idle too long.
+   * `touched`: its last use was just moved forward (at most once a minute), a cue to renew the cookie.
+   */
+  bySecret(secret: string): { session: SessionRecord; touched: boolean } | undefined {
     const row = this.db
       .prepare("SELECT * FROM auth_sessions WHERE secret_hash = ? AND revoked_at IS NULL")
       .get(hashSecret(secret)) as Row | undefined;
@@ -75,11 +78,12 @@ export class SessionStore {
     const now = this.now();
     const lastSeen = Date.parse(row.last_seen_at);
     if (now - lastSeen > SESSION_IDLE_MS) return undefined;
-    if (now - lastSeen > TOUCH_EVERY_MS) {
+    const touched = now - lastSeen > TOUCH_EVERY_MS;
+    if (touched) {
       row.last_seen_at = new Date(now).toISOString();
       this.db.prepare("UPDATE auth_sessions SET last_seen_at = ? WHERE id = ?").run(row.last_seen_at, row.id);
     }
-    return toRecord(row);
+    return { session: toRecord(row), touched };
   }
 
   get(id: string): SessionRecord | undefined {

@@ -21,9 +21,10 @@ const BUILD_TIMEOUT_MS = 180_000;
 export function staticRoutes(dist: string = CLIENT_DIST): Router {
   const r = Router();
   const index = join(dist, "index.html");
-  r.use(
-    "/assets",
-    express.static(join(dist, "assets"), { immutable: true, maxAge: "1y", index: false, fallthrough: false }),
+  r.use("/assets", express.static(join(dist, "assets"), { immutable: true, maxAge: "1y", index: false }));
+  // A missing asset is a 404 (an old tab asking for a chunk of a previous build), never index.html.
+  r.use("/assets", (req, _res, next) =>
+    next(new HiveError("NOT_FOUND", `No asset ${req.path} in this build of the app.`)),
   );
   r.use(express.static(dist, { index: false, maxAge: 0 }));
   r.get(/.*/, (req: Request, res: Response, next) => {

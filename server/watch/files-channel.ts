@@ -14,6 +14,8 @@ interface Watched {
   /** A recompute is running; `again` asks for one more after it (changes arrived meanwhile). */
   running: Promise<void> | null;
   again: boolean;
+  /** The next run must diff everything: the written paths are not fully known. */
+  full: boolean;
   paths: Set<string>;
 }
 
@@ -21,33 +23,37 @@ const sameEntry = (a: DiffFile, b: DiffFile) =>
   a.status === b.status &&
   a.additions === b.additions &&
   a.deletions === b.deletions &&
-  a.newBlob === b.newBlob &&
+  a.newSize === b.newSize &&
   a.oldPath === b.oldPath &&
   a.newMode === b.newMode &&
   a.oldMode === b.oldMode &&
   a.collapsed === b.collapsed &&
   a.viewed === b.viewed;
 
-/** What changed between two summaries of the same cell: only entries that differ are sent again. */
+/**
+ * What changed between two summaries of the same cell: entries that differ, or whose file was written
+ * (same counts can still be new content). Unchanged files are not sent again.
+ */
 export function summaryDelta(
   prev: DiffSummary | null,
   next: DiffSummary,
   paths: string[],
 ): FilesEvent | null {
   const before = new Map((prev?.files ?? []).map((f) => [f.path, f]));
+  const written = new Set(paths);
   const changed = next.files.filter((f) => {
     const old = before.get(f.path);
     before.delete(f.path);
-    return !old || !sameEntry(old, f);
+    return !old || !sameEntry(old, f) || written.has(f.path);
   });
   const removed = [...before.keys()];
-  if (prev && prev.to === next.to && changed.length === 0 && removed.length === 0) return null;
+  const sameCommits = prev?.commits[0]?.sha === next.commits[0]?.sha;
+  if (prev && changed.length === 0 && removed.length === 0 && sameCommits) return null;
   return {
     type: "diff.changed",
     paths: paths.slice(0, MAX_EVENT_PATHS),
     changed,
     removed,
-    to: next.to,
     totals: next.totals,
     commits: next.commits,
   };
@@ -89,6 +95,7 @@ export class FilesChannel {
         error: null,
         running: null,
         again: false,
+        full: false,
         paths: new Set(),
         watcher: WorktreeWatcher.start(worktree, {
           ...this.deps.watch,
@@ -150,6 +157,7 @@ export class FilesChannel {
     const w = this.cells.get(cellId);
     if (!w) return;
     for (const p of batch.paths) w.paths.add(p);
+    if (batch.truncated) w.full = true;
     void this.recompute(cellId, w, true);
   }
 
@@ -163,10 +171,13 @@ export class FilesChannel {
       do {
         w.again = false;
         const paths = [...w.paths];
+        // No paths asks refresh for the whole diff: after a truncated batch or a failed run.
+        const written = w.full ? [] : paths;
+        w.full = false;
         w.paths.clear();
         try {
           const next = w.summary
-            ? await this.deps.diffs.refresh(w.summary)
+            ? await this.deps.diffs.refresh(w.summary, written)
             : await this.deps.diffs.summary(cellId);
           const delta = summaryDelta(w.summary, next, paths);
           w.summary = next;
@@ -175,6 +186,7 @@ export class FilesChannel {
             this.deps.bus.emit("files.changed", { cellId, event: delta });
         } catch (e) {
           w.error = (e as Error).message;
+          w.full = true;
         }
       } while (w.again && this.cells.get(cellId) === w);
       w.running = null;

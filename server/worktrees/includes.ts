@@ -32,7 +32,10 @@ export async function copyIncludes(
   if (patterns.length === 0) return result;
   for (const p of patterns) {
     if (isAbsolute(p) || p.split(/[\\/]/).includes("..")) {
-      throw new HiveError("TEMPLATE_INVALID", `include pattern '${p}' leaves the repository; use a relative pattern.`);
+      throw new HiveError(
+        "TEMPLATE_INVALID",
+        `include pattern '${p}' leaves the repository; use a relative pattern.`,
+      );
     }
   }
   const repoReal = await realpath(repo);
@@ -78,4 +81,3 @@ async function cloneOrCopy(src: string, dst: string): Promise<boolean> {
     return false;
   }
 }
-

@@ -8,7 +8,9 @@ import { GitError, git } from "./git.ts";
 export async function resolveBase(repo: string, ref: string): Promise<string> {
   if (ref.startsWith("-")) throw new HiveError("REF_INVALID", `'${ref}' is not a branch or commit.`);
   try {
-    return (await git(["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`], { cwd: repo })).trim();
+    return (
+      await git(["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`], { cwd: repo })
+    ).trim();
   } catch {
     throw new HiveError("REF_INVALID", `'${ref}' is not a branch or commit in ${repo}.`, { baseRef: ref });
   }
@@ -36,13 +38,21 @@ async function branchExists(repo: string, branch: string): Promise<boolean> {
  * `git worktree add -b <branch> <path> <base>`. Idempotent for retries: a worktree already at the path on
  * the branch is accepted as done.
  */
-export async function addWorktree(repo: string, path: string, branch: string, baseCommit: string): Promise<string> {
+export async function addWorktree(
+  repo: string,
+  path: string,
+  branch: string,
+  baseCommit: string,
+): Promise<string> {
   if (existsSync(path)) {
     const list = await git(["worktree", "list", "--porcelain"], { cwd: repo });
     if (list.includes(`worktree ${path}\n`) && list.includes(`branch refs/heads/${branch}\n`)) {
       return "worktree already present";
     }
-    throw new HiveError("CONFLICT", `${path} already exists and is not this cell's worktree; remove it or retry.`);
+    throw new HiveError(
+      "CONFLICT",
+      `${path} already exists and is not this cell's worktree; remove it or retry.`,
+    );
   }
   await mkdir(dirname(path), { recursive: true });
   const args = (await branchExists(repo, branch))

@@ -98,9 +98,14 @@ describe("session store", () => {
     const sessions = store(() => now);
     const idle = sessions.create({ userAgent: "a", address: "127.0.0.1" });
     const used = sessions.create({ userAgent: "b", address: "127.0.0.1" });
+    expect(sessions.bySecret(used.secret)?.touched).toBe(false);
     for (let day = 0; day < 40; day++) {
       now += 24 * 60 * 60 * 1000;
-      expect(sessions.bySecret(used.secret)?.id).toBe(used.session.id);
+      // Touched (and so its cookie renewed) at each use after a quiet minute.
+      expect(sessions.bySecret(used.secret)).toMatchObject({
+        session: { id: used.session.id },
+        touched: true,
+      });
     }
     expect(sessions.bySecret(idle.secret)).toBeUndefined();
     expect(sessions.list().map((s) => s.id)).toEqual([used.session.id]);

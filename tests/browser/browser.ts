@@ -33,6 +33,8 @@ export async function signedInPage(
   viewport = { width: 1280, height: 800 },
 ): Promise<Page> {
   const context = await browser.newContext({ viewport });
+  // tsx names nested functions with an `__name` helper; functions handed to page.evaluate run without it.
+  await context.addInitScript("window.__name = (f) => f");
   const page = await context.newPage();
   page.on("pageerror", (err) => console.error("page error:", err));
   page.on("dialog", (d) => void d.accept());

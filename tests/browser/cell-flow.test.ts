@@ -27,7 +27,7 @@ describe("the web app, end to end", () => {
           id: "web",
           label: "Web app",
           description: "Installs and builds before the cell opens.",
-          setup: ["echo installing && sleep 0.3 && echo installed"],
+          setup: ["echo installing && sleep 2 && echo installed"],
         },
         {
           id: "flaky",
@@ -52,8 +52,15 @@ describe("the web app, end to end", () => {
 
   it("creates a cell from a template with a setup command and watches the checklist reach ready", async () => {
     await createCellInUi(page, "Web app", "first cell");
-    // The checklist comes first and names the setup step; then the cell view opens by itself.
-    await page.locator("hive-provisioning-checklist li[data-step='run_setup:0']").waitFor();
+    // The checklist comes first, shows the setup command running with its output, and a reload lands on it again.
+    const setup = page.locator("hive-provisioning-checklist li[data-step='run_setup:0']");
+    await page
+      .locator("hive-provisioning-checklist li[data-step='run_setup:0'][data-state='running']")
+      .waitFor();
+    await page.locator("hive-provisioning-checklist .live pre", { hasText: "installing" }).waitFor();
+    await page.reload();
+    await setup.waitFor();
+    // Then the cell view opens by itself.
     await page.locator("hive-cell-view").waitFor({ timeout: 30_000 });
     await cellLink(page, "first cell").locator("[data-status='ready']").waitFor();
     expect(new URL(page.url()).pathname).toMatch(/^\/cells\//);
@@ -67,7 +74,9 @@ describe("the web app, end to end", () => {
     const failure = page.locator("hive-provisioning-checklist .failure");
     await failure.waitFor({ timeout: 30_000 });
     expect(await failure.textContent()).toContain("boom");
-    await page.locator("hive-provisioning-checklist li[data-step='run_setup:0'][data-state='failed']").waitFor();
+    await page
+      .locator("hive-provisioning-checklist li[data-step='run_setup:0'][data-state='failed']")
+      .waitFor();
 
     repo.writeConfig({
       templates: [

@@ -13,7 +13,11 @@ afterEach(async () => {
 });
 
 async function readyCell(name = "cell"): Promise<Cell> {
-  const r = await h.api<Cell>("POST", "/api/cells", { workspaceId: h.workspaceId, templateId: "basic", name });
+  const r = await h.api<Cell>("POST", "/api/cells", {
+    workspaceId: h.workspaceId,
+    templateId: "basic",
+    name,
+  });
   expect(r.status).toBe(201);
   return (await h.waitForCell(r.body.id, (c) => c?.status === "ready"))!;
 }
@@ -40,13 +44,18 @@ describe("deleting, archiving and restoring cells", () => {
     h = await startHive(repo.path);
     const cell = await readyCell();
     const { execFileSync } = await import("node:child_process");
-    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m", "work"], {
-      cwd: cell.worktreePath!,
-    });
+    execFileSync(
+      "git",
+      ["-c", "user.name=T", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m", "work"],
+      {
+        cwd: cell.worktreePath!,
+      },
+    );
     await h.api("DELETE", `/api/cells/${cell.id}`);
     await h.waitForCell(cell.id, (c) => c === undefined);
     expect(repo.git("branch", "--list", cell.branchName!).trim()).toContain(cell.branchName!);
-    const history = (await h.api<TimingEvent[]>("GET", `/api/timings?cellId=${cell.id}&step=delete_branch`)).body;
+    const history = (await h.api<TimingEvent[]>("GET", `/api/timings?cellId=${cell.id}&step=delete_branch`))
+      .body;
     expect(history[0]!.detail).toMatch(/kept .*1 commit\(s\) not merged/);
   });
 
@@ -55,7 +64,11 @@ describe("deleting, archiving and restoring cells", () => {
     repo.writeConfig({ templates: [{ id: "basic", label: "Basic", setup: ["sleep 30"] }] });
     repo.commit("config");
     h = await startHive(repo.path);
-    const r = await h.api<Cell>("POST", "/api/cells", { workspaceId: h.workspaceId, templateId: "basic", name: "slow" });
+    const r = await h.api<Cell>("POST", "/api/cells", {
+      workspaceId: h.workspaceId,
+      templateId: "basic",
+      name: "slow",
+    });
     await h.waitForCell(r.body.id, (c) => c?.currentStep === "run_setup:0");
     await h.api("DELETE", `/api/cells/${r.body.id}`);
     await h.waitForCell(r.body.id, (c) => c === undefined, 15_000);
@@ -87,7 +100,11 @@ describe("deleting, archiving and restoring cells", () => {
     expect(bad.body.error.message).toContain("body.templateId");
     const badJson = await h.api("POST", "/api/cells", "{not json");
     expect(badJson.status).toBe(400);
-    const noTemplate = await h.api("POST", "/api/cells", { workspaceId: h.workspaceId, templateId: "nope", name: "x" });
+    const noTemplate = await h.api("POST", "/api/cells", {
+      workspaceId: h.workspaceId,
+      templateId: "nope",
+      name: "x",
+    });
     expect(noTemplate.status).toBe(404);
     expect(noTemplate.body.error.code).toBe("TEMPLATE_NOT_FOUND");
   });

@@ -23,7 +23,12 @@ async function setup(config?: unknown, files?: Record<string, string>) {
 }
 
 async function createCell(body: Record<string, unknown> = {}) {
-  const r = await h.api<Cell>("POST", "/api/cells", { workspaceId: h.workspaceId, templateId: "basic", name: "My cell", ...body });
+  const r = await h.api<Cell>("POST", "/api/cells", {
+    workspaceId: h.workspaceId,
+    templateId: "basic",
+    name: "My cell",
+    ...body,
+  });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return r.body;
 }
@@ -41,7 +46,12 @@ describe("provisioning a cell", () => {
     expect(repo.git("rev-parse", cell!.branchName!).trim()).toBe(cell!.baseCommit);
     expect(repo.git("worktree", "list")).toContain(cell!.worktreePath);
     const timings = (await h.api<TimingEvent[]>("GET", `/api/cells/${cell!.id}/timings`)).body;
-    expect(timings.map((t) => t.step)).toEqual(["create_cell_record", "create_worktree", "copy_includes", "mark_ready"]);
+    expect(timings.map((t) => t.step)).toEqual([
+      "create_cell_record",
+      "create_worktree",
+      "copy_includes",
+      "mark_ready",
+    ]);
     for (const t of timings) {
       expect(t.outcome).toBe("ok");
       expect(t.durationMs).toBeGreaterThanOrEqual(0);
@@ -55,7 +65,15 @@ describe("provisioning a cell", () => {
       await setup({ defaults: { worktreeRoot: root }, templates: [{ id: "basic", label: "Basic" }] });
       const cell = await h.waitForCell((await createCell()).id, (c) => c?.status !== "spawning");
       expect(cell!.status).toBe("ready");
-      expect(cell!.worktreePath).toBe(join(root, basename(repo.path).toLowerCase().replace(/[^a-z0-9-]/g, "-"), cell!.id));
+      expect(cell!.worktreePath).toBe(
+        join(
+          root,
+          basename(repo.path)
+            .toLowerCase()
+            .replace(/[^a-z0-9-]/g, "-"),
+          cell!.id,
+        ),
+      );
       expect(existsSync(join(cell!.worktreePath!, "README.md"))).toBe(true);
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -100,7 +118,14 @@ describe("provisioning a cell", () => {
 
   it("runs setup commands in the worktree with the template env and the cell's variables", async () => {
     await setup({
-      templates: [{ id: "basic", label: "Basic", env: { GREETING: "hello" }, setup: ['echo "$GREETING $HIVE_CELL_ID" > out.txt'] }],
+      templates: [
+        {
+          id: "basic",
+          label: "Basic",
+          env: { GREETING: "hello" },
+          setup: ['echo "$GREETING $HIVE_CELL_ID" > out.txt'],
+        },
+      ],
     });
     const cell = await h.waitForCell((await createCell()).id, (c) => c?.status !== "spawning");
     expect(cell!.status).toBe("ready");
@@ -111,7 +136,13 @@ describe("provisioning a cell", () => {
 
   it("fails a setup step with its output, then retries from that step once the config is fixed", async () => {
     await setup({
-      templates: [{ id: "basic", label: "Basic", setup: ["echo first >> ran.txt", "echo 'npm ERR! missing thing' >&2; exit 3"] }],
+      templates: [
+        {
+          id: "basic",
+          label: "Basic",
+          setup: ["echo first >> ran.txt", "echo 'npm ERR! missing thing' >&2; exit 3"],
+        },
+      ],
     });
     const failed = await h.waitForCell((await createCell()).id, (c) => c?.status !== "spawning");
     expect(failed!.status).toBe("error");
@@ -124,7 +155,9 @@ describe("provisioning a cell", () => {
     expect(checklist.find((s) => s.step === "run_setup:1")!.state).toBe("failed");
     expect(checklist.find((s) => s.step === "mark_ready")!.state).toBe("pending");
 
-    repo.writeConfig({ templates: [{ id: "basic", label: "Basic", setup: ["echo first >> ran.txt", "echo fixed"] }] });
+    repo.writeConfig({
+      templates: [{ id: "basic", label: "Basic", setup: ["echo first >> ran.txt", "echo fixed"] }],
+    });
     const retry = await h.api("POST", `/api/cells/${failed!.id}/setup/retry`);
     expect(retry.status).toBe(202);
     const ready = await h.waitForCell(failed!.id, (c) => c?.status !== "spawning");
@@ -135,10 +168,14 @@ describe("provisioning a cell", () => {
   });
 
   it("answers 409 to a second retry while one runs, never running two workflows", async () => {
-    await setup({ templates: [{ id: "basic", label: "Basic", setup: ["test -f go || { sleep 0.2; exit 1; }"] }] });
+    await setup({
+      templates: [{ id: "basic", label: "Basic", setup: ["test -f go || { sleep 0.2; exit 1; }"] }],
+    });
     const failed = await h.waitForCell((await createCell()).id, (c) => c?.status === "error");
     repo.writeConfig({ templates: [{ id: "basic", label: "Basic", setup: ["sleep 1"] }] });
-    const results = await Promise.all([1, 2, 3].map(() => h.api("POST", `/api/cells/${failed!.id}/setup/retry`)));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => h.api("POST", `/api/cells/${failed!.id}/setup/retry`)),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([202, 409, 409]);
     expect(results.find((r) => r.status === 409)!.body.error.code).toBe("CELL_BUSY");
@@ -146,7 +183,9 @@ describe("provisioning a cell", () => {
   });
 
   it("kills a setup command that outlives its timeout", async () => {
-    await setup({ templates: [{ id: "basic", label: "Basic", setup: [{ run: "sleep 30", timeoutMs: 300 }] }] });
+    await setup({
+      templates: [{ id: "basic", label: "Basic", setup: [{ run: "sleep 30", timeoutMs: 300 }] }],
+    });
     const cell = await h.waitForCell((await createCell()).id, (c) => c?.status !== "spawning");
     expect(cell!.status).toBe("error");
     expect(cell!.lastSetupError).toContain("timed out");

@@ -34,11 +34,17 @@ describe("starting Hive from the command line", () => {
   it("refuses a directory that is not a git repository with one clear sentence", () => {
     const dir = tempDir();
     try {
-      const r = spawnSync(process.execPath, [BIN, "--workspace", dir, "--home", join(dir, "home"), "--port", "0"], {
-        encoding: "utf8",
-      });
+      const r = spawnSync(
+        process.execPath,
+        [BIN, "--workspace", dir, "--home", join(dir, "home"), "--port", "0"],
+        {
+          encoding: "utf8",
+        },
+      );
       expect(r.status).not.toBe(0);
-      expect(r.stderr.trim()).toBe(`hive: ${dir} is not a git repository; run hive inside one or pass --workspace PATH.`);
+      expect(r.stderr.trim()).toBe(
+        `hive: ${dir} is not a git repository; run hive inside one or pass --workspace PATH.`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -51,11 +57,17 @@ describe("starting Hive from the command line", () => {
     await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const r = spawnSync(process.execPath, [BIN, "--workspace", repo.path, "--home", home, "--port", String(port)], {
-        encoding: "utf8",
-      });
+      const r = spawnSync(
+        process.execPath,
+        [BIN, "--workspace", repo.path, "--home", home, "--port", String(port)],
+        {
+          encoding: "utf8",
+        },
+      );
       expect(r.status).not.toBe(0);
-      expect(r.stderr.trim()).toBe(`hive: Port ${port} on 127.0.0.1 is already in use; pick another with --port.`);
+      expect(r.stderr.trim()).toBe(
+        `hive: Port ${port} on 127.0.0.1 is already in use; pick another with --port.`,
+      );
     } finally {
       blocker.close();
     }
@@ -69,19 +81,27 @@ describe("config errors on the console", () => {
     home = tempDir("hive-home-");
     const h = await start();
     await new Promise((r) => setTimeout(r, 200));
-    expect(h.output()).toContain(`${repo.path}/hive.config.json:3:20: templates[0].label: Invalid input: expected string`);
+    expect(h.output()).toContain(
+      `${repo.path}/hive.config.json:3:20: templates[0].label: Invalid input: expected string`,
+    );
   });
 });
 
 describe("surviving a crash", () => {
   it("marks a cell killed mid-provisioning as failed at its step, and Retry finishes it", async () => {
     repo = makeRepo();
-    repo.writeConfig({ templates: [{ id: "basic", label: "Basic", setup: ["test -f done.txt || sleep 30 # hive-test-marker"] }] });
+    repo.writeConfig({
+      templates: [
+        { id: "basic", label: "Basic", setup: ["test -f done.txt || sleep 30 # hive-test-marker"] },
+      ],
+    });
     repo.commit("config");
     home = tempDir("hive-home-");
     let h = await start();
     const ws = await workspaceId(h);
-    const created = (await h.api<Cell>("POST", "/api/cells", { workspaceId: ws, templateId: "basic", name: "crashy" })).body;
+    const created = (
+      await h.api<Cell>("POST", "/api/cells", { workspaceId: ws, templateId: "basic", name: "crashy" })
+    ).body;
     await h.waitForCell(created.id, (c) => c?.currentStep === "run_setup:0");
     await h.kill("SIGKILL");
     spawnSync("pkill", ["-f", "hive-test-marker"]);
@@ -102,12 +122,16 @@ describe("surviving a crash", () => {
   it("resumes a delete that a crash interrupted", async () => {
     repo = makeRepo();
     // The setup ignores SIGTERM, so cancelling it keeps the delete busy for the kill grace period.
-    repo.writeConfig({ templates: [{ id: "basic", label: "Basic", setup: ["trap '' TERM; sleep 30 # hive-test-marker"] }] });
+    repo.writeConfig({
+      templates: [{ id: "basic", label: "Basic", setup: ["trap '' TERM; sleep 30 # hive-test-marker"] }],
+    });
     repo.commit("config");
     home = tempDir("hive-home-");
     let h = await start();
     const ws = await workspaceId(h);
-    const created = (await h.api<Cell>("POST", "/api/cells", { workspaceId: ws, templateId: "basic", name: "doomed" })).body;
+    const created = (
+      await h.api<Cell>("POST", "/api/cells", { workspaceId: ws, templateId: "basic", name: "doomed" })
+    ).body;
     await h.waitForCell(created.id, (c) => c?.currentStep === "run_setup:0");
     expect((await h.api("DELETE", `/api/cells/${created.id}`)).status).toBe(202);
     await h.kill("SIGKILL");

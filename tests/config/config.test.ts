@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { configJsonSchema } from "../../shared/config-json-schema.ts";
 import { parseConfigText } from "../../server/config/load.ts";
+import { configJsonSchema } from "../../shared/config-json-schema.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
 
@@ -42,7 +42,9 @@ describe("parsing hive.config.json", () => {
   });
 
   it("rejects include patterns that leave the repository", () => {
-    const r = parseConfigText(JSON.stringify({ templates: [{ id: "a", label: "A", include: ["../../etc/passwd", "/etc/shadow"] }] }));
+    const r = parseConfigText(
+      JSON.stringify({ templates: [{ id: "a", label: "A", include: ["../../etc/passwd", "/etc/shadow"] }] }),
+    );
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.errors.map((e) => e.path)).toEqual(["templates[0].include[0]", "templates[0].include[1]"]);
@@ -77,7 +79,12 @@ describe("parsing hive.config.json", () => {
 
   it("rejects unknown keys and duplicate template ids", () => {
     const r = parseConfigText(
-      JSON.stringify({ templates: [{ id: "a", label: "A", stup: [] }, { id: "a", label: "B" }] }),
+      JSON.stringify({
+        templates: [
+          { id: "a", label: "A", stup: [] },
+          { id: "a", label: "B" },
+        ],
+      }),
     );
     expect(r.ok).toBe(false);
     if (!r.ok) {
@@ -88,7 +95,9 @@ describe("parsing hive.config.json", () => {
   });
 
   it("ships a JSON Schema that matches the zod schema", () => {
-    const shipped = JSON.parse(readFileSync(join(import.meta.dirname, "../../schema/hive.config.schema.json"), "utf8"));
+    const shipped = JSON.parse(
+      readFileSync(join(import.meta.dirname, "../../schema/hive.config.schema.json"), "utf8"),
+    );
     expect(shipped, "schema/hive.config.schema.json is stale: run npx tsx scripts/gen-schema.ts").toEqual(
       configJsonSchema(),
     );
@@ -116,14 +125,21 @@ describe("templates over HTTP", () => {
     repo = makeRepo();
     repo.writeConfig({ templates: [{ id: "web", label: "Web" }] });
     h = await startHive(repo.path);
-    expect((await h.api("GET", `/api/templates?workspaceId=${h.workspaceId}`)).body.templates[0].id).toBe("web");
+    expect((await h.api("GET", `/api/templates?workspaceId=${h.workspaceId}`)).body.templates[0].id).toBe(
+      "web",
+    );
 
     repo.writeConfig('{\n  "templates": [\n    { "id": "web", "label": 42 }\n  ]\n}');
     const broken = await h.api("GET", `/api/templates?workspaceId=${h.workspaceId}`);
     expect(broken.body.errors).toEqual([expect.objectContaining({ path: "templates[0].label", line: 3 })]);
     expect(broken.body.templates[0].label).toBe("Web");
 
-    repo.writeConfig({ templates: [{ id: "web", label: "Web app" }, { id: "docs", label: "Docs" }] });
+    repo.writeConfig({
+      templates: [
+        { id: "web", label: "Web app" },
+        { id: "docs", label: "Docs" },
+      ],
+    });
     const fixed = await h.api("GET", `/api/templates?workspaceId=${h.workspaceId}`);
     expect(fixed.body.errors).toBeNull();
     expect(fixed.body.templates.map((t: { id: string }) => t.id)).toEqual(["web", "docs"]);

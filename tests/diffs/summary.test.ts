@@ -1,4 +1,4 @@
-import { chmodSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DiffFile } from "../../shared/diffs.ts";
@@ -68,7 +68,7 @@ describe("diff summary", () => {
     );
     expect(files.get("src/committed.ts")).toMatchObject({ status: "added", additions: 1, deletions: 0 });
     expect(files.get("src/edit.ts")).toMatchObject({ status: "modified", additions: 2, deletions: 1 });
-    expect(files.get("gone.txt")).toMatchObject({ status: "deleted", deletions: 1, newBlob: null });
+    expect(files.get("gone.txt")).toMatchObject({ status: "deleted", deletions: 1, oldSize: 4, newSize: null });
     expect(files.get("new-name.ts")).toMatchObject({
       status: "renamed",
       oldPath: "old-name.ts",
@@ -78,7 +78,6 @@ describe("diff summary", () => {
     expect(files.get("logo.bin")).toMatchObject({
       binary: true,
       collapsed: "binary",
-      oldSize: 6,
       newSize: 6,
     });
     expect(files.get("notes/new file.md")).toMatchObject({ status: "added", additions: 2 });
@@ -148,6 +147,14 @@ describe("diff summary", () => {
     expect(forced.new.content?.length).toBe(DIFF_LIMITS.fileBytes + 10);
   });
 
+  it("shows a file moved without git as a rename", async () => {
+    fx = await makeCell({ "docs/guide.md": lines(30, "guide") });
+    renameSync(join(fx.worktree, "docs/guide.md"), join(fx.worktree, "docs/handbook.md"));
+    const s = await fx.diffs.summary(fx.cell.id);
+    expect(s.files).toHaveLength(1);
+    expect(s.files[0]).toMatchObject({ path: "docs/handbook.md", oldPath: "docs/guide.md", status: "renamed" });
+  });
+
   it("sees a same-size edit made in the same second as the checkout", async () => {
     fx = await makeCell({ "a.txt": "1\n" });
     await fx.diffs.summary(fx.cell.id);
@@ -162,11 +169,14 @@ describe("diff summary", () => {
     const first = await fx.diffs.summary(fx.cell.id);
     fx.write("b.txt", lines(29)); // modified only: the incremental path
     fx.write("there.txt", `${lines(40, "m")}one more\n`); // a rename target, modified
-    const refreshed = await fx.diffs.refresh(first);
+    const refreshed = await fx.diffs.refresh(first, ["b.txt", "there.txt"]);
     expect(refreshed).toEqual(await fx.diffs.summary(fx.cell.id));
-    expect(refreshed.files.find((f) => f.path === "there.txt")).toMatchObject({ status: "renamed", oldPath: "moved.txt" });
+    expect(refreshed.files.find((f) => f.path === "there.txt")).toMatchObject({
+      status: "renamed",
+      oldPath: "moved.txt",
+    });
     fx.write("c.txt", "new\n"); // an added file: the full path
-    const again = await fx.diffs.refresh(refreshed);
+    const again = await fx.diffs.refresh(refreshed, ["c.txt"]);
     expect(again).toEqual(await fx.diffs.summary(fx.cell.id));
     expect(again.totals.files).toBe(4);
   });

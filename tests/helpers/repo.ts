@@ -51,7 +51,8 @@ export function makeRepo(files: Record<string, string> = { "README.md": "# test 
     git,
     write,
     commit,
-    writeConfig: (config) => write("hive.config.json", typeof config === "string" ? config : JSON.stringify(config, null, 2)),
+    writeConfig: (config) =>
+      write("hive.config.json", typeof config === "string" ? config : JSON.stringify(config, null, 2)),
     cleanup: () => rmSync(path, { recursive: true, force: true }),
   };
 }

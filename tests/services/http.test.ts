@@ -21,6 +21,7 @@ describe("services through the HTTP API", () => {
         {
           id: "web",
           label: "Web app",
+          setup: ["echo setup sees web on $HIVE_PORT_WEB"],
           services: {
             web: {
               run: `echo "api at $HIVE_URL_API"; ${serviceCommand("--name web")}`,
@@ -59,6 +60,9 @@ describe("services through the HTTP API", () => {
       ["api", "ready"],
       ["web", "ready"],
     ]);
+    // Ports exist before the first step: setup commands (and the agent's prompt) see them.
+    const setupLog = await h.api("GET", `/api/cells/${cellId}/setup-log`);
+    expect(setupLog.body).toContain(`setup sees web on ${list[1]!.port}`);
     const log = await h.api("GET", `/api/cells/${cellId}/services/web/log`);
     expect(log.body.text).toContain(`api at http://127.0.0.1:${list[0]!.port}`);
   });

@@ -1,9 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { Hub } from "../../server/transport/hub.ts";
 import { HiveError } from "../../shared/errors.ts";
 import type { ServerFrame } from "../../shared/protocol.ts";
-import { Hub } from "../../server/transport/hub.ts";
 import { TestSocket } from "./ws-client.ts";
 
 /** The hub on its own, behind a real HTTP server and real sockets, with a channel of numbered events. */
@@ -45,9 +45,12 @@ function publish(state: { count: number }, n: number): void {
 const events = (s: TestSocket) =>
   s.frames.filter((f): f is Extract<ServerFrame, { type: "event" }> => f.type === "event");
 
+/** Frames are answered in order: once the pong is back, everything sent before it has arrived. */
 async function settle(s: TestSocket): Promise<void> {
-  await s.request({ type: "ping" } as never).catch(() => {});
-  await new Promise((r) => setTimeout(r, 50));
+  const t = Math.random();
+  const pong = s.next((f) => f.type === "pong" && f.t === t);
+  s.send({ type: "ping", t });
+  await pong;
 }
 
 describe("the socket hub", () => {

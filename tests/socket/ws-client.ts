@@ -11,6 +11,8 @@ export class TestSocket {
   readonly frames: ServerFrame[] = [];
   private waiters: { match(f: ServerFrame): boolean; resolve(f: ServerFrame): void }[] = [];
   private binary = new Map<number, (bytes: Uint8Array) => void>();
+  /** Snapshots after the first (a lagging subscriber is resynced with one). */
+  readonly snapshots = new Map<string, (state: unknown) => void>();
   private nextRef = 1;
   closed: { code: number; reason: string } | undefined;
   readonly closedPromise: Promise<{ code: number; reason: string }>;
@@ -24,6 +26,7 @@ export class TestSocket {
       }
       const frame = JSON.parse(String(data)) as ServerFrame;
       this.frames.push(frame);
+      if (frame.type === "snapshot") this.snapshots.get(frame.channel)?.(frame.state);
       if (this.frames.length > 10_000) this.frames.splice(0, 5_000);
       for (const w of [...this.waiters]) {
         if (w.match(frame)) {
@@ -117,6 +120,7 @@ export class TestSocket {
 export class TermView {
   readonly term: InstanceType<typeof xtermHeadless.Terminal>;
   received = 0;
+  resyncs = 0;
   snapshot: TermSnapshot | undefined;
   private unacked = 0;
   private ackTimer: NodeJS.Timeout | undefined;
@@ -140,6 +144,12 @@ export class TermView {
     this.snapshot = snap.state as TermSnapshot;
     this.term.resize(this.snapshot.cols, this.snapshot.rows);
     await new Promise<void>((r) => this.term.write(this.snapshot!.screen, r));
+    this.sock.snapshots.set(`term:${this.termId}`, (state) => {
+      this.resyncs++;
+      this.unacked = 0;
+      this.term.reset();
+      this.term.write((state as TermSnapshot).screen);
+    });
     this.sock.onBinary(this.snapshot.numericId, (bytes) => {
       this.received += bytes.length;
       this.term.write(bytes, () => this.written(bytes.length));

@@ -25,7 +25,9 @@ export type HostRequest =
   | { t: "input"; num: number; data: string }
   | { t: "resize"; num: number; cols: number; rows: number }
   | { t: "pause"; num: number }
-  | { t: "resume"; num: number };
+  | { t: "resume"; num: number }
+  /** Output of a terminal is only sent while it is watched (someone subscribed to it). */
+  | { t: "watch"; num: number; on: boolean };
 
 export interface HostSnapshot {
   info: TerminalInfo;

@@ -5,6 +5,7 @@ import * as pty from "node-pty";
 import type { TerminalInfo } from "../../../shared/terminals.ts";
 import type { HostMessage, HostRequest, HostSnapshot, OpenSpec } from "./messages.ts";
 import { OutputCoalescer } from "./output-coalescer.ts";
+import { Outbox } from "./outbox.ts";
 import { Screens } from "./screens.ts";
 import { DATA_INTERACTIVE, encodeData, encodeJson, WireDecoder } from "./wire.ts";
 
@@ -37,8 +38,11 @@ interface HostTerminal {
 
 export class PtyHost {
   private readonly terminals = new Map<number, HostTerminal>();
-  private readonly conns = new Set<Socket>();
+  private readonly conns = new Map<Socket, Outbox>();
+  /** Connections whose outbox is full: every shell is paused until they drain. */
   private readonly blocked = new Set<Socket>();
+  /** Terminals someone watches, per connection; output of the others is not sent (only kept on screen). */
+  private readonly watched = new Map<Socket, Set<number>>();
   private readonly screens = new Screens();
   private server: Server | undefined;
   private nextNum = 1;
@@ -69,13 +73,21 @@ export class PtyHost {
   async shutdown(): Promise<void> {
     for (const t of this.terminals.values()) this.kill(t);
     this.terminals.clear();
-    for (const c of this.conns) c.destroy();
+    for (const c of this.conns.keys()) c.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await this.screens.terminate();
   }
 
   private accept(sock: Socket): void {
-    this.conns.add(sock);
+    this.conns.set(
+      sock,
+      new Outbox(sock, (full) => {
+        if (full) this.blocked.add(sock);
+        else this.blocked.delete(sock);
+        for (const t of this.terminals.values()) this.setPaused(t, "socket", this.blocked.size > 0);
+      }),
+    );
+    this.watched.set(sock, new Set());
     clearTimeout(this.idleTimer);
     const decoder = new WireDecoder(
       (msg) => this.onRequest(sock, msg as HostRequest),
@@ -89,14 +101,10 @@ export class PtyHost {
         sock.destroy();
       }
     });
-    sock.on("drain", () => {
-      this.blocked.delete(sock);
-      if (this.blocked.size === 0)
-        for (const t of this.terminals.values()) this.setPaused(t, "socket", false);
-    });
     sock.on("error", () => {});
     sock.on("close", () => {
       this.conns.delete(sock);
+      this.watched.delete(sock);
       this.blocked.delete(sock);
       for (const t of this.terminals.values()) {
         this.setPaused(t, sock, false);
@@ -126,13 +134,17 @@ export class PtyHost {
       case "resume":
         if (t) this.setPaused(t, sock, msg.t === "pause");
         return;
+      case "watch":
+        if (msg.on) this.watched.get(sock)?.add(msg.num);
+        else this.watched.get(sock)?.delete(msg.num);
+        return;
     }
     void this.answer(sock, msg);
   }
 
   private async answer(
     sock: Socket,
-    msg: Exclude<HostRequest, { t: "input" | "resize" | "pause" | "resume" }>,
+    msg: Extract<HostRequest, { req: number }>,
   ) {
     try {
       const value = await this.handle(msg);
@@ -153,7 +165,7 @@ export class PtyHost {
   }
 
   private async handle(
-    msg: Exclude<HostRequest, { t: "input" | "resize" | "pause" | "resume" }>,
+    msg: Extract<HostRequest, { req: number }>,
   ): Promise<unknown> {
     switch (msg.t) {
       case "list":
@@ -273,12 +285,8 @@ export class PtyHost {
     const frame = encodeData(t.info.numericId, t.offset, interactive ? DATA_INTERACTIVE : 0, bytes);
     t.offset += bytes.length;
     this.screens.write(t.info.numericId, bytes);
-    for (const sock of this.conns) {
-      if (!sock.write(frame) && !this.blocked.has(sock)) {
-        // A full socket pauses every shell until it drains: the host never queues without bound.
-        this.blocked.add(sock);
-        for (const other of this.terminals.values()) this.setPaused(other, "socket", true);
-      }
+    for (const [sock, outbox] of this.conns) {
+      if (this.watched.get(sock)?.has(t.info.numericId)) outbox.send(frame, t.info.numericId, interactive);
     }
   }
 
@@ -293,11 +301,11 @@ export class PtyHost {
   }
 
   private broadcast(msg: HostMessage): void {
-    for (const sock of this.conns) this.send(sock, msg);
+    for (const sock of this.conns.keys()) this.send(sock, msg);
   }
 
   private send(sock: Socket, msg: HostMessage): void {
-    if (!sock.destroyed) sock.write(encodeJson(msg));
+    this.conns.get(sock)?.send(encodeJson(msg), "num" in msg ? msg.num : undefined, true);
   }
 
   private armIdleExit(): void {

@@ -42,7 +42,7 @@ export function registerServiceChannels(hub: Hub, services: Services, bus: Event
   hub.registerProvider("svclog", {
     resumable: false,
     bulk: true,
-    snapshot(id, sub) {
+    async snapshot(id, sub) {
       const { cellId, name } = parseLogId(id);
       const state = services.get(cellId, name);
       const log = services.log(cellId, name);
@@ -52,14 +52,17 @@ export function registerServiceChannels(hub: Hub, services: Services, bus: Event
         numericIds.set(log, numericId);
       }
       const num = numericId;
-      let off: (() => void) | undefined;
       const encoder = new TextEncoder();
+      const send = (text: string) => sub.conn.sendTermData(num, encoder.encode(forTerminal(text)), false, sub.channel);
+      const screen = await log.serialize();
+      // Listening from the same tick as the serialized screen: output after it is held until it is sent.
+      let pending: string[] | undefined = [];
+      const off = log.onOutput((text) => (pending ? pending.push(text) : send(text)));
       sub.onSnapshotSent(() => {
-        off = log.onOutput((text) =>
-          sub.conn.sendTermData(num, encoder.encode(forTerminal(text)), false, sub.channel),
-        );
+        for (const text of pending ?? []) send(text);
+        pending = undefined;
       });
-      sub.onEnd(() => off?.());
+      sub.onEnd(off);
       const snapshot: TermSnapshot = {
         termId: id,
         cellId,
@@ -70,7 +73,7 @@ export function registerServiceChannels(hub: Hub, services: Services, bus: Event
         exitCode: null,
         signal: null,
         createdAt: state.updatedAt,
-        screen: log.serialize(),
+        screen,
       };
       return snapshot;
     },

@@ -49,7 +49,11 @@ function guard(auth: Auth): RequestHandler {
     try {
       auth.checkHost(req);
       if (!SAFE_METHODS.has(req.method)) auth.checkOrigin(req);
-      if (!isPublic(req)) res.locals.auth = auth.authenticate(req);
+      if (!isPublic(req)) {
+        const { context, renewedCookie } = auth.authenticateRequest(req);
+        res.locals.auth = context;
+        if (renewedCookie) res.append("Set-Cookie", renewedCookie);
+      }
       next();
     } catch (err) {
       decorateRefusal(auth, err, req, res);

@@ -1,0 +1,262 @@
+// In headless Chromium: `cat` of a 100 MB file in a cell's terminal through the real client, socket and
+// flow control, against xterm.js writing the same bytes locally in the same page (the browser's own
+// ceiling). While the flood runs, keystrokes go into a second terminal of the same cell and their echo
+// is timed. Goal: ratio at least 0.8, and every keystroke echoing within 50 ms during the flood.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import type { Cell } from "../shared/records.ts";
+import { launchBrowser, signedInPage } from "../tests/browser/browser.ts";
+import { makeRepo, tempDir } from "../tests/helpers/repo.ts";
+import { startHive } from "../tests/helpers/server.ts";
+
+const MB = 1024 * 1024;
+const TOTAL_MB = Number(process.env.FLOOD_MB ?? 100);
+const GOAL_RATIO = 0.8;
+const GOAL_ECHO_MS = 50;
+
+/** One MiB of typical output (log lines, some colour), repeated to make the file. */
+function block(): string {
+  const lines: string[] = [];
+  let size = 0;
+  for (let i = 0; size < MB; i++) {
+    const line =
+      i % 7 === 0
+        ? `\x1b[32m✓\x1b[0m test ${i} passed in ${(i % 97) + 3} ms\n`
+        : `${String(i).padStart(6, "0")} INFO  request GET /api/items/${i * 31} 200 ${(i * 13) % 400}ms user=${i % 50}\n`;
+    lines.push(line);
+    size += Buffer.byteLength(line);
+  }
+  return lines.join("").slice(0, MB);
+}
+
+const data = block();
+const bytes = Buffer.byteLength(data);
+const dir = tempDir("hive-bench-term-");
+const file = join(dir, "flood.txt");
+writeFileSync(file, data.repeat(TOTAL_MB));
+const totalBytes = bytes * TOTAL_MB;
+console.log(`flood file: ${(totalBytes / MB).toFixed(0)} MB`);
+
+const repo = makeRepo();
+const h = await startHive(repo.path);
+const created = await h.api<Cell>("POST", "/api/cells", {
+  workspaceId: h.workspaceId,
+  templateId: "basic",
+  name: "bench",
+});
+await h.waitForCell(created.body.id, (c) => c?.status === "ready");
+const browser = await launchBrowser();
+
+try {
+  const page = await signedInPage(browser, h.hive.auth.startUrl(Number(new URL(h.url).port)));
+  await page.goto(`${h.url}/cells/${created.body.id}`);
+  const view = page.locator("hive-cell-view");
+  await view.getByRole("button", { name: "Open a terminal" }).click();
+  await page.locator("hive-terminal-pane[active]").waitFor();
+  await page.locator("hive-terminal-tabs").getByRole("button", { name: "New terminal" }).click();
+  await page.locator("hive-terminal-pane").nth(1).waitFor();
+  // The flood goes to the first shell, in front; the second takes keystrokes behind it.
+  await page.locator("hive-terminal-tabs .tab").first().click();
+  await page.waitForTimeout(1000);
+  await page.addScriptTag({
+    path: join(import.meta.dirname, "..", "node_modules", "@xterm", "xterm", "lib", "xterm.js"),
+  });
+  const renderer = await page.evaluate(() => {
+    const gl = document.createElement("canvas").getContext("webgl2");
+    const info = gl?.getExtension("WEBGL_debug_renderer_info");
+    return info ? String(gl!.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "no WebGL";
+  });
+  console.log(`GPU renderer: ${renderer}`);
+
+  const local = await localBaseline(page, data, TOTAL_MB);
+  const localMBs = totalBytes / MB / (local / 1000);
+  console.log(`local xterm.js write: ${local.toFixed(0)} ms, ${localMBs.toFixed(1)} MB/s`);
+
+  const idleEcho = await page.evaluate(echoProbe, { samples: 10, gapMs: 100 });
+  const run = await page.evaluate(floodThroughHive, { file, marker: "FLOOD-END" });
+  const hiveMBs = totalBytes / MB / (run.ms / 1000);
+  const echoes = run.echoes;
+  const p50 = percentile(echoes, 0.5);
+  const max = Math.max(...echoes);
+  const ratio = hiveMBs / localMBs;
+  console.log(`through Hive: ${run.ms.toFixed(0)} ms, ${hiveMBs.toFixed(1)} MB/s, ratio ${ratio.toFixed(3)}`);
+  console.log(
+    `echo in a second terminal: idle p50 ${percentile(idleEcho, 0.5).toFixed(1)} ms; during the flood p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms over ${echoes.length} keystrokes`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: "browser-terminal",
+      metrics: {
+        mb: TOTAL_MB,
+        local_mb_s: round(localMBs),
+        hive_mb_s: round(hiveMBs),
+        ratio: round(ratio, 3),
+        echo_idle_p50_ms: round(percentile(idleEcho, 0.5)),
+        echo_flood_p50_ms: round(p50),
+        echo_flood_max_ms: round(max),
+        echo_samples: echoes.length,
+      },
+      goal: `ratio >= ${GOAL_RATIO} of local xterm.js, and a keystroke in a second terminal echoes within ${GOAL_ECHO_MS} ms during the flood`,
+      met: ratio >= GOAL_RATIO && echoes.length > 0 && max <= GOAL_ECHO_MS,
+    }),
+  );
+} finally {
+  await browser.close();
+  await h.close();
+  repo.cleanup();
+}
+
+function round(x: number, digits = 1): number {
+  return Number(x.toFixed(digits));
+}
+
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+}
+
+/** xterm.js alone: the same bytes, the same size and options, over the first pane, in 64 KiB writes. */
+async function localBaseline(page: Page, block: string, times: number): Promise<number> {
+  return page.evaluate(
+    async ({ block, times }) => {
+      type Term = {
+        cols: number;
+        rows: number;
+        open(el: HTMLElement): void;
+        write(d: Uint8Array, cb?: () => void): void;
+        dispose(): void;
+        options: Record<string, unknown>;
+      };
+      const w = window as unknown as { Terminal: new (o: object) => Term };
+      const pane = document
+        .querySelector("hive-app")!
+        .shadowRoot!.querySelector("hive-cell-view")!
+        .shadowRoot!.querySelector("hive-terminal-tabs")!
+        .shadowRoot!.querySelector("hive-terminal-pane[active]") as HTMLElement & { term: Term };
+      const rect = pane.getBoundingClientRect();
+      const host = document.createElement("div");
+      Object.assign(host.style, {
+        position: "fixed",
+        left: `${rect.left}px`,
+        top: `${rect.top}px`,
+        width: `${rect.width}px`,
+        height: `${rect.height}px`,
+        zIndex: "50",
+        background: "#fff",
+      });
+      document.body.append(host);
+      const term = new w.Terminal({ ...pane.term.options, cols: pane.term.cols, rows: pane.term.rows });
+      term.open(host);
+      const bytes = new TextEncoder().encode(block);
+      const CHUNK = 64 * 1024;
+      const t0 = performance.now();
+      await new Promise<void>((resolve) => {
+        for (let i = 0; i < times; i++) {
+          for (let off = 0; off < bytes.length; off += CHUNK) {
+            const last = i === times - 1 && off + CHUNK >= bytes.length;
+            term.write(bytes.subarray(off, off + CHUNK), last ? resolve : undefined);
+          }
+        }
+      });
+      const ms = performance.now() - t0;
+      term.dispose();
+      host.remove();
+      return ms;
+    },
+    { block, times },
+  );
+}
+
+/** Types into the second terminal while nothing floods, timing each echo (to the moment xterm has parsed it). */
+async function echoProbe(opts: { samples: number; gapMs: number }): Promise<number[]> {
+  const tabs = document
+    .querySelector("hive-app")!
+    .shadowRoot!.querySelector("hive-cell-view")!
+    .shadowRoot!.querySelector("hive-terminal-tabs")!.shadowRoot!;
+  const all = [...tabs.querySelectorAll("hive-terminal-pane")] as unknown as {
+    term: { input(d: string, user?: boolean): void; onWriteParsed(fn: () => void): { dispose(): void } };
+  }[];
+  const typing = all[1]!.term;
+  const once = (ch: string) =>
+    new Promise<number>((resolve) => {
+      const t0 = performance.now();
+      const sub = typing.onWriteParsed(() => {
+        sub.dispose();
+        resolve(performance.now() - t0);
+      });
+      typing.input(ch, true);
+    });
+  const out: number[] = [];
+  for (let i = 0; i < opts.samples; i++) {
+    out.push(await once("x"));
+    await once("\x7f");
+    await new Promise((r) => setTimeout(r, opts.gapMs));
+  }
+  return out;
+}
+
+/** Runs the cat in the first terminal, types in the second meanwhile, and times the whole output. */
+async function floodThroughHive(opts: {
+  file: string;
+  marker: string;
+}): Promise<{ ms: number; echoes: number[] }> {
+  const tabs = document
+    .querySelector("hive-app")!
+    .shadowRoot!.querySelector("hive-cell-view")!
+    .shadowRoot!.querySelector("hive-terminal-tabs")!.shadowRoot!;
+  type Xterm = {
+    input(d: string, user?: boolean): void;
+    onWriteParsed(fn: () => void): { dispose(): void };
+    buffer: {
+      active: {
+        baseY: number;
+        cursorY: number;
+        getLine(i: number): { translateToString(t?: boolean): string } | undefined;
+      };
+    };
+  };
+  const all = [...tabs.querySelectorAll("hive-terminal-pane")] as unknown as { term: Xterm }[];
+  const flood = all[0]!.term;
+  const typing = all[1]!.term;
+  const w = window as unknown as { __floodRunning?: boolean };
+  // The marker is computed by the shell so the echoed command line itself never matches it.
+  const done = `${opts.marker}-${6 * 7}`;
+  const ended = new Promise<number>((resolve) => {
+    const check = () => {
+      const b = flood.buffer.active;
+      const y = b.baseY + b.cursorY;
+      for (let i = Math.max(0, y - 3); i <= y; i++) {
+        if (b.getLine(i)?.translateToString(true).includes(done)) return resolve(performance.now());
+      }
+      setTimeout(check, 20);
+    };
+    check();
+  });
+  const echoes: number[] = [];
+  const once = (ch: string) =>
+    new Promise<number>((resolve) => {
+      const t0 = performance.now();
+      const sub = typing.onWriteParsed(() => {
+        sub.dispose();
+        resolve(performance.now() - t0);
+      });
+      typing.input(ch, true);
+    });
+  w.__floodRunning = true;
+  const t0 = performance.now();
+  flood.input(`cat '${opts.file}'; echo ${opts.marker}-$((6*7))\r`, true);
+  const typingDone = (async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    while (w.__floodRunning) {
+      echoes.push(await once("x"));
+      await once("\x7f");
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  })();
+  const t1 = await ended;
+  w.__floodRunning = false;
+  await typingDone;
+  return { ms: t1 - t0, echoes };
+}

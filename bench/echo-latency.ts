@@ -1,0 +1,71 @@
+// Keystroke-to-echo round trip over the socket: 2,000 keystrokes into `cat` in a cell's terminal, (a) idle
+// and (b) while a second terminal on the same socket floods output at full speed (`yes`, read and
+// acknowledged by the same client). Goals: idle p50 < 1 ms, p99 < 3 ms; flood p50 < 2 ms, p99 < 10 ms.
+import { RawTerm, startBenchHive } from "./_term-session.ts";
+
+const KEYS = Number(process.env.KEYS ?? 2000);
+const GOAL = { idle: { p50: 1, p99: 3 }, flood: { p50: 2, p99: 10 } };
+
+const h = await startBenchHive();
+try {
+  const sock = await h.socket();
+  let onEcho: (() => void) | undefined;
+  const typing = await RawTerm.open(sock, h.cell.id, (bytes) => {
+    if (bytes.includes(0x6b)) onEcho?.();
+  });
+  const flood = await RawTerm.open(sock, h.cell.id);
+  // `cat` in cooked mode: the PTY's line discipline echoes each key; Enter hands the line to cat.
+  typing.input("stty -icanon; exec cat\r");
+  await new Promise((r) => setTimeout(r, 500));
+
+  async function keystrokes(n: number): Promise<number[]> {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const echoed = new Promise<void>((resolve) => (onEcho = resolve));
+      const t0 = performance.now();
+      typing.input("k");
+      await echoed;
+      times.push(performance.now() - t0);
+      // cat prints the line back in bulk on Enter; keep lines short and out of the timing.
+      if (i % 100 === 99) {
+        typing.input("\r");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    return times.sort((a, b) => a - b);
+  }
+  const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+
+  await keystrokes(100); // warm-up
+  const idle = await keystrokes(KEYS);
+  flood.input("yes 'flooding the same socket at full speed'\r");
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = flood.bytes;
+  const t0 = performance.now();
+  const busy = await keystrokes(KEYS);
+  const floodMBps = (flood.bytes - before) / 1024 / 1024 / ((performance.now() - t0) / 1000);
+  flood.input("\x03");
+
+  const m = {
+    idleP50: +pct(idle, 0.5).toFixed(3),
+    idleP99: +pct(idle, 0.99).toFixed(3),
+    floodP50: +pct(busy, 0.5).toFixed(3),
+    floodP99: +pct(busy, 0.99).toFixed(3),
+    floodMBps: +floodMBps.toFixed(1),
+  };
+  console.log(`keystrokes: ${KEYS} each      idle        under flood (${m.floodMBps} MB/s on the other terminal)`);
+  console.log(`p50 (ms)               ${m.idleP50.toFixed(2).padEnd(12)}${m.floodP50.toFixed(2)}`);
+  console.log(`p99 (ms)               ${m.idleP99.toFixed(2).padEnd(12)}${m.floodP99.toFixed(2)}`);
+  const met =
+    m.idleP50 < GOAL.idle.p50 && m.idleP99 < GOAL.idle.p99 && m.floodP50 < GOAL.flood.p50 && m.floodP99 < GOAL.flood.p99;
+  console.log(
+    JSON.stringify({
+      bench: "echo-latency",
+      metrics: m,
+      goal: "idle p50 < 1 ms, p99 < 3 ms; under flood p50 < 2 ms, p99 < 10 ms",
+      met,
+    }),
+  );
+} finally {
+  await h.close();
+}

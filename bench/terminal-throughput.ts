@@ -1,0 +1,66 @@
+// `cat` of a 200 MB file in a cell's terminal, through the PTY host, the server and the socket into a
+// headless ws client that acknowledges as it reads, against the same file read straight from a node-pty
+// PTY in this process (the ceiling for this stack). Goal: ratio at least 0.8.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pty from "node-pty";
+import { tempDir } from "../tests/helpers/repo.ts";
+import { cpuSeconds, ptyHostPid, RawTerm, startBenchHive, typicalOutput } from "./_term-session.ts";
+
+const MB = 1024 * 1024;
+const TOTAL_MB = Number(process.env.FLOOD_MB ?? 200);
+const GOAL = 0.8;
+
+const dir = tempDir("hive-bench-tp-");
+const file = join(dir, "flood.txt");
+const block = typicalOutput(MB);
+writeFileSync(file, block.repeat(Math.ceil((TOTAL_MB * MB) / Buffer.byteLength(block))));
+
+async function straightFromNodePty(): Promise<number> {
+  const t0 = performance.now();
+  let bytes = 0;
+  const p = pty.spawn("/bin/cat", [file], { cols: 200, rows: 50, encoding: null });
+  p.onData((d) => {
+    bytes += (d as unknown as Buffer).length;
+  });
+  await new Promise((r) => p.onExit(r));
+  return bytes / MB / ((performance.now() - t0) / 1000);
+}
+
+const h = await startBenchHive();
+try {
+  const sock = await h.socket();
+  const term = await RawTerm.open(sock, h.cell.id);
+  term.input("echo R$((1+1))Y\r");
+  await term.until("R2Y");
+
+  const baseline = await straightFromNodePty();
+  const before = term.bytes;
+  const pids = { server: h.hive.child.pid!, host: ptyHostPid(h.home), bench: process.pid };
+  const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  const t0 = performance.now();
+  term.input(`cat ${file}; echo E$((6*7))X\r`);
+  await term.until("E42X");
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = Object.entries(pids).map(
+    ([k, pid]) => `${k} ${((100 * (cpuSeconds(pid) - cpu0[k]!)) / seconds).toFixed(0)}%`,
+  );
+  console.log(`CPU while streaming: ${cpu.join(", ")}`);
+  const hive = (term.bytes - before) / MB / seconds;
+  const ratio = hive / baseline;
+  console.log(`straight from node-pty: ${baseline.toFixed(1)} MB/s`);
+  console.log(
+    `through Hive's socket:  ${hive.toFixed(1)} MB/s (${((term.bytes - before) / MB).toFixed(0)} MB in ${seconds.toFixed(1)} s)`,
+  );
+  console.log(`ratio: ${ratio.toFixed(2)} (goal ≥ ${GOAL})`);
+  console.log(
+    JSON.stringify({
+      bench: "terminal-throughput",
+      metrics: { nodePtyMBps: +baseline.toFixed(1), hiveMBps: +hive.toFixed(1), ratio: +ratio.toFixed(3) },
+      goal: `ratio ≥ ${GOAL}`,
+      met: ratio >= GOAL,
+    }),
+  );
+} finally {
+  await h.close();
+}

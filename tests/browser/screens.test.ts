@@ -1,0 +1,237 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Cell } from "../../shared/records.ts";
+import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { startHive, type TestHive } from "../helpers/server.ts";
+import { launchBrowser, signedInPage } from "./browser.ts";
+import { cellLink, terminalText, typeInTerminal } from "./ui.ts";
+
+/** The screens around the main flow: forms and their errors, timings, shortcuts, layout memory, narrow widths. */
+describe("the web app's screens", () => {
+  let repo: TempRepo;
+  let broken: TempRepo;
+  let hive: TestHive;
+  let browser: Browser;
+  let page: Page;
+  const cells: Cell[] = [];
+
+  beforeAll(async () => {
+    repo = makeRepo();
+    broken = makeRepo();
+    broken.writeConfig('{\n  "templates": [\n    { "id": "x", "label": "X", "setup": "npm ci" }\n  ]\n}\n');
+    broken.commit("broken config");
+    hive = await startHive(repo.path);
+    for (const name of ["alpha", "beta"]) {
+      const r = await hive.api<Cell>("POST", "/api/cells", {
+        workspaceId: hive.workspaceId,
+        templateId: "basic",
+        name,
+      });
+      cells.push((await hive.waitForCell(r.body.id, (c) => c?.status === "ready"))!);
+    }
+    browser = await launchBrowser();
+    page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
+    await cellLink(page, "beta").waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await hive?.close();
+    repo?.cleanup();
+    broken?.cleanup();
+  });
+
+  it("adds a workspace by path and says what is wrong with a bad one", async () => {
+    const form = page.locator("hive-cell-list form");
+    await form.getByLabel("Repository path").fill("/nonexistent/repo");
+    await form.getByRole("button", { name: "Add" }).click();
+    const error = page.locator("hive-cell-list p.error");
+    await error.waitFor();
+    expect(await error.textContent()).toContain("/nonexistent/repo");
+
+    await form.getByLabel("Repository path").fill(broken.path);
+    await form.getByRole("button", { name: "Add" }).click();
+    await page.locator("hive-cell-list section h2", { hasText: broken.path.split("/").pop()! }).waitFor();
+    await error.waitFor({ state: "detached" });
+  });
+
+  it("shows config errors with key path and line instead of the template picker", async () => {
+    const section = page.locator("hive-cell-list section", { hasText: broken.path.split("/").pop()! });
+    await section.getByRole("button", { name: "+ Cell" }).click();
+    const problem = page.locator("hive-cell-create [data-config-error]").first();
+    await problem.waitFor();
+    const text = (await problem.textContent())!.replace(/\s+/g, " ");
+    expect(text).toContain("templates[0].setup");
+    expect(text).toMatch(/line 3/);
+    expect(await page.locator("hive-cell-create label.tpl").count()).toBe(0);
+  });
+
+  it("moves between cells, opens the new-cell form and a terminal from the keyboard, and lists the shortcuts on ?", async () => {
+    await cellLink(page, "alpha").click();
+    await page.locator("hive-cell-view h1", { hasText: "alpha" }).waitFor();
+    await page.keyboard.press("Alt+ArrowDown");
+    await page.locator("hive-cell-view h1", { hasText: "beta" }).waitFor();
+    await page.keyboard.press("Alt+ArrowUp");
+    await page.locator("hive-cell-view h1", { hasText: "alpha" }).waitFor();
+
+    await page.keyboard.press("Alt+t");
+    await page.locator("hive-terminal-pane[active]").waitFor();
+    await page.keyboard.press("Alt+1");
+    await typeInTerminal(page, "echo focused-$((1+1))");
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("focused-2");
+
+    await page.locator("hive-cell-view h1").click();
+    await page.keyboard.press("?");
+    const overlay = page.locator("hive-shortcuts [role='dialog']");
+    await overlay.waitFor();
+    for (const label of ["New cell", "Next cell", "Previous cell", "New terminal", "Focus pane"]) {
+      expect(await overlay.textContent()).toContain(label);
+    }
+    await page.keyboard.press("Escape");
+    await overlay.waitFor({ state: "detached" });
+
+    await page.keyboard.press("Alt+n");
+    await page.locator("hive-cell-create").getByLabel("Name").waitFor();
+  });
+
+  it("remembers pane sizes and tab names per cell across a reload", async () => {
+    await cellLink(page, "alpha").click();
+    const gutter = page.locator("hive-cell-view hive-split .gutter").first();
+    await gutter.waitFor();
+    const before = await gutter.boundingBox();
+    await gutter.focus();
+    for (let i = 0; i < 5; i++) await page.keyboard.press("ArrowLeft");
+    const moved = (await gutter.boundingBox())!.x;
+    expect(moved).toBeLessThan(before!.x - 50);
+
+    const tab = page.locator("hive-terminal-tabs .tab").first();
+    await tab.dblclick();
+    await page.locator("hive-terminal-tabs .tab input").fill("server logs");
+    await page.keyboard.press("Enter");
+    await page.locator("hive-terminal-tabs .tab", { hasText: "server logs" }).waitFor();
+
+    await page.reload();
+    await page.locator("hive-terminal-tabs .tab", { hasText: "server logs" }).waitFor();
+    expect(Math.abs((await gutter.boundingBox())!.x - moved)).toBeLessThan(3);
+  });
+
+  it("opens several shells as tabs and closes one for good", async () => {
+    const tabs = page.locator("hive-terminal-tabs .tab");
+    await tabs.first().waitFor();
+    const n = await tabs.count();
+    await page.locator("hive-terminal-tabs").getByRole("button", { name: "New terminal" }).click();
+    await expect.poll(() => tabs.count()).toBe(n + 1);
+    await page
+      .locator("hive-terminal-tabs .tab[aria-selected='true']")
+      .getByRole("button", { name: /^Close/ })
+      .click();
+    await expect.poll(() => tabs.count()).toBe(n);
+    await page.reload();
+    await tabs.first().waitFor();
+    expect(await tabs.count()).toBe(n);
+    await page.locator("hive-terminal-pane[active]").waitFor();
+  });
+
+  it("copies with Ctrl+Shift+C, pastes with Ctrl+Shift+V, and opens links printed in a terminal", async () => {
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: hive.url });
+    const pane = page.locator("hive-terminal-pane[active]");
+    await typeInTerminal(page, "echo copy-$((3*3)) http://127.0.0.1:9/hive-link");
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("copy-9");
+    await pane.evaluate((el) => (el as unknown as { term: { selectAll(): void } }).term.selectAll());
+    await page.keyboard.press("Control+Shift+C");
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toContain("copy-9");
+
+    await page.evaluate(() => navigator.clipboard.writeText("echo pasted-$((5+5))"));
+    await pane.click();
+    await page.keyboard.press("Control+Shift+V");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("pasted-10");
+
+    // Hover the printed URL where xterm drew it, then click: the link opens in a new tab.
+    const at = await pane.evaluate((el) => {
+      type Buf = {
+        viewportY: number;
+        getLine(i: number): { translateToString(t?: boolean): string } | undefined;
+      };
+      const term = (el as unknown as { term: { rows: number; cols: number; buffer: { active: Buf } } }).term;
+      const screen = el.shadowRoot!.querySelector(".xterm-screen")!.getBoundingClientRect();
+      const b = term.buffer.active;
+      for (let row = 0; row < term.rows; row++) {
+        const text = b.getLine(b.viewportY + row)?.translateToString(true) ?? "";
+        const col = text.indexOf("http://127.0.0.1:9/hive-link");
+        if (col >= 0 && !text.includes("echo")) {
+          const w = screen.width / term.cols;
+          const h = screen.height / term.rows;
+          return { x: screen.left + (col + 3.5) * w, y: screen.top + (row + 0.5) * h };
+        }
+      }
+      return undefined;
+    });
+    expect(at).toBeDefined();
+    const before = page.url();
+    await page.mouse.move(at!.x, at!.y);
+    const opened = page.context().waitForEvent("request", (r) => r.url().includes("/hive-link"));
+    await page.mouse.move(at!.x + 2, at!.y);
+    await page.mouse.click(at!.x + 2, at!.y);
+    expect((await opened).isNavigationRequest()).toBe(true);
+    // …in a new tab: this one stays on the app.
+    expect(page.url()).toBe(before);
+    for (const p of page.context().pages()) if (p !== page) await p.close();
+  });
+
+  it("uses the DOM renderer on a software GPU", async () => {
+    const pane = page.locator("hive-terminal-pane[active]");
+    await pane.waitFor();
+    expect(await pane.locator(".xterm-rows").count()).toBe(1);
+    expect(await pane.locator("canvas").count()).toBe(0);
+  });
+
+  it("lists every cell's steps slowest first, deleted cells included, filterable by cell and step", async () => {
+    await hive.api("DELETE", `/api/cells/${cells[1]!.id}`);
+    await hive.waitForCell(cells[1]!.id, (c) => c === undefined);
+    await page.locator("hive-cell-list").getByRole("link", { name: "Timings" }).click();
+    const rows = page.locator("hive-timings tbody tr");
+    await rows.first().waitFor();
+    const durations = await rows.evaluateAll((trs) =>
+      trs.map((tr) => tr.querySelector("td.num")!.textContent!.trim()),
+    );
+    const ms = durations.map((d) => (d.endsWith(" ms") ? Number.parseFloat(d) : Number.parseFloat(d) * 1000));
+    expect(ms).toEqual([...ms].sort((a, b) => b - a));
+    expect(
+      await page.locator(`hive-timings tbody tr[data-cell-id='${cells[1]!.id}']`).count(),
+    ).toBeGreaterThan(0);
+
+    await page.locator("hive-timings select[name='cellId']").selectOption(cells[1]!.id);
+    await expect
+      .poll(() => rows.evaluateAll((trs) => new Set(trs.map((t) => t.getAttribute("data-cell-id"))).size))
+      .toBe(1);
+    expect(await rows.first().getAttribute("data-cell-id")).toBe(cells[1]!.id);
+    expect(new URL(page.url()).searchParams.get("cell")).toBe(cells[1]!.id);
+
+    await page.locator("hive-timings select[name='step']").selectOption("create_worktree");
+    await expect
+      .poll(() => rows.evaluateAll((trs) => [...new Set(trs.map((t) => t.getAttribute("data-step")))]))
+      .toEqual(["create_worktree"]);
+  });
+
+  for (const viewport of [
+    { width: 1280, height: 800 },
+    { width: 768, height: 1024 },
+  ]) {
+    it(`fits a ${viewport.width}x${viewport.height} screen without sideways scrolling`, async () => {
+      const p = await signedInPage(
+        browser,
+        hive.hive.auth.startUrl(Number(new URL(hive.url).port)),
+        viewport,
+      );
+      await p.goto(`${hive.url}/cells/${cells[0]!.id}`);
+      await p.locator("hive-terminal-pane[active]").waitFor();
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      const box = await p.locator("hive-terminal-pane[active]").boundingBox();
+      expect(box!.width).toBeGreaterThan(200);
+      expect(box!.height).toBeGreaterThan(150);
+      await p.context().close();
+    });
+  }
+});

@@ -1,0 +1,73 @@
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLIENT_DIST, clientBuildIsStale, ensureClientBuilt } from "../../server/transport/static.ts";
+import { makeRepo, type TempRepo, tempDir } from "../helpers/repo.ts";
+import { startHive, type TestHive } from "../helpers/server.ts";
+
+describe("serving the built web app", () => {
+  let repo: TempRepo;
+  let hive: TestHive;
+
+  beforeAll(async () => {
+    await ensureClientBuilt(() => {});
+    repo = makeRepo();
+    hive = await startHive(repo.path);
+  });
+
+  afterAll(async () => {
+    await hive?.close();
+    repo?.cleanup();
+  });
+
+  it("answers every app route with index.html, without a session, so a reload lands on the same screen", async () => {
+    for (const path of ["/", "/cells/abc", "/workspaces/w1/new", "/timings?cell=x"]) {
+      const res = await fetch(hive.url + path, { headers: { accept: "text/html" } });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      expect(await res.text()).toContain("<hive-app>");
+    }
+  });
+
+  it("never shadows the API or sign-in with the app", async () => {
+    const api = await fetch(`${hive.url}/api/no-such-route`, {
+      headers: { ...hive.headers, accept: "text/html" },
+    });
+    expect(api.status).toBe(404);
+    expect((await api.json()).error.code).toBe("NOT_FOUND");
+    const unsigned = await fetch(`${hive.url}/api/workspaces`, { headers: { accept: "text/html" } });
+    expect(unsigned.status).toBe(401);
+  });
+
+  it("serves hashed assets to be cached for good", async () => {
+    const asset = readdirSync(join(CLIENT_DIST, "assets")).find((f) => f.endsWith(".js"))!;
+    const res = await fetch(`${hive.url}/assets/${asset}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/javascript/);
+    expect(res.headers.get("cache-control")).toContain("immutable");
+    expect((await fetch(`${hive.url}/assets/missing-1234.js`)).status).toBe(404);
+  });
+});
+
+describe("deciding whether the app must be built", () => {
+  it("builds when the build is missing or older than its sources, not otherwise", () => {
+    const dir = tempDir("hive-static-");
+    const dist = join(dir, "dist");
+    const src = join(dir, "client");
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, "main.ts"), "export {};\n");
+    expect(clientBuildIsStale(dist, [src])).toBe(true);
+
+    mkdirSync(dist, { recursive: true });
+    writeFileSync(join(dist, "index.html"), "<html></html>");
+    const now = Date.now() / 1000;
+    utimesSync(join(src, "main.ts"), now - 100, now - 100);
+    utimesSync(join(dist, "index.html"), now - 50, now - 50);
+    expect(clientBuildIsStale(dist, [src])).toBe(false);
+
+    utimesSync(join(src, "main.ts"), now, now);
+    expect(clientBuildIsStale(dist, [src])).toBe(true);
+    // An installed package has the build and no sources: it is served as it is.
+    expect(clientBuildIsStale(dist, [join(dir, "no-sources")])).toBe(false);
+  });
+});

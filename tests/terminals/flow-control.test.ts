@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Cell } from "../../shared/records.ts";
+import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { startHive, type TestHive } from "../helpers/server.ts";
+import { TestSocket } from "../socket/ws-client.ts";
+
+let repo: TempRepo;
+let h: TestHive;
+let cell: Cell;
+const sockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  repo = makeRepo();
+  h = await startHive(repo.path, { terminals: { shell: "/bin/bash", shellArgs: ["--noprofile", "--norc"] } });
+  const r = await h.api<Cell>("POST", "/api/cells", {
+    workspaceId: h.workspaceId,
+    templateId: "basic",
+    name: "flow",
+  });
+  cell = (await h.waitForCell(r.body.id, (c) => c?.status === "ready"))!;
+});
+
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.terminate();
+});
+
+afterAll(async () => {
+  await h?.close();
+  repo?.cleanup();
+});
+
+async function connect(): Promise<TestSocket> {
+  const s = await TestSocket.connect(h.url, h.headers);
+  sockets.push(s);
+  return s;
+}
+
+/** RSS of a process in bytes, from /proc. */
+function rss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+describe("terminal flow control", () => {
+  it("completes 25 large outputs in a row with a client that acknowledges like the browser", async () => {
+    const s = await connect();
+    const view = await s.attach(await s.openTerminal(cell.id, 120, 40));
+    for (let i = 1; i <= 25; i++) {
+      // ~1 MB per run, four times the high watermark: every run pauses and resumes the PTY.
+      view.input(`seq 1 150000; echo "E$((${i}*1))X"\r`);
+      await view.waitFor(new RegExp(`^E${i}X$`, "m"), 30_000);
+    }
+    expect(view.received).toBeGreaterThan(25 * 1_000_000);
+  });
+
+  it("keeps memory bounded while a client that reads nothing is subscribed to a flood", async () => {
+    const s = await connect();
+    const termId = await s.openTerminal(cell.id);
+    await s.attach(termId, { ack: false });
+    // The client stops reading its socket altogether.
+    (s.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const hostPid = Number(readFileSync(join(h.home, "run", "pty-host.pid"), "utf8"));
+    const control = await connect();
+    control.send({ type: "term.input", termId, data: "yes hive-flood-line\r" });
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = { server: process.memoryUsage().rss, host: rss(hostPid) };
+    await new Promise((r) => setTimeout(r, 4000));
+    const after = { server: process.memoryUsage().rss, host: rss(hostPid) };
+    control.send({ type: "term.close", termId });
+    expect(after.server - before.server).toBeLessThan(40 * 1024 * 1024);
+    expect(after.host - before.host).toBeLessThan(40 * 1024 * 1024);
+    // And the shell is held back rather than buffered: the server is not tracking megabytes for it.
+    const conns = [...(h.hive.hub as unknown as { conns: Set<{ backlog: number }> }).conns];
+    for (const c of conns) expect(c.backlog).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it("does not let a tab that stopped reading hold back another tab, and resyncs it when it reads again", async () => {
+    const slow = await connect();
+    const fast = await connect();
+    const termId = await fast.openTerminal(cell.id);
+    const fastView = await fast.attach(termId);
+    const slowView = await slow.attach(termId);
+    const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    fastView.input(`seq 1 200000; echo "D$((6*7))X"\r`);
+    await fastView.waitFor(/^D42X$/m, 30_000);
+    socket.resume();
+    await slowView.waitFor(/^D42X$/m, 30_000);
+    expect(slowView.resyncs).toBe(1);
+  });
+});

@@ -1,0 +1,67 @@
+import { rmSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { stopPtyHost } from "../../server/terminals/host-client.ts";
+import type { Cell } from "../../shared/records.ts";
+import { makeRepo, type TempRepo, tempDir } from "../helpers/repo.ts";
+import { type SpawnedHive, spawnHive } from "../helpers/server.ts";
+import { TestSocket } from "../socket/ws-client.ts";
+
+let repo: TempRepo;
+let home: string;
+const running: SpawnedHive[] = [];
+const sockets: TestSocket[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.terminate();
+  for (const h of running.splice(0)) await h.kill("SIGKILL");
+  await stopPtyHost(home);
+  repo?.cleanup();
+  rmSync(home, { recursive: true, force: true });
+});
+
+async function start(): Promise<SpawnedHive> {
+  // The user's login shell is bash here, so the terminal is the default one: `bash -l`.
+  const h = await spawnHive(["--workspace", repo.path, "--home", home, "--port", "0"], {
+    SHELL: "/bin/bash",
+  });
+  running.push(h);
+  return h;
+}
+
+async function connect(h: SpawnedHive): Promise<TestSocket> {
+  const s = await TestSocket.connect(h.url, h.headers);
+  sockets.push(s);
+  return s;
+}
+
+describe("terminals across a restart of the Hive server", () => {
+  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+    it(`keeps the shell, its scrollback and its state when the server gets ${signal}`, async () => {
+      repo = makeRepo();
+      home = tempDir("hive-home-");
+      const first = await start();
+      const ws = (await first.api("GET", "/api/workspaces")).body[0].id;
+      const r = await first.api<Cell>("POST", "/api/cells", {
+        workspaceId: ws,
+        templateId: "basic",
+        name: "keep",
+      });
+      const cell = (await first.waitForCell(r.body.id, (c) => c?.status === "ready"))!;
+      const sock = await connect(first);
+      const termId = await sock.openTerminal(cell.id, 100, 30);
+      const view = await sock.attach(termId);
+      view.input("shopt -q login_shell && echo LOGIN-$((6*7)); export X=kept; seq 1 5000\r");
+      await view.waitFor(/^5000$/m);
+      expect(view.text()).toMatch(/^LOGIN-42$/m);
+
+      await first.kill(signal);
+      const second = await start();
+      const again = await connect(second);
+      const replay = await again.attach(termId);
+      expect(replay.text()).toMatch(/^4999\n5000$/m);
+      expect(replay.text()).toMatch(/^LOGIN-42$/m);
+      replay.input('echo "got-$X"\r');
+      await replay.waitFor(/^got-kept$/m);
+    });
+  }
+});
