@@ -53,11 +53,16 @@ try {
     floodP99: +pct(busy, 0.99).toFixed(3),
     floodMBps: +floodMBps.toFixed(1),
   };
-  console.log(`keystrokes: ${KEYS} each      idle        under flood (${m.floodMBps} MB/s on the other terminal)`);
+  console.log(
+    `keystrokes: ${KEYS} each      idle        under flood (${m.floodMBps} MB/s on the other terminal)`,
+  );
   console.log(`p50 (ms)               ${m.idleP50.toFixed(2).padEnd(12)}${m.floodP50.toFixed(2)}`);
   console.log(`p99 (ms)               ${m.idleP99.toFixed(2).padEnd(12)}${m.floodP99.toFixed(2)}`);
   const met =
-    m.idleP50 < GOAL.idle.p50 && m.idleP99 < GOAL.idle.p99 && m.floodP50 < GOAL.flood.p50 && m.floodP99 < GOAL.flood.p99;
+    m.idleP50 < GOAL.idle.p50 &&
+    m.idleP99 < GOAL.idle.p99 &&
+    m.floodP50 < GOAL.flood.p50 &&
+    m.floodP99 < GOAL.flood.p99;
   console.log(
     JSON.stringify({
       bench: "echo-latency",

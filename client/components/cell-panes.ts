@@ -1,6 +1,7 @@
 import { html, type TemplateResult } from "lit";
 import type { Cell } from "../../shared/records.ts";
 import "./agent-chat.ts";
+import "./diff-review.ts";
 import "./services-strip.ts";
 
 /**
@@ -19,6 +20,11 @@ export interface CellPane {
 
 export const cellPanes: CellPane[] = [
   { id: "chat", title: "Agent", render: (cell) => html`<hive-agent-chat .cell=${cell}></hive-agent-chat>` },
+  {
+    id: "diff",
+    title: "Changes",
+    render: (cell) => html`<hive-diff-review .cell=${cell}></hive-diff-review>`,
+  },
 ];
 
 export const cellStrips: { id: string; render(cell: Cell): TemplateResult }[] = [

@@ -9,6 +9,9 @@ import "./terminal-tabs.ts";
 import { buttonStyles, statusBadge, statusStyles } from "./styles.ts";
 import type { HiveTerminalTabs } from "./terminal-tabs.ts";
 
+/** The terminals start with as much room as all other panes together. */
+const TERMINALS_FIRST = [Math.max(1, cellPanes.length)];
+
 /**
  * A ready cell: its terminals and the panes other features add (see cell-panes.ts), side by side
  * with resizable gutters; the layout is remembered per cell.
@@ -110,6 +113,7 @@ export class HiveCellView extends LitElement {
       <hive-split
         .count=${1 + cellPanes.length}
         .sizes=${layout.sizes}
+        .weights=${TERMINALS_FIRST}
         @sizes-changed=${(e: CustomEvent<number[]>) => this.terminals.layout.update((l) => ({ ...l, sizes: e.detail }))}
       >
         <hive-terminal-tabs

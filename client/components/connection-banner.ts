@@ -29,18 +29,21 @@ export class HiveConnectionBanner extends LitElement {
   ];
 
   @property({ attribute: false }) connection: ConnectionState = { kind: "open" };
-  /** Only a connection that was up once and dropped is news; the first connect is not. */
+  /** Whether the socket was ever up in this tab (a drop is then "lost", not "cannot reach"). */
   @property({ type: Boolean }) everConnected = false;
   @state() private now = Date.now();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   override render() {
     const c = this.connection;
-    if (c.kind === "open" || c.kind === "unauthorized" || !this.everConnected) return nothing;
+    if (c.kind === "open" || c.kind === "unauthorized") return nothing;
+    // A first connect that fails once is routine; one that keeps failing means Hive is not reachable.
+    if (!this.everConnected && (c.kind !== "reconnecting" || c.attempt < 2)) return nothing;
     const secs = c.kind === "reconnecting" ? Math.max(0, Math.ceil((c.retryAt - this.now) / 1000)) : 0;
+    const lead = this.everConnected ? "Connection to Hive lost" : `Cannot reach Hive at ${location.host}`;
     const text =
       c.kind === "reconnecting"
-        ? `Connection to Hive lost (${c.reason}). Reconnecting${secs ? ` in ${secs} s` : "…"}`
+        ? `${lead} (${c.reason}). Reconnecting${secs ? ` in ${secs} s` : "…"}`
         : "Reconnecting to Hive…";
     return html`<div role="alert" data-connection=${c.kind}>
       <span>${text}</span>

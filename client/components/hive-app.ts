@@ -3,12 +3,11 @@ import { customElement, state } from "lit/decorators.js";
 import { keyed } from "lit/directives/keyed.js";
 import type { Cell, TemplatesResponse } from "../../shared/records.ts";
 import { hive } from "../context.ts";
+import { newCellRoute, stepCellRoute } from "../navigation.ts";
 import type { Route } from "../router.ts";
 import { shortcutOf } from "../shortcuts.ts";
 import { StoreController } from "../store.ts";
-import { CellStore } from "../stores/cell.ts";
-import { LayoutStore } from "../stores/layout.ts";
-import { TerminalsStore } from "../stores/terminals.ts";
+import { OpenCellStore } from "../stores/open-cell.ts";
 import "./cell-create.ts";
 import type { CreateCellDetail } from "./cell-create.ts";
 import "./cell-list.ts";
@@ -22,13 +21,6 @@ import "./sign-in.ts";
 import "./timings-view.ts";
 import "./waiting-inbox.ts";
 import { buttonStyles } from "./styles.ts";
-
-/** The per-cell stores of the cell on screen; replaced when another cell is opened. */
-interface OpenCell {
-  cellId: string;
-  cell: CellStore;
-  terminals: TerminalsStore;
-}
 
 /**
  * The app shell: routing, the sidebar, the screen for the current route, the connection banner and
@@ -109,8 +101,7 @@ export class HiveApp extends LitElement {
   @state() private showShortcuts = false;
   @state() private menuOpen = false;
   private everConnected = false;
-  private open: OpenCell | undefined;
-  private closeOpen: (() => void) | undefined;
+  private readonly openCell = new OpenCellStore(hive.socket, () => this.go({ name: "home" }, true));
   private offs: (() => void)[] = [];
 
   constructor() {
@@ -123,6 +114,7 @@ export class HiveApp extends LitElement {
       hive.cells.byId,
       hive.timings.events,
       hive.timings.error,
+      this.openCell.current,
     ]);
   }
 
@@ -144,7 +136,7 @@ export class HiveApp extends LitElement {
     removeEventListener("keydown", this.onKey, true);
     for (const off of this.offs) off();
     this.offs = [];
-    this.closeCell();
+    this.openCell.close();
   }
 
   /** The first API call tells whether this tab is signed in; only then is the socket worth opening. */
@@ -238,7 +230,7 @@ export class HiveApp extends LitElement {
   }
 
   private cellScreen(cellId: string) {
-    const open = this.open?.cellId === cellId ? this.open : undefined;
+    const open = this.openCell.current.value?.cellId === cellId ? this.openCell.current.value : undefined;
     const detail = open?.cell.detail.value;
     const cell: Cell | undefined = detail?.cell ?? hive.cells.byId.value.get(cellId);
     if (!open || !cell) {
@@ -295,36 +287,11 @@ export class HiveApp extends LitElement {
   private enter(route: Route): void {
     this.actionError = undefined;
     this.menuOpen = false;
-    if (route.name !== "cell" || this.open?.cellId !== route.cellId) this.closeCell();
+    if (route.name !== "cell") this.openCell.close();
     if (hive.session.state.value === "signed-out") return;
-    if (route.name === "cell" && !this.open) this.openCell(route.cellId);
+    if (route.name === "cell") this.openCell.show(route.cellId);
     if (route.name === "new-cell") void this.loadTemplates(route.workspaceId);
     if (route.name === "timings") void hive.timings.load({ cellId: route.cellId, step: route.step });
-  }
-
-  private openCell(cellId: string): void {
-    const cell = new CellStore(hive.socket, cellId);
-    const terminals = new TerminalsStore(hive.socket, cell);
-    cell.start();
-    const offDetail = cell.detail.subscribe((d) => {
-      if (d.removed) {
-        LayoutStore.forget(cellId);
-        this.go({ name: "home" }, true);
-      }
-      this.requestUpdate();
-    });
-    this.open = { cellId, cell, terminals };
-    this.closeOpen = () => {
-      offDetail();
-      cell.stop();
-      terminals.dispose();
-    };
-  }
-
-  private closeCell(): void {
-    this.closeOpen?.();
-    this.closeOpen = undefined;
-    this.open = undefined;
   }
 
   private async loadTemplates(workspaceId: string): Promise<void> {
@@ -391,34 +358,24 @@ export class HiveApp extends LitElement {
   private readonly onKey = (e: KeyboardEvent): void => {
     const s = shortcutOf(e, isTyping(e));
     if (!s) return;
+    const route = hive.router.route.value;
     if (s.action === "escape") {
       if (!this.showShortcuts) return;
       this.showShortcuts = false;
     } else if (s.action === "help") this.showShortcuts = true;
-    else if (s.action === "new-cell") this.newCell();
-    else if (s.action === "next-cell" || s.action === "prev-cell")
-      this.stepCell(s.action === "next-cell" ? 1 : -1);
-    else if (s.action === "new-terminal") void this.open?.terminals.open();
+    else if (s.action === "new-cell")
+      this.goTo(newCellRoute(route, hive.cells.byId.value, hive.workspaces.list.value));
+    else if (s.action === "next-cell" || s.action === "prev-cell") {
+      const order = hive.workspaces.list.value.flatMap((w) => hive.cells.of(w.id));
+      this.goTo(stepCellRoute(route, order, s.action === "next-cell" ? 1 : -1));
+    } else if (s.action === "new-terminal") void this.openCell.current.value?.terminals.open();
     else if (s.action === "focus-pane") this.cellView()?.focusPane(Number(e.code.slice(5)) - 1);
     e.preventDefault();
     e.stopPropagation();
   };
 
-  private newCell(): void {
-    const route = hive.router.route.value;
-    const current = route.name === "cell" ? hive.cells.byId.value.get(route.cellId)?.workspaceId : undefined;
-    const workspaceId = current ?? hive.workspaces.list.value[0]?.id;
-    if (workspaceId) this.go({ name: "new-cell", workspaceId });
-  }
-
-  /** Moves through the cells in sidebar order, wrapping around. */
-  private stepCell(delta: number): void {
-    const order = hive.workspaces.list.value.flatMap((w) => hive.cells.of(w.id));
-    if (order.length === 0) return;
-    const route = hive.router.route.value;
-    const i = route.name === "cell" ? order.findIndex((c) => c.id === route.cellId) : -1;
-    const next = order[(i + delta + order.length) % order.length];
-    if (next) this.go({ name: "cell", cellId: next.id });
+  private goTo(route: Route | undefined): void {
+    if (route) this.go(route);
   }
 
   private cellView(): HiveCellView | null {

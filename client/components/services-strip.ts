@@ -1,4 +1,4 @@
-import { css, html, LitElement, nothing, type PropertyValues } from "lit";
+import { css, html, LitElement, nothing, type PropertyValues, svg } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import type { Cell } from "../../shared/records.ts";
 import type { ServiceState } from "../../shared/services.ts";
@@ -69,6 +69,9 @@ export class HiveServicesStrip extends LitElement {
         color: var(--hive-error);
         margin-left: 0;
       }
+      .spark {
+        vertical-align: middle;
+      }
       .detail {
         padding: 2px 14px 6px;
         color: var(--hive-error);
@@ -114,6 +117,11 @@ export class HiveServicesStrip extends LitElement {
       <div class="bar" role="group" aria-label="Services">
         ${services.map((s) => this.service(s))}
         <button @click=${() => void store.act("restart")} title="Restart every service">Restart all</button>
+        ${
+          services.some((s) => s.status === "ready" || s.status === "starting")
+            ? html`<button @click=${() => void store.act("stop")}>Stop all</button>`
+            : html`<button @click=${() => void store.act("start")}>Start all</button>`
+        }
         ${store.error.value ? html`<span class="error" role="alert">${store.error.value}</span>` : nothing}
         ${this.figures()}
       </div>
@@ -155,8 +163,24 @@ export class HiveServicesStrip extends LitElement {
     const r = this.store?.resources.value;
     if (!r) return nothing;
     return html`<span class="figures" title="CPU and memory of the cell's processes (${r.processes})"
-      >CPU ${r.cpuPercent.toFixed(1)}% · ${Math.round(r.rssBytes / 1024 / 1024)} MB</span
+      >${this.sparkline()} CPU ${r.cpuPercent.toFixed(1)}% · ${Math.round(r.rssBytes / 1024 / 1024)} MB</span
     >`;
+  }
+
+  /** The last hour of CPU use, scaled to its own peak. */
+  private sparkline() {
+    const samples = this.store?.history.value ?? [];
+    if (samples.length < 2) return nothing;
+    const peak = Math.max(1, ...samples.map((s) => s.cpuPercent));
+    const points = samples
+      .map(
+        (s, i) =>
+          `${((i / (samples.length - 1)) * 60).toFixed(1)},${(14 - (s.cpuPercent / peak) * 12).toFixed(1)}`,
+      )
+      .join(" ");
+    return html`<svg class="spark" width="60" height="16" viewBox="0 0 60 16" role="img" aria-label="CPU, last hour, peak ${peak.toFixed(0)}%">
+      ${svg`<polyline points=${points} fill="none" stroke="currentColor" stroke-width="1" />`}
+    </svg>`;
   }
 
   private showLog(name: string | undefined): void {
@@ -171,7 +195,7 @@ export class HiveServicesStrip extends LitElement {
     const store = new ServicesStore(hive.socket, this.cell.id);
     this.store = store;
     store.connect();
-    this.offs = [store.services, store.resources, store.error].map((s) =>
+    this.offs = [store.services, store.resources, store.history, store.error].map((s) =>
       s.subscribe(() => this.requestUpdate()),
     );
   }

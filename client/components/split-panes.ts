@@ -60,11 +60,13 @@ export class HiveSplit extends LitElement {
 
   @property({ type: Number }) count = 1;
   @property({ attribute: false }) sizes: number[] = [];
+  /** Relative widths before anyone drags a gutter (missing entries count 1). */
+  @property({ attribute: false }) weights: number[] = [];
 
   private dragging = -1;
 
   override render() {
-    const sizes = normalise(this.sizes, this.count);
+    const sizes = normalise(this.sizes, this.count, this.weights);
     const parts = [];
     for (let i = 0; i < this.count; i++) {
       if (i > 0) {
@@ -91,7 +93,7 @@ export class HiveSplit extends LitElement {
     target.setPointerCapture(e.pointerId);
     this.dragging = gutter;
     this.requestUpdate();
-    const start = normalise(this.sizes, this.count);
+    const start = normalise(this.sizes, this.count, this.weights);
     const width = this.getBoundingClientRect().width || 1;
     const x0 = e.clientX;
     const move = (ev: PointerEvent) => {
@@ -116,17 +118,17 @@ export class HiveSplit extends LitElement {
     const delta = e.key === "ArrowLeft" ? -KEY_STEP : e.key === "ArrowRight" ? KEY_STEP : 0;
     if (!delta) return;
     e.preventDefault();
-    this.sizes = resize(normalise(this.sizes, this.count), gutter, delta);
+    this.sizes = resize(normalise(this.sizes, this.count, this.weights), gutter, delta);
     this.dispatchEvent(
       new CustomEvent("sizes-changed", { detail: this.sizes, bubbles: true, composed: true }),
     );
   }
 }
 
-/** Sizes that fit `count` panes: missing or broken ones become equal shares, the total becomes 1. */
-export function normalise(sizes: number[], count: number): number[] {
+/** Sizes that fit `count` panes: missing or broken ones fall back to the weights, the total becomes 1. */
+export function normalise(sizes: number[], count: number, weights: number[] = []): number[] {
   const valid = sizes.length === count && sizes.every((s) => Number.isFinite(s) && s > 0);
-  const base = valid ? sizes : Array.from({ length: count }, () => 1 / count);
+  const base = valid ? sizes : Array.from({ length: count }, (_, i) => weights[i] ?? 1);
   const total = base.reduce((a, b) => a + b, 0) || 1;
   return base.map((s) => s / total);
 }

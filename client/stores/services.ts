@@ -33,6 +33,8 @@ export class ServiceLogSession extends TerminalSession {
 export class ServicesStore {
   readonly services = new Store<ServiceState[]>([]);
   readonly resources = new Store<ResourceSample | null>(null);
+  /** The last hour of samples, oldest first (the server keeps a day). */
+  readonly history = new Store<ResourceSample[]>([]);
   /** The last command or load that failed, in words. */
   readonly error = new Store<string | undefined>(undefined);
   private offs: (() => void)[] = [];
@@ -90,10 +92,11 @@ export class ServicesStore {
     try {
       const r = await api(
         "GET",
-        `/api/cells/${this.cellId}/resources?minutes=1`,
+        `/api/cells/${this.cellId}/resources?minutes=60`,
         undefined,
         ResourcesResponseSchema,
       );
+      this.history.set(r.history);
       this.resources.set(r.latest);
     } catch {
       // The strip shows services without figures; the next poll tries again.

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -32,8 +32,12 @@ export function homeLayout(root: string): HomeLayout {
   };
 }
 
+/** Creates the home, private to its user: `run/` holds the terminal host's socket, `state/` the token. */
 export function ensureHome(layout: HomeLayout): void {
-  for (const dir of [layout.stateDir, layout.logsDir, layout.cellsDir, layout.runDir]) {
+  mkdirSync(layout.root, { recursive: true, mode: 0o700 });
+  for (const dir of [layout.root, layout.stateDir, layout.logsDir, layout.cellsDir, layout.runDir]) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // mkdir's mode does not apply to a directory that already exists.
+    chmodSync(dir, 0o700);
   }
 }

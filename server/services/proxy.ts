@@ -29,6 +29,8 @@ export function proxyTarget(url: string): ProxyTarget | undefined {
  */
 export class ServiceProxy {
   private readonly proxy = createProxyServer({ xfwd: true });
+  /** The public prefix of each request in flight, for rewriting what the service answers. */
+  private readonly prefixes = new WeakMap<IncomingMessage, string>();
 
   constructor(
     private readonly services: Services,
@@ -37,12 +39,21 @@ export class ServiceProxy {
   ) {
     // Without a listener the library rethrows; each call passes its own callback, this is the backstop.
     this.proxy.on("error", () => undefined);
+    // The service thinks it lives at "/": its root-relative redirects must stay under the prefix.
+    this.proxy.on("proxyRes", (proxyRes, req) => {
+      const location = proxyRes.headers.location;
+      const prefix = this.prefixes.get(req);
+      if (prefix && location?.startsWith("/") && !location.startsWith("//")) {
+        proxyRes.headers.location = prefix + location;
+      }
+    });
   }
 
   web(req: IncomingMessage, res: ServerResponse, target: ProxyTarget): void {
     const origin = this.origin(target);
     this.prepare(req, target);
-    this.proxy.web(req, res, { target: origin }, (err) => {
+    const cookiePath = `/cells/${target.cellId}/proxy/${target.service}/`;
+    this.proxy.web(req, res, { target: origin, cookiePathRewrite: { "*": cookiePath } }, (err) => {
       if (res.headersSent) return void res.destroy();
       res.writeHead(502, { "content-type": "application/json; charset=utf-8" });
       res.end(
@@ -98,6 +109,8 @@ export class ServiceProxy {
       else delete req.headers.cookie;
     }
     // The service answers as if mounted at the root; it learns its public prefix from this header.
-    req.headers["x-forwarded-prefix"] = `/cells/${target.cellId}/proxy/${target.service}`;
+    const prefix = `/cells/${target.cellId}/proxy/${target.service}`;
+    req.headers["x-forwarded-prefix"] = prefix;
+    this.prefixes.set(req, prefix);
   }
 }

@@ -82,9 +82,9 @@ export class ServiceRepo {
       .run(desired, cellId, name);
   }
 
-  saveRuntime(cellId: string, name: string, r: ServiceRuntime): string {
-    const updatedAt = new Date().toISOString();
-    this.db
+  /** Records the live state; false when the row is gone (its cell was deleted). */
+  saveRuntime(cellId: string, name: string, r: ServiceRuntime): boolean {
+    const info = this.db
       .prepare(
         `UPDATE cell_services SET status = ?, pid = ?, pid_start_ticks = ?, pid_boot_id = ?, restarts = ?,
            exit_code = ?, detail = ?, updated_at = ? WHERE cell_id = ? AND name = ?`,
@@ -97,11 +97,11 @@ export class ServiceRepo {
         r.restarts,
         r.exitCode,
         r.detail,
-        updatedAt,
+        new Date().toISOString(),
         cellId,
         name,
       );
-    return updatedAt;
+    return info.changes > 0;
   }
 
   delete(cellId: string, name: string): void {

@@ -53,6 +53,18 @@ export class Services {
       serviceGroups: (cellId) => this.processGroups(cellId),
       intervalMs: opts.resourceIntervalMs,
     });
+    opts.bus.on("cell.removed", ({ cellId }) => void this.dropCell(cellId));
+  }
+
+  /** A safety net behind stop_services: whatever still runs for a cell whose record is gone is stopped. */
+  private async dropCell(cellId: string): Promise<void> {
+    const entries = [...(this.live.get(cellId)?.values() ?? [])];
+    this.live.delete(cellId);
+    await Promise.all(entries.map((e) => e.runner.stop()));
+    for (const e of entries) {
+      e.runner.dispose();
+      e.log.dispose();
+    }
   }
 
   /** At Hive's start: adopts or restarts what should be running (see recover), starts sampling resources. */
@@ -134,6 +146,7 @@ export class Services {
   }
 
   start(cellId: string, name: string): ServiceState {
+    this.assertLive(cellId);
     const { runner } = this.entry(cellId, name);
     this.repo.setDesired(cellId, name, "running");
     runner.start();
@@ -155,6 +168,7 @@ export class Services {
 
   /** Starts every service in dependency order, each once the ones before it are ready; returns at once. */
   startAll(cellId: string): ServiceState[] {
+    this.assertLive(cellId);
     const order = this.order(cellId);
     for (const name of order) this.repo.setDesired(cellId, name, "running");
     void (async () => {
@@ -250,6 +264,18 @@ export class Services {
     this.live.clear();
   }
 
+  /** Services run only in a live cell: an archived or departing one must be restored first. */
+  private assertLive(cellId: string): void {
+    const cell = this.opts.cells.get(cellId);
+    if (!cell) throw new HiveError("CELL_NOT_FOUND", `No cell with id '${cellId}'.`);
+    if (cell.status === "archived" || cell.status === "deleting") {
+      throw new HiveError(
+        "CELL_STATE",
+        `Cell '${cell.name}' is ${cell.status}; its services start only in a live cell.`,
+      );
+    }
+  }
+
   private order(cellId: string): string[] {
     const rows = this.repo.forCell(cellId);
     const deps: Record<string, { dependsOn?: string[] }> = {};
@@ -307,7 +333,7 @@ export class Services {
   }
 
   private persist(r: ServiceRunner): void {
-    this.repo.saveRuntime(r.cellId, r.spec.name, {
+    const saved = this.repo.saveRuntime(r.cellId, r.spec.name, {
       status: r.status,
       pid: r.identity?.pid ?? null,
       pidStartTicks: r.identity?.startTicks ?? null,
@@ -316,7 +342,8 @@ export class Services {
       exitCode: r.exitCode,
       detail: r.detail,
     });
-    this.opts.bus.emit("service.updated", { service: this.get(r.cellId, r.spec.name) });
+    // A runner outliving its row (the cell record went first) has nobody left to tell.
+    if (saved) this.opts.bus.emit("service.updated", { service: this.get(r.cellId, r.spec.name) });
   }
 
   private async remove(cellId: string, name: string): Promise<void> {

@@ -76,6 +76,8 @@ export class Subscriber {
 }
 
 export interface FlowControl {
+  /** Output is only forwarded by the PTY host while someone watches (it always updates the screen). */
+  watch(on: boolean): void;
   pause(): void;
   resume(): void;
   snapshot(): Promise<TermSnapshot & { offset: number }>;
@@ -94,11 +96,13 @@ export class TermFlow {
   add(sink: TermSink): Subscriber {
     const sub = new Subscriber(sink, this);
     this.subscribers.add(sub);
+    if (this.subscribers.size === 1) this.control.watch(true);
     return sub;
   }
 
   remove(sub: Subscriber): void {
-    this.subscribers.delete(sub);
+    if (!this.subscribers.delete(sub)) return;
+    if (this.subscribers.size === 0) this.control.watch(false);
     this.update();
   }
 

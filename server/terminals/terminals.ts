@@ -169,6 +169,7 @@ export class Terminals {
     const l: Live = {
       info,
       flow: new TermFlow({
+        watch: (on) => this.host?.notify({ t: "watch", num, on }),
         pause: () => this.host?.notify({ t: "pause", num }),
         resume: () => this.host?.notify({ t: "resume", num }),
         snapshot: () => this.snapshot(l),

@@ -37,6 +37,9 @@ export async function signedInPage(
   await context.addInitScript("window.__name = (f) => f");
   const page = await context.newPage();
   page.on("pageerror", (err) => console.error("page error:", err));
+  page.on("console", (m) => {
+    if (m.type() === "warning" || m.type() === "error") console.error(`page ${m.type()}: ${m.text()}`);
+  });
   page.on("dialog", (d) => void d.accept());
   await page.goto(startUrl);
   return page;

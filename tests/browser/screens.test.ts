@@ -100,7 +100,7 @@ describe("the web app's screens", () => {
     await gutter.waitFor();
     const before = await gutter.boundingBox();
     await gutter.focus();
-    for (let i = 0; i < 5; i++) await page.keyboard.press("ArrowLeft");
+    for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowLeft");
     const moved = (await gutter.boundingBox())!.x;
     expect(moved).toBeLessThan(before!.x - 50);
 
@@ -151,23 +151,29 @@ describe("the web app's screens", () => {
     const at = await pane.evaluate((el) => {
       type Buf = {
         viewportY: number;
+        length: number;
         getLine(i: number): { translateToString(t?: boolean): string } | undefined;
       };
-      const term = (el as unknown as { term: { rows: number; cols: number; buffer: { active: Buf } } }).term;
+      const term = (
+        el as unknown as {
+          term: { rows: number; cols: number; buffer: { active: Buf }; scrollToBottom(): void };
+        }
+      ).term;
+      term.scrollToBottom();
       const screen = el.shadowRoot!.querySelector(".xterm-screen")!.getBoundingClientRect();
       const b = term.buffer.active;
-      for (let row = 0; row < term.rows; row++) {
-        const text = b.getLine(b.viewportY + row)?.translateToString(true) ?? "";
+      for (let y = b.length - 1; y >= b.viewportY; y--) {
+        const text = b.getLine(y)?.translateToString(true) ?? "";
         const col = text.indexOf("http://127.0.0.1:9/hive-link");
-        if (col >= 0 && !text.includes("echo")) {
+        if (col >= 0 && text.startsWith("copy-9")) {
           const w = screen.width / term.cols;
           const h = screen.height / term.rows;
-          return { x: screen.left + (col + 3.5) * w, y: screen.top + (row + 0.5) * h };
+          return { x: screen.left + (col + 3.5) * w, y: screen.top + (y - b.viewportY + 0.5) * h };
         }
       }
       return undefined;
     });
-    expect(at).toBeDefined();
+    expect(at, await terminalText(page)).toBeDefined();
     const before = page.url();
     await page.mouse.move(at!.x, at!.y);
     const opened = page.context().waitForEvent("request", (r) => r.url().includes("/hive-link"));

@@ -16,12 +16,20 @@ export async function createCellInUi(page: Page, templateLabel: string, name: st
   await page.locator("hive-provisioning-checklist, hive-cell-view").first().waitFor();
 }
 
-/** Types a command line into the terminal in front; returns the text before its first `$`. */
-export async function typeInTerminal(page: Page, command: string): Promise<string> {
+/**
+ * Types a command line into the terminal in front once its shell has printed something (a prompt):
+ * keys typed before a shell starts reading can be lost, for a person as for a test.
+ */
+export async function typeInTerminal(page: Page, command: string): Promise<void> {
+  await page.locator("hive-terminal-pane[active]").waitFor();
+  await page.waitForFunction(
+    (pane) => ((pane as unknown as { screenText(): string } | null)?.screenText() ?? "").trim().length > 0,
+    await page.locator("hive-terminal-pane[active]").elementHandle(),
+    { timeout: 30_000 },
+  );
   await page.locator("hive-terminal-pane[active]").click();
   await page.keyboard.type(command);
   await page.keyboard.press("Enter");
-  return command.replace(/^echo /, "").split("$")[0]!;
 }
 
 /** Every line of the terminal in front (scrollback included), as xterm holds it. */

@@ -1,15 +1,26 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { DiffSummary, FileContent, ReviewComment } from "../../shared/diffs.ts";
+import type {
+  DiffSummary,
+  FileContent,
+  FilesEvent,
+  FilesSnapshot,
+  ReviewComment,
+} from "../../shared/diffs.ts";
 import type { Cell } from "../../shared/records.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
+import { TestSocket } from "../socket/ws-client.ts";
 
 let repo: TempRepo | undefined;
 let h: TestHive | undefined;
 
+let sock: TestSocket | undefined;
+
 afterEach(async () => {
+  sock?.close();
+  sock = undefined;
   await h?.close();
   repo?.cleanup();
   h = undefined;
@@ -74,5 +85,33 @@ describe("diff review over HTTP", () => {
     const badMerge = await h.api("POST", `/api/cells/${cell.id}/merge`, { strategy: "rebase" });
     expect(badMerge.status).toBe(400);
     expect(badMerge.body.error.message).toMatch(/body\.strategy/);
+  });
+
+  it("streams a cell's diff changes on the files channel, and stops watching when the tab leaves", async () => {
+    repo = makeRepo({ "README.md": "# test repo\n", "a.txt": "one\n" });
+    h = await startHive(repo.path);
+    const cell = await readyCell(h);
+    writeFileSync(join(cell.worktreePath!, "a.txt"), "two\n");
+    sock = await TestSocket.connect(h.url, { ...h.headers, origin: h.url });
+    const channel = `files:${cell.id}`;
+    sock.send({ type: "subscribe", channel });
+    const snap = await sock.next((f) => f.type === "snapshot" && f.channel === channel);
+    const state = (snap as { state: FilesSnapshot }).state;
+    expect(state.watch.mode).toBe("events");
+    expect(state.summary?.files.map((f) => f.path)).toEqual(["a.txt"]);
+
+    writeFileSync(join(cell.worktreePath!, "b.txt"), "new\n");
+    const ev = await sock.next((f) => f.type === "event" && f.channel === channel);
+    const event = (ev as { event: FilesEvent }).event;
+    expect(event.changed.map((f) => f.path)).toEqual(["b.txt"]);
+    expect(event.totals.files).toBe(2);
+    expect(h.hive.files.watching()).toEqual([cell.id]);
+
+    sock.send({ type: "unsubscribe", channel });
+    await h.waitForCell(cell.id, () => h!.hive.files.watching().length === 0, 5000);
+
+    sock.send({ type: "subscribe", channel: "files:nope" });
+    const err = await sock.next((f) => f.type === "error");
+    expect(err).toMatchObject({ code: "CELL_NOT_FOUND" });
   });
 });

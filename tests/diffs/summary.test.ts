@@ -68,7 +68,12 @@ describe("diff summary", () => {
     );
     expect(files.get("src/committed.ts")).toMatchObject({ status: "added", additions: 1, deletions: 0 });
     expect(files.get("src/edit.ts")).toMatchObject({ status: "modified", additions: 2, deletions: 1 });
-    expect(files.get("gone.txt")).toMatchObject({ status: "deleted", deletions: 1, oldSize: 4, newSize: null });
+    expect(files.get("gone.txt")).toMatchObject({
+      status: "deleted",
+      deletions: 1,
+      oldSize: 4,
+      newSize: null,
+    });
     expect(files.get("new-name.ts")).toMatchObject({
       status: "renamed",
       oldPath: "old-name.ts",
@@ -152,7 +157,11 @@ describe("diff summary", () => {
     renameSync(join(fx.worktree, "docs/guide.md"), join(fx.worktree, "docs/handbook.md"));
     const s = await fx.diffs.summary(fx.cell.id);
     expect(s.files).toHaveLength(1);
-    expect(s.files[0]).toMatchObject({ path: "docs/handbook.md", oldPath: "docs/guide.md", status: "renamed" });
+    expect(s.files[0]).toMatchObject({
+      path: "docs/handbook.md",
+      oldPath: "docs/guide.md",
+      status: "renamed",
+    });
   });
 
   it("sees a same-size edit made in the same second as the checkout", async () => {

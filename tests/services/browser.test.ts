@@ -42,10 +42,13 @@ describe("services in the web app", () => {
       await page.screenshot({ path: "/tmp/services-browser-fail.png" });
     });
     await createCellInUi(page, "Site", "with web");
-    await page.locator("hive-provisioning-checklist li[data-step='ensure_services:web']").waitFor();
-    await page.locator("hive-cell-view").waitFor({ timeout: 30_000 });
+    // Generous waits: the machine running the tests is shared and often loaded.
+    await page
+      .locator("hive-provisioning-checklist li[data-step='ensure_services:web']")
+      .waitFor({ timeout: 60_000 });
+    await page.locator("hive-cell-view").waitFor({ timeout: 60_000 });
     const web = page.locator("hive-services-strip [data-service='web']");
-    await web.locator("[data-status='ready']").waitFor({ timeout: 30_000 });
+    await web.locator("[data-status='ready']").waitFor({ timeout: 60_000 });
 
     const link = web.locator("a");
     expect(await link.getAttribute("href")).toMatch(/^\/cells\/[a-z0-9]+\/proxy\/web\/$/);
@@ -58,20 +61,32 @@ describe("services in the web app", () => {
 
   it("stops and starts the service from the strip and shows its log as a terminal", async () => {
     const web = page.locator("hive-services-strip [data-service='web']");
-    await web.getByRole("button", { name: "Stop" }).click();
-    await web.locator("[data-status='stopped']").waitFor({ timeout: 15_000 });
-    await web.getByRole("button", { name: "Start" }).click();
-    await web.locator("[data-status='ready']").waitFor({ timeout: 15_000 });
+    await web.getByRole("button", { name: "Stop", exact: true }).click();
+    await web.locator("[data-status='stopped']").waitFor({ timeout: 30_000 });
+    await web.getByRole("button", { name: "Start", exact: true }).click();
+    await web.locator("[data-status='ready']").waitFor({ timeout: 30_000 });
 
-    await web.getByRole("button", { name: "Log" }).click();
+    const strip = page.locator("hive-services-strip");
+    await strip.getByRole("button", { name: "Stop all", exact: true }).click();
+    await web.locator("[data-status='stopped']").waitFor({ timeout: 30_000 });
+    await strip.getByRole("button", { name: "Start all", exact: true }).click();
+    await web.locator("[data-status='ready']").waitFor({ timeout: 30_000 });
+
+    await web.getByRole("button", { name: "Log", exact: true }).click();
     const log = page.locator("hive-services-strip hive-terminal-pane[data-log='web']");
     await log.waitFor();
     const text = () => log.evaluate((el) => (el as HTMLElement & { screenText(): string }).screenText());
     await expect.poll(text, { timeout: 15_000 }).toContain("stopping (SIGTERM)");
-    // Two starts: the replayed screen has the first, the live stream the second.
-    await expect
-      .poll(async () => (await text()).match(/service: listening on/g)?.length ?? 0, { timeout: 15_000 })
-      .toBe(2);
+    const starts = async () => (await text()).match(/service: listening on/g)?.length ?? 0;
+    // Three starts so far, replayed from the server's screen, each once.
+    await expect.poll(starts, { timeout: 15_000 }).toBe(3);
+    // A fourth arrives live while the log is open.
+    await web.getByRole("button", { name: "Restart", exact: true }).click();
+    await expect.poll(starts, { timeout: 30_000 }).toBe(4);
+    // The cell's CPU and memory, sampled every few seconds.
+    const figures = page.locator("hive-services-strip .figures");
+    await figures.waitFor({ timeout: 30_000 });
+    expect(await figures.textContent()).toMatch(/CPU \d+\.\d% · \d+ MB/);
     await page.screenshot({ path: "/tmp/services-log.png" });
   });
 });

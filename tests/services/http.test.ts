@@ -72,6 +72,15 @@ describe("services through the HTTP API", () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("hello from web</h1><p>path /some/page?x=1");
 
+    // Redirects and cookies of the service stay under its prefix.
+    const redirect = await fetch(`${h.url}/cells/${cellId}/proxy/web/redirect`, {
+      headers: h.headers,
+      redirect: "manual",
+    });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get("location")).toBe(`/cells/${cellId}/proxy/web/landing`);
+    expect(redirect.headers.get("set-cookie")).toBe(`svc=1; Path=/cells/${cellId}/proxy/web/`);
+
     const anonymous = await fetch(`${h.url}/cells/${cellId}/proxy/web/`);
     expect(anonymous.status).toBe(401);
     expect(await anonymous.text()).not.toContain("hello from web");

@@ -121,6 +121,11 @@ describe("resources and archive", () => {
     const port = h.services.get("c1", "web").port;
     await h.services.teardown("c1", "archive");
     expect(h.services.get("c1", "web").status).toBe("stopped");
+    h.cells.update("c1", { status: "archived" });
+    expect(() => h.services.start("c1", "web")).toThrow(
+      /is archived; its services start only in a live cell/,
+    );
+    h.cells.update("c1", { status: "spawning" });
     expect(h.services.get("c1", "web").port).toBe(port);
     await h.services.prepare(cell, tpl);
     await h.services.ensure("c1", "web");

@@ -4,8 +4,8 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import * as pty from "node-pty";
 import type { TerminalInfo } from "../../../shared/terminals.ts";
 import type { HostMessage, HostRequest, HostSnapshot, OpenSpec } from "./messages.ts";
-import { OutputCoalescer } from "./output-coalescer.ts";
 import { Outbox } from "./outbox.ts";
+import { OutputCoalescer } from "./output-coalescer.ts";
 import { Screens } from "./screens.ts";
 import { DATA_INTERACTIVE, encodeData, encodeJson, WireDecoder } from "./wire.ts";
 
@@ -18,6 +18,9 @@ import { DATA_INTERACTIVE, encodeData, encodeJson, WireDecoder } from "./wire.ts
 /** After the shell exits, output still in the PTY's pipe is read until it has been quiet this long. */
 const EXIT_DRAIN_QUIET_MS = 30;
 const EXIT_DRAIN_MAX_MS = 1000;
+/** A shell whose output waits this long to be parsed into its screen is paused until it is back under LOW. */
+const SCREEN_BACKLOG_HIGH = 8 * 1024 * 1024;
+const SCREEN_BACKLOG_LOW = 2 * 1024 * 1024;
 
 interface HostTerminal {
   info: TerminalInfo;
@@ -30,6 +33,8 @@ interface HostTerminal {
   slave: number | undefined;
   coalescer: OutputCoalescer;
   offset: number;
+  /** Output handed to the screen worker and not yet parsed. */
+  unparsed: number;
   lastOutputAt: number;
   /** Connections that asked to pause this terminal's output, and "socket" while a socket is full. */
   pausedBy: Set<unknown>;
@@ -43,7 +48,7 @@ export class PtyHost {
   private readonly blocked = new Set<Socket>();
   /** Terminals someone watches, per connection; output of the others is not sent (only kept on screen). */
   private readonly watched = new Map<Socket, Set<number>>();
-  private readonly screens = new Screens();
+  private readonly screens = new Screens((num, bytes) => this.parsed(num, bytes));
   private server: Server | undefined;
   private nextNum = 1;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -142,10 +147,7 @@ export class PtyHost {
     void this.answer(sock, msg);
   }
 
-  private async answer(
-    sock: Socket,
-    msg: Extract<HostRequest, { req: number }>,
-  ) {
+  private async answer(sock: Socket, msg: Extract<HostRequest, { req: number }>) {
     try {
       const value = await this.handle(msg);
       this.send(sock, { t: "res", req: msg.req, ok: true, value: value ?? null });
@@ -164,9 +166,7 @@ export class PtyHost {
     }
   }
 
-  private async handle(
-    msg: Extract<HostRequest, { req: number }>,
-  ): Promise<unknown> {
+  private async handle(msg: Extract<HostRequest, { req: number }>): Promise<unknown> {
     switch (msg.t) {
       case "list":
         return [...this.terminals.values()].map((t) => t.info);
@@ -214,6 +214,7 @@ export class PtyHost {
       slave: holdSlave(proc),
       coalescer: new OutputCoalescer((bytes, interactive) => this.output(t, bytes, interactive)),
       offset: 0,
+      unparsed: 0,
       lastOutputAt: 0,
       pausedBy: new Set(),
       paused: false,
@@ -284,10 +285,19 @@ export class PtyHost {
   private output(t: HostTerminal, bytes: Uint8Array, interactive: boolean): void {
     const frame = encodeData(t.info.numericId, t.offset, interactive ? DATA_INTERACTIVE : 0, bytes);
     t.offset += bytes.length;
+    t.unparsed += bytes.length;
+    if (t.unparsed > SCREEN_BACKLOG_HIGH) this.setPaused(t, "screen", true);
     this.screens.write(t.info.numericId, bytes);
     for (const [sock, outbox] of this.conns) {
       if (this.watched.get(sock)?.has(t.info.numericId)) outbox.send(frame, t.info.numericId, interactive);
     }
+  }
+
+  private parsed(num: number, bytes: number): void {
+    const t = this.terminals.get(num);
+    if (!t) return;
+    t.unparsed -= bytes;
+    if (t.unparsed < SCREEN_BACKLOG_LOW) this.setPaused(t, "screen", false);
   }
 
   private setPaused(t: HostTerminal, by: unknown, paused: boolean): void {

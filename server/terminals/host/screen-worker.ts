@@ -1,3 +1,4 @@
+import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { Screen } from "./screen.ts";
 import type { ScreenReply, ScreenRequest } from "./screens.ts";
@@ -9,6 +10,17 @@ import type { ScreenReply, ScreenRequest } from "./screens.ts";
 
 const screens = new Map<number, { screen: Screen; parsed: Promise<void> }>();
 const port = parentPort!;
+/**
+ * Keeping screens current is background work: on Linux a nice value is per thread, so this lowers only
+ * this worker, and PTY I/O and keystroke echo on the main thread come first on a busy machine. How far
+ * it may fall behind is bounded by the host (it pauses a shell whose output waits to be parsed).
+ */
+const WORKER_NICE = 0;
+try {
+  setPriority(WORKER_NICE);
+} catch {
+  // Not permitted here: the worker runs at the host's priority.
+}
 
 port.on("message", (msg: ScreenRequest) => {
   switch (msg.op) {
@@ -20,7 +32,11 @@ port.on("message", (msg: ScreenRequest) => {
       return;
     case "write": {
       const s = screens.get(msg.num);
-      if (s) s.parsed = s.screen.write(msg.data);
+      if (!s) return;
+      const bytes = msg.data.length;
+      s.parsed = s.screen.write(msg.data).then(() => {
+        port.postMessage({ op: "parsed", num: msg.num, bytes } satisfies ScreenReply);
+      });
       return;
     }
     case "resize":

@@ -1,6 +1,7 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { SerializeAddon } from "@xterm/addon-serialize";
 import xtermHeadless from "@xterm/headless";
+import { serializeRows } from "./row-serializer.ts";
 
 /**
  * One terminal's screen and scrollback. The headless xterm keeps only the live screen and a short
@@ -10,7 +11,7 @@ import xtermHeadless from "@xterm/headless";
  */
 
 /** Rows of scrollback kept exact in xterm; older lines live in the compact history. */
-const LIVE_SCROLLBACK = 200;
+const LIVE_SCROLLBACK = 100;
 /** Archive lines once this many have scrolled in unarchived, well before xterm would trim them. */
 const ARCHIVE_EVERY = LIVE_SCROLLBACK / 2;
 /** Serialized history is deflated in chunks of about this size. */
@@ -34,6 +35,9 @@ export class Screen {
   private readonly serializer = new SerializeAddon();
   private readonly chunks: Chunk[] = [];
   private open = "";
+  /** Where each line of the open chunk ends, so the newest lines can be taken back after a resize. */
+  private openEnds: number[] = [];
+  private resizing = false;
   private openLines = 0;
   private historyLines = 0;
   /** Rows of xterm's normal buffer, from the top, already copied to the history. */
@@ -52,7 +56,7 @@ export class Screen {
     // Typed for the browser xterm; the headless terminal has the same buffer API the addon uses.
     this.term.loadAddon(this.serializer as unknown as Parameters<typeof this.term.loadAddon>[0]);
     this.term.onScroll(() => {
-      if (this.term.buffer.active.type !== "normal") return;
+      if (this.resizing || this.term.buffer.active.type !== "normal") return;
       this.scrolled++;
       if (this.scrolled >= ARCHIVE_EVERY) this.archive();
     });
@@ -80,12 +84,16 @@ export class Screen {
       return;
     }
     const unarchived = this.logicalLinesBetween(this.archivedRows, before.baseY + before.cursorY);
+    this.resizing = true;
     this.term.resize(cols, rows);
+    this.resizing = false;
     const after = this.term.buffer.normal;
     let row = after.baseY + after.cursorY;
     for (let seen = 0; row > 0; row--) {
       if (!after.getLine(row)?.isWrapped && ++seen === unarchived) break;
     }
+    // A taller screen pulls archived lines back down from the scrollback: they leave the history.
+    if (row > after.baseY) this.dropNewest(this.logicalLinesBetween(after.baseY, row - 1));
     this.archivedRows = Math.max(0, Math.min(row, after.baseY));
     this.baseAtArchive = after.baseY;
     this.scrolled = 0;
@@ -116,6 +124,24 @@ export class Screen {
     );
   }
 
+  /** Removes the newest lines of the history (they are back on the live screen). */
+  private dropNewest(lines: number): void {
+    const keep = Math.max(0, this.openEnds.length - lines);
+    this.open = this.open.slice(0, keep === 0 ? 0 : this.openEnds[keep - 1]);
+    const dropped = this.openEnds.length - keep;
+    this.openEnds.length = keep;
+    this.openLines -= dropped;
+    this.historyLines -= dropped;
+  }
+
+  private dropOldestOpen(lines: number): void {
+    const cut = this.openEnds[lines - 1]!;
+    this.open = this.open.slice(cut);
+    this.openEnds = this.openEnds.slice(lines).map((e) => e - cut);
+    this.openLines -= lines;
+    this.historyLines -= lines;
+  }
+
   private logicalLinesBetween(from: number, to: number): number {
     const buf = this.term.buffer.normal;
     let n = 0;
@@ -135,14 +161,12 @@ export class Screen {
     // Archive whole logical lines only: never split a wrapped line from its continuation.
     while (to > from && buf.getLine(to)?.isWrapped) to--;
     if (to > from) {
-      const text = this.serializer.serialize({
-        range: { start: from, end: to - 1 },
-        excludeModes: true,
-        excludeAltBuffer: true,
-      });
+      const text =
+        serializeRows(buf, from, to, this.term.cols) ??
+        `${this.serializer.serialize({ range: { start: from, end: to - 1 }, excludeModes: true, excludeAltBuffer: true })}\r\n`;
       let lines = 0;
       for (let r = from; r < to; r++) if (!buf.getLine(r)?.isWrapped) lines++;
-      this.append(`${text}\r\n`, lines);
+      this.append(text, lines);
     }
     this.archivedRows = to;
     this.baseAtArchive = base;
@@ -150,6 +174,9 @@ export class Screen {
   }
 
   private append(text: string, lines: number): void {
+    for (let at = text.indexOf("\r\n"); at !== -1; at = text.indexOf("\r\n", at + 2)) {
+      this.openEnds.push(this.open.length + at + 2);
+    }
     this.open += text;
     this.openLines += lines;
     this.historyLines += lines;
@@ -157,11 +184,14 @@ export class Screen {
       this.chunks.push({ data: deflateRawSync(this.open, { level: 1 }), lines: this.openLines });
       this.open = "";
       this.openLines = 0;
+      this.openEnds = [];
     }
-    // Whole chunks are dropped, so the history holds at least the limit and at most one chunk more.
-    const keep = this.options.scrollbackLines - LIVE_SCROLLBACK;
+    // The limit counts the lines a replay shows above the screen (the live rows not yet archived are
+    // few: at most ARCHIVE_EVERY).
+    const keep = this.options.scrollbackLines;
     while (this.chunks.length > 0 && this.historyLines - this.chunks[0]!.lines >= keep) {
       this.historyLines -= this.chunks.shift()!.lines;
     }
+    if (this.chunks.length === 0 && this.historyLines > keep) this.dropOldestOpen(this.historyLines - keep);
   }
 }

@@ -15,7 +15,9 @@ export type ScreenRequest =
   | { op: "resize"; num: number; cols: number; rows: number }
   | { op: "serialize"; num: number; req: number }
   | { op: "dispose"; num: number };
-export type ScreenReply = { op: "serialized"; req: number; screen: string };
+export type ScreenReply =
+  | { op: "serialized"; req: number; screen: string }
+  | { op: "parsed"; num: number; bytes: number };
 
 /** The PTY host's handle on its screen worker: one worker holds every terminal's screen. */
 export class Screens {
@@ -23,11 +25,16 @@ export class Screens {
   private readonly waiting = new Map<number, (screen: string) => void>();
   private nextReq = 1;
 
-  constructor() {
+  /** `onParsed`: this many bytes of a terminal's output are now on its screen. */
+  constructor(private readonly onParsed: (num: number, bytes: number) => void) {
     // Loader hooks of the main thread do not reach workers: the worker registers tsx itself.
     const bootstrap = `import { register } from ${JSON.stringify(TSX_API)}; register(); await import(${JSON.stringify(WORKER_URL)});`;
     this.worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`));
     this.worker.on("message", (msg: ScreenReply) => {
+      if (msg.op === "parsed") {
+        this.onParsed(msg.num, msg.bytes);
+        return;
+      }
       this.waiting.get(msg.req)?.(msg.screen);
       this.waiting.delete(msg.req);
     });

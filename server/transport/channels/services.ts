@@ -53,7 +53,8 @@ export function registerServiceChannels(hub: Hub, services: Services, bus: Event
       }
       const num = numericId;
       const encoder = new TextEncoder();
-      const send = (text: string) => sub.conn.sendTermData(num, encoder.encode(forTerminal(text)), false, sub.channel);
+      const send = (text: string) =>
+        sub.conn.sendTermData(num, encoder.encode(forTerminal(text)), false, sub.channel);
       const screen = await log.serialize();
       // Listening from the same tick as the serialized screen: output after it is held until it is sent.
       let pending: string[] | undefined = [];

@@ -42,8 +42,12 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
     res.status(413).json({ error: { code: "BAD_REQUEST", message: "Request body is too large." } });
     return;
   }
-  console.error("[hive] unexpected error:", err);
-  res.status(500).json({ error: { code: "INTERNAL", message: `Internal error: ${e.message ?? String(err)}` } });
+  // The details (paths, SQL) go to the log, not to the client.
+  const ref = Math.random().toString(36).slice(2, 10);
+  console.error(`[hive] unexpected error (ref ${ref}):`, err);
+  res.status(500).json({
+    error: { code: "INTERNAL", message: `Internal error (ref ${ref}); the server log has the details.` },
+  });
 };
 
 export const notFound: RequestHandler = (req, res) => {

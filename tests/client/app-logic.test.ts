@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { normalise, resize } from "../../client/components/split-panes.ts";
+import { newCellRoute, stepCellRoute } from "../../client/navigation.ts";
 import { hrefOf, parseRoute } from "../../client/router.ts";
 import { applyEvent, type CellDetail, EMPTY_CELL_DETAIL, mergeTiming } from "../../client/stores/cell.ts";
-import type { ChecklistStep, TimingEvent } from "../../shared/records.ts";
+import type { Cell, ChecklistStep, TimingEvent, Workspace } from "../../shared/records.ts";
 
 const planned = (step: string, gatesReady = true): ChecklistStep => ({
   step,
@@ -75,9 +76,10 @@ describe("the live checklist", () => {
 });
 
 describe("pane sizes", () => {
-  it("gives panes equal shares when nothing valid is remembered", () => {
+  it("gives panes their default shares when nothing valid is remembered", () => {
     expect(normalise([], 3)).toEqual([1 / 3, 1 / 3, 1 / 3]);
     expect(normalise([0.5, Number.NaN], 2)).toEqual([0.5, 0.5]);
+    expect(normalise([], 3, [2])).toEqual([0.5, 0.25, 0.25]);
   });
 
   it("moves a gutter but never squeezes a pane below its minimum", () => {
@@ -101,5 +103,33 @@ describe("routes", () => {
     ] as const) {
       expect(parseRoute(new URL(hrefOf(route), "http://x"))).toEqual(route);
     }
+  });
+});
+
+describe("keyboard navigation between cells", () => {
+  const cell = (id: string, workspaceId = "w1") => ({ id, workspaceId }) as Cell;
+  const order = [cell("a"), cell("b"), cell("c")];
+
+  it("steps to the next and previous cell in sidebar order, wrapping around", () => {
+    expect(stepCellRoute({ name: "cell", cellId: "a" }, order, 1)).toEqual({ name: "cell", cellId: "b" });
+    expect(stepCellRoute({ name: "cell", cellId: "c" }, order, 1)).toEqual({ name: "cell", cellId: "a" });
+    expect(stepCellRoute({ name: "cell", cellId: "a" }, order, -1)).toEqual({ name: "cell", cellId: "c" });
+    expect(stepCellRoute({ name: "home" }, order, 1)).toEqual({ name: "cell", cellId: "a" });
+    expect(stepCellRoute({ name: "home" }, order, -1)).toEqual({ name: "cell", cellId: "c" });
+    expect(stepCellRoute({ name: "home" }, [], 1)).toBeUndefined();
+  });
+
+  it("makes a new cell in the workspace on screen", () => {
+    const workspaces = [{ id: "w1" }, { id: "w2" }] as Workspace[];
+    const cells = new Map([["x", cell("x", "w2")]]);
+    expect(newCellRoute({ name: "cell", cellId: "x" }, cells, workspaces)).toEqual({
+      name: "new-cell",
+      workspaceId: "w2",
+    });
+    expect(newCellRoute({ name: "timings", cellId: "", step: "" }, cells, workspaces)).toEqual({
+      name: "new-cell",
+      workspaceId: "w1",
+    });
+    expect(newCellRoute({ name: "home" }, cells, [])).toBeUndefined();
   });
 });

@@ -1,0 +1,474 @@
+import { css, html, LitElement, nothing } from "lit";
+import { customElement, property, query, state } from "lit/decorators.js";
+import { COMPARE_MODES, type CompareMode, type DiffFile, type ReviewComment } from "../../shared/diffs.ts";
+import type { Cell } from "../../shared/records.ts";
+import { hive } from "../context.ts";
+import { DiffStore } from "../stores/diff.ts";
+import "./diff-file-list.ts";
+import type { HiveDiffFileList } from "./diff-file-list.ts";
+import type { GutterClick, MonacoDiff } from "./monaco-diff.ts";
+import { buttonStyles } from "./styles.ts";
+
+const COMPARE_LABEL: Record<CompareMode, string> = {
+  base: "Base commit",
+  uncommitted: "Uncommitted",
+  since_review: "Since last review",
+  ref: "Branch or commit…",
+};
+
+const size = (bytes: number | null) =>
+  bytes === null
+    ? ""
+    : bytes < 1024
+      ? `${bytes} B`
+      : bytes < 1024 ** 2
+        ? `${(bytes / 1024).toFixed(1)} KB`
+        : `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+
+const typing = (e: KeyboardEvent) => {
+  const t = e.composedPath()[0] as HTMLElement | undefined;
+  if (!t || t.closest?.(".monaco-editor")) return false; // Monaco is read-only here: its keys are ours
+  return t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable;
+};
+
+/**
+ * The review pane of a cell: changed files (virtualized) beside a Monaco diff editor loaded on first
+ * use as its own chunk, comments from the editor's gutter, "send review to agent", and commit/merge.
+ * Keys (inside the pane): j/k next/previous file, n/p next/previous change.
+ */
+@customElement("hive-diff-review")
+export class HiveDiffReview extends LitElement {
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        min-height: 0;
+        height: 100%;
+        font-size: 13px;
+        background: var(--hive-panel);
+        container-type: inline-size;
+      }
+      .bar {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 6px;
+        padding: 6px 8px;
+        border-bottom: 1px solid var(--hive-border);
+      }
+      .bar .grow {
+        flex: 1;
+      }
+      .muted {
+        color: var(--hive-muted);
+      }
+      .add { color: var(--hive-ok, #2a7); }
+      .del { color: var(--hive-error); }
+      .body {
+        flex: 1;
+        min-height: 0;
+        display: grid;
+        grid-template-columns: minmax(160px, 32%) 1fr;
+      }
+      hive-diff-file-list {
+        border-right: 1px solid var(--hive-border);
+        min-height: 0;
+      }
+      /* A narrow pane stacks the list over the editor, so the editor keeps the full width. */
+      @container (max-width: 640px) {
+        .body {
+          grid-template-columns: 1fr;
+          grid-template-rows: minmax(72px, 28%) 1fr;
+        }
+        hive-diff-file-list {
+          border-right: none;
+          border-bottom: 1px solid var(--hive-border);
+        }
+      }
+      details.finish > summary {
+        cursor: pointer;
+        padding: 4px 8px;
+        color: var(--hive-muted);
+      }
+      .main {
+        display: flex;
+        flex-direction: column;
+        min-height: 0;
+        min-width: 0;
+      }
+      .file-head {
+        display: flex;
+        gap: 8px;
+        align-items: center;
+        padding: 4px 8px;
+        font-family: var(--hive-mono);
+        font-size: 12px;
+        border-bottom: 1px solid var(--hive-border);
+      }
+      .file-head .path {
+        flex: 1;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .editor {
+        flex: 1;
+        min-height: 120px;
+        position: relative;
+      }
+      ::slotted([slot="editor"]) {
+        position: absolute;
+        inset: 0;
+      }
+      .notice {
+        padding: 24px;
+        text-align: center;
+      }
+      .comments {
+        max-height: 40%;
+        overflow: auto;
+        border-top: 1px solid var(--hive-border);
+      }
+      .comment,
+      .draft {
+        padding: 6px 8px;
+        border-bottom: 1px solid var(--hive-border);
+        display: flex;
+        flex-direction: column;
+        gap: 4px;
+      }
+      .comment.resolved {
+        opacity: 0.6;
+      }
+      .comment .meta {
+        display: flex;
+        gap: 8px;
+        align-items: center;
+        font-size: 12px;
+      }
+      .comment .meta .grow {
+        flex: 1;
+      }
+      .comment p {
+        margin: 0;
+        white-space: pre-wrap;
+      }
+      textarea {
+        width: 100%;
+        min-height: 56px;
+        resize: vertical;
+      }
+      .error,
+      .ok {
+        padding: 4px 8px;
+      }
+      .ok {
+        color: var(--hive-ok, #2a7);
+      }
+      a.link {
+        cursor: pointer;
+        text-decoration: underline;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) cell!: Cell;
+  @state() private draft: GutterClick | undefined;
+  @state() private sideBySide = true;
+  @state() private editorState: "idle" | "loading" | "ready" | "failed" = "idle";
+  @query("hive-diff-file-list") private list!: HiveDiffFileList;
+  private store: DiffStore | undefined;
+  private editor: MonacoDiff | undefined;
+  private editorHost = Object.assign(document.createElement("div"), { slot: "editor" });
+  private shown: { path: string; forced: boolean } | undefined;
+  private offView: (() => void) | undefined;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Monaco styles itself from the document head, so its editor lives in the light DOM, slotted in.
+    this.append(this.editorHost);
+    this.addEventListener("keydown", this.onKey, { capture: true });
+    window.addEventListener("show-diff", this.onShowDiff);
+    if (this.cell) this.requestUpdate(); // back in the page: willUpdate starts the store again
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.removeEventListener("keydown", this.onKey, { capture: true });
+    window.removeEventListener("show-diff", this.onShowDiff);
+    this.stopStore();
+    this.editor?.dispose();
+    this.editor = undefined;
+    this.editorState = "idle";
+    this.shown = undefined;
+  }
+
+  protected override willUpdate(): void {
+    if (this.cell && this.store?.cellId !== this.cell.id) {
+      this.stopStore();
+      // The store exists only while a cell is shown, so it is subscribed here rather than by a controller.
+      this.store = new DiffStore(hive.socket, this.cell.id);
+      this.offView = this.store.view.subscribe(() => this.requestUpdate());
+      this.store.start();
+      this.shown = undefined;
+    }
+  }
+
+  private stopStore(): void {
+    this.offView?.();
+    this.offView = undefined;
+    this.store?.stop();
+    this.store = undefined;
+  }
+
+  protected override updated(): void {
+    void this.syncEditor();
+  }
+
+  private onShowDiff = (e: Event) => {
+    const path = (e as CustomEvent<{ path: string }>).detail?.path;
+    const root = this.cell?.worktreePath;
+    if (!path || !this.store) return;
+    const rel = root && path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+    if (this.store.entry(rel)) this.store.select(rel);
+  };
+
+  private onKey = (e: KeyboardEvent) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e) || !this.store) return;
+    const actions: Record<string, () => void> = {
+      j: () => this.stepFile(1),
+      k: () => this.stepFile(-1),
+      n: () => this.editor?.goToHunk("next"),
+      p: () => this.editor?.goToHunk("previous"),
+    };
+    const act = actions[e.key];
+    if (!act) return;
+    e.preventDefault();
+    e.stopPropagation();
+    act();
+  };
+
+  private stepFile(step: number): void {
+    this.store?.step(step);
+    void this.updateComplete.then(() => this.list?.revealSelected());
+  }
+
+  /** Loads Monaco the first time a file with content is shown, then keeps the editor in step. */
+  private async syncEditor(): Promise<void> {
+    const v = this.store?.view.value;
+    const file = v?.file;
+    if (!v || !file || file.path !== v.selected) return;
+    if (file.old.content === null && file.new.content === null) return;
+    if (!this.editor) {
+      if (this.editorState === "loading") return;
+      this.editorState = "loading";
+      try {
+        const { MonacoDiff } = await import("./monaco-diff.ts");
+        this.editor = new MonacoDiff(this.editorHost, (click) => {
+          this.draft = click;
+        });
+        this.editor.setSideBySide(this.sideBySide);
+        this.editorState = "ready";
+      } catch (e) {
+        console.error("hive: the diff editor failed to load", e);
+        this.editorState = "failed";
+        return;
+      }
+    }
+    const old = file.old.content ?? "";
+    const now = file.new.content ?? "";
+    if (this.shown?.path === file.path && this.shown.forced === v.forced) this.editor.update(old, now);
+    else this.editor.show(file.path, old, now);
+    this.shown = { path: file.path, forced: v.forced };
+    this.editor.setComments(v.comments.filter((c) => c.path === file.path));
+  }
+
+  override render() {
+    const s = this.store;
+    if (!s) return nothing;
+    const v = s.view.value;
+    const entry = s.entry(v.selected);
+    return html`
+      ${this.toolbar()}
+      ${v.error ? html`<div class="error" role="alert">${v.error}</div>` : nothing}
+      ${v.notice ? html`<div class="ok" role="status">${v.notice}</div>` : nothing}
+      <div class="body">
+        <hive-diff-file-list
+          .files=${v.summary?.files ?? []}
+          .selected=${v.selected}
+          @file-select=${(e: CustomEvent<{ path: string }>) => s.select(e.detail.path)}
+          @file-viewed=${(e: CustomEvent<{ path: string; viewed: boolean }>) => s.setViewed(e.detail.path, e.detail.viewed)}
+        ></hive-diff-file-list>
+        <div class="main">
+          ${entry ? this.fileHead(entry) : nothing}
+          ${this.content(entry)}
+          ${entry ? this.comments(entry.path) : nothing}
+        </div>
+      </div>
+    `;
+  }
+
+  private toolbar() {
+    const s = this.store!;
+    const v = s.view.value;
+    const open = v.comments.filter((c) => !c.resolved && c.sentAt === null).length;
+    const t = v.summary?.totals;
+    return html`<div class="bar">
+        <label class="muted" for="compare">Compare with</label>
+        <select
+          id="compare"
+          .value=${v.compare}
+          @change=${(e: Event) => {
+            const mode = (e.target as HTMLSelectElement).value as CompareMode;
+            if (mode !== "ref") s.setCompare(mode);
+            else this.store!.view.set({ ...v, compare: "ref" });
+          }}
+        >
+          ${COMPARE_MODES.map((m) => html`<option value=${m} ?selected=${m === v.compare}>${COMPARE_LABEL[m]}</option>`)}
+        </select>
+        ${
+          v.compare === "ref"
+            ? html`<input
+                placeholder="main, v1.2, a1b2c3…"
+                aria-label="Branch or commit to compare with"
+                .value=${v.ref}
+                @keydown=${(e: KeyboardEvent) => {
+                  if (e.key === "Enter") s.setCompare("ref", (e.target as HTMLInputElement).value.trim());
+                }}
+              />`
+            : nothing
+        }
+        ${t ? html`<span>${t.files} files <span class="add">+${t.additions}</span> <span class="del">−${t.deletions}</span></span>` : html`<span class="muted">loading…</span>`}
+        ${v.summary?.note ? html`<span class="muted">${v.summary.note}</span>` : nothing}
+        ${v.watch?.mode === "polling" ? html`<span class="muted" title=${v.watch.reason ?? ""}>live by polling (${v.watch.reason})</span>` : nothing}
+        <span class="grow"></span>
+        <button
+          @click=${() => {
+            this.sideBySide = !this.sideBySide;
+            this.editor?.setSideBySide(this.sideBySide);
+          }}
+        >
+          ${this.sideBySide ? "Inline" : "Side by side"}
+        </button>
+        <button @click=${() => s.markReviewed()} ?disabled=${!!v.busy}>Mark reviewed</button>
+        <button class="primary" @click=${() => s.sendReview()} ?disabled=${open === 0 || !!v.busy}>
+          Send review to agent${open ? ` (${open})` : ""}
+        </button>
+      </div>
+      <details class="finish">
+      <summary>Finish: commit and merge · branch ${this.cell.branchStatus.replace("_", " ")}</summary>
+      <div class="bar">
+        <input id="message" placeholder="Commit message" aria-label="Commit message" class="grow" />
+        <button
+          @click=${async () => {
+            const input = this.renderRoot.querySelector<HTMLInputElement>("#message")!;
+            if (input.value.trim() && (await s.commit(input.value.trim()))) input.value = "";
+          }}
+          ?disabled=${!!v.busy}
+        >Commit</button>
+        <select id="strategy" aria-label="Merge strategy">
+          <option value="ff">Fast-forward</option>
+          <option value="merge">Merge commit</option>
+          <option value="squash">Squash</option>
+        </select>
+        <button
+          @click=${() => s.merge(this.renderRoot.querySelector<HTMLSelectElement>("#strategy")!.value as "ff")}
+          ?disabled=${!!v.busy}
+        >Merge into base</button>
+      </div>
+      </details>`;
+  }
+
+  private fileHead(f: DiffFile) {
+    const s = this.store!;
+    return html`<div class="file-head">
+      <span class="path" title=${f.path}>${f.oldPath ? `${f.oldPath} → ` : ""}${f.path}</span>
+      <span class="muted">${f.status.replace("_", " ")}${f.similarity !== null ? ` ${f.similarity}%` : ""}${f.modeChanged ? ` · mode ${f.oldMode} → ${f.newMode}` : ""}</span>
+      <label><input type="checkbox" .checked=${f.viewed} @change=${(e: Event) => s.setViewed(f.path, (e.target as HTMLInputElement).checked)} /> Viewed</label>
+    </div>`;
+  }
+
+  private content(entry: DiffFile | undefined) {
+    const s = this.store!;
+    const v = s.view.value;
+    if (!v.summary) return html`<div class="notice muted">Loading the diff…</div>`;
+    if (!entry)
+      return html`<div class="notice muted">${v.summary.files.length === 0 ? "No changes." : "Pick a file."}</div>`;
+    const file = v.file?.path === entry.path ? v.file : undefined;
+    const big = entry.newSize ?? entry.oldSize;
+    let notice: unknown = nothing;
+    if (entry.collapsed === "binary" || file?.new.binary || file?.old.binary) {
+      notice = html`Binary file${big !== null ? `, ${size(big)}` : ""}: not shown.`;
+    } else if (entry.collapsed && !v.forced) {
+      const why =
+        entry.collapsed === "too_large"
+          ? `Large diff (${size(big)}, ${entry.additions + entry.deletions} lines)`
+          : "The diff is past its size limit";
+      notice = html`${why}: collapsed to keep this tab fast.
+        <button @click=${() => s.loadFile(true)}>Load anyway</button>`;
+    } else if (file && file.new.content === null && file.old.content === null) {
+      notice = html`Too large to show (${size(Math.max(file.new.size, file.old.size))}).
+        <button @click=${() => s.loadFile(true)}>Load anyway</button>`;
+    } else if (!file) notice = html`<span class="muted">Loading ${entry.path}…</span>`;
+    else if (this.editorState === "failed")
+      notice = html`The diff editor failed to load; see the browser console.`;
+    const showEditor = notice === nothing;
+    return html`${showEditor ? nothing : html`<div class="notice">${notice}</div>`}
+      <div class="editor" ?hidden=${!showEditor}><slot name="editor"></slot></div>`;
+  }
+
+  private comments(path: string) {
+    const s = this.store!;
+    const v = s.view.value;
+    const mine = v.comments.filter((c) => c.path === path);
+    return html`<div class="comments">
+      ${this.draft ? this.draftForm(path, this.draft) : mine.length === 0 ? html`<div class="comment muted">Click a line number to comment on it.</div>` : nothing}
+      ${mine.map((c) => this.comment(c))}
+    </div>`;
+  }
+
+  private draftForm(path: string, at: GutterClick) {
+    const save = async () => {
+      const ta = this.renderRoot.querySelector<HTMLTextAreaElement>("#draft")!;
+      if (ta.value.trim() && (await this.store!.addComment(path, at.line, at.side, ta.value.trim())))
+        this.draft = undefined;
+    };
+    return html`<div class="draft">
+      <label for="draft">Comment on line ${at.line}${at.side === "old" ? " (old side)" : ""}</label>
+      <textarea
+        id="draft"
+        @keydown=${(e: KeyboardEvent) => {
+          if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) void save();
+          if (e.key === "Escape") this.draft = undefined;
+        }}
+      ></textarea>
+      <div>
+        <button class="primary" @click=${save}>Comment</button>
+        <button @click=${() => (this.draft = undefined)}>Cancel</button>
+      </div>
+    </div>`;
+  }
+
+  private comment(c: ReviewComment) {
+    const s = this.store!;
+    return html`<div class="comment ${c.resolved ? "resolved" : ""}" data-comment=${c.id}>
+      <div class="meta">
+        <a class="link" @click=${() => this.editor?.reveal(c.line, c.side)}>line ${c.line}${c.side === "old" ? " (old)" : ""}</a>
+        ${c.outdated ? html`<span class="muted">outdated</span>` : nothing}
+        ${c.sentAt ? html`<span class="muted">sent to agent</span>` : nothing}
+        <span class="grow"></span>
+        <button @click=${() => s.setResolved(c.id, !c.resolved)}>${c.resolved ? "Unresolve" : "Resolve"}</button>
+        <button class="danger" @click=${() => s.deleteComment(c.id)} aria-label="Delete comment">✕</button>
+      </div>
+      <p>${c.body}</p>
+    </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "hive-diff-review": HiveDiffReview;
+  }
+}

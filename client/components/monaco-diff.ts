@@ -1,0 +1,136 @@
+import * as monaco from "monaco-editor";
+import EditorWorker from "monaco-editor/editor/editor.worker?worker";
+import type { ReviewComment } from "../../shared/diffs.ts";
+
+/**
+ * The Monaco diff editor behind the review pane. This module is only ever imported dynamically, so
+ * Monaco (several MB) is its own chunk, loaded the first time someone opens a diff.
+ */
+
+// Only the editor worker (it computes diffs off the main thread); syntax colouring needs no worker.
+self.MonacoEnvironment = { getWorker: () => new EditorWorker() };
+
+// A review shows files out of their project: type errors about unresolved imports would be noise.
+for (const defaults of [monaco.typescript.typescriptDefaults, monaco.typescript.javascriptDefaults]) {
+  defaults.setDiagnosticsOptions({ noSemanticValidation: true, noSyntaxValidation: true });
+}
+
+// Gutter marks for commented lines; global because the editor lives in the light DOM.
+const style = document.createElement("style");
+style.textContent = `
+  .hive-comment-glyph { background: var(--hive-accent, #36c); border-radius: 50%; margin: 4px; width: 10px !important; height: 10px !important; }
+  .hive-comment-glyph.resolved { background: var(--hive-muted, #888); }
+  .hive-comment-line { background: rgba(255, 200, 0, 0.12); }
+`;
+document.head.append(style);
+
+export interface GutterClick {
+  line: number;
+  side: "old" | "new";
+}
+
+/** Monaco's language for a path, by its extension or file name (plain text when unknown). */
+function languageOf(path: string): string {
+  const name = path.slice(path.lastIndexOf("/") + 1).toLowerCase();
+  const ext = name.includes(".") ? name.slice(name.lastIndexOf(".")) : "";
+  for (const lang of monaco.languages.getLanguages()) {
+    if (lang.filenames?.some((f) => f.toLowerCase() === name)) return lang.id;
+    if (ext && lang.extensions?.includes(ext)) return lang.id;
+  }
+  return "plaintext";
+}
+
+export class MonacoDiff {
+  private readonly editor: monaco.editor.IStandaloneDiffEditor;
+  private decorations: { old: string[]; new: string[] } = { old: [], new: [] };
+  private models: monaco.editor.ITextModel[] = [];
+
+  constructor(host: HTMLElement, onGutter: (click: GutterClick) => void) {
+    const dark = matchMedia("(prefers-color-scheme: dark)").matches;
+    this.editor = monaco.editor.createDiffEditor(host, {
+      readOnly: true,
+      originalEditable: false,
+      automaticLayout: true,
+      renderSideBySide: true,
+      glyphMargin: true,
+      minimap: { enabled: false },
+      scrollBeyondLastLine: false,
+      theme: dark ? "vs-dark" : "vs",
+      fontSize: 13,
+    });
+    const listen = (ed: monaco.editor.ICodeEditor, side: "old" | "new") =>
+      ed.onMouseDown((e) => {
+        const t = e.target.type;
+        const gutter =
+          t === monaco.editor.MouseTargetType.GUTTER_GLYPH_MARGIN ||
+          t === monaco.editor.MouseTargetType.GUTTER_LINE_NUMBERS;
+        if (gutter && e.target.position) onGutter({ line: e.target.position.lineNumber, side });
+      });
+    listen(this.editor.getOriginalEditor(), "old");
+    listen(this.editor.getModifiedEditor(), "new");
+  }
+
+  /** Shows a file's two sides; the old models are disposed (one file open at a time). */
+  show(path: string, original: string, modified: string): void {
+    const language = languageOf(path);
+    const next = [
+      monaco.editor.createModel(original, language),
+      monaco.editor.createModel(modified, language),
+    ];
+    this.editor.setModel({ original: next[0]!, modified: next[1]! });
+    for (const m of this.models) m.dispose();
+    this.models = next;
+    this.decorations = { old: [], new: [] };
+  }
+
+  /** Keeps the text (and scroll position) when only content changed: for live updates of the open file. */
+  update(original: string, modified: string): void {
+    const [o, m] = this.models;
+    if (!o || !m) return;
+    if (o.getValue() !== original) o.setValue(original);
+    if (m.getValue() !== modified) m.setValue(modified);
+  }
+
+  setSideBySide(on: boolean): void {
+    this.editor.updateOptions({ renderSideBySide: on });
+  }
+
+  /** Marks commented lines in the gutter (open comments stand out from resolved ones). */
+  setComments(comments: ReviewComment[]): void {
+    const deco = (side: "old" | "new") =>
+      comments
+        .filter((c) => c.side === side && !c.outdated)
+        .map((c) => ({
+          range: new monaco.Range(c.line, 1, c.line, 1),
+          options: {
+            isWholeLine: true,
+            glyphMarginClassName: c.resolved ? "hive-comment-glyph resolved" : "hive-comment-glyph",
+            glyphMarginHoverMessage: { value: c.body },
+            className: c.resolved ? undefined : "hive-comment-line",
+          },
+        }));
+    this.decorations.old = this.editor
+      .getOriginalEditor()
+      .deltaDecorations(this.decorations.old, deco("old"));
+    this.decorations.new = this.editor
+      .getModifiedEditor()
+      .deltaDecorations(this.decorations.new, deco("new"));
+  }
+
+  /** Moves to the next or previous change in the file. */
+  goToHunk(direction: "next" | "previous"): void {
+    this.editor.goToDiff(direction);
+  }
+
+  reveal(line: number, side: "old" | "new"): void {
+    const ed = side === "old" ? this.editor.getOriginalEditor() : this.editor.getModifiedEditor();
+    ed.revealLineInCenter(line);
+    ed.setPosition({ lineNumber: line, column: 1 });
+  }
+
+  dispose(): void {
+    this.editor.dispose();
+    for (const m of this.models) m.dispose();
+    this.models = [];
+  }
+}

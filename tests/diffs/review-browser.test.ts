@@ -1,0 +1,97 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import type { Cell } from "../../shared/records.ts";
+import { type AgentWorld, startAgentWorld } from "../agents/harness.ts";
+import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { requestText } from "../fixtures/model-server.ts";
+
+/**
+ * The review pane in a real Chromium against a real Hive, a real OpenCode and the scripted model: the
+ * agent edits a file, the diff shows it live, a comment made from the editor's gutter survives a
+ * reload, and "Send review to agent" reaches the model with the comment in it.
+ */
+describe("the diff review pane", () => {
+  let world: AgentWorld;
+  let browser: Browser;
+  let page: Page;
+  let cell: Cell;
+
+  beforeAll(async () => {
+    world = await startAgentWorld({
+      files: { "src/calc.js": "export function add(a, b) {\n  return a + b;\n}\n" },
+    });
+    const created = await world.createCell({ name: "Reviewed" });
+    cell = await world.waitForSession(created.id);
+    browser = await launchBrowser();
+    const hive = world.hive.hive;
+    page = await signedInPage(browser, hive.auth.startUrl(Number(new URL(world.hive.url).port)), {
+      width: 1600,
+      height: 900,
+    });
+    await page.goto(`${world.hive.url}/cells/${cell.id}`);
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await world?.close();
+  });
+
+  it("shows the agent's edit live, keeps a gutter comment across a reload, and sends it to the agent", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-review-fail.png" });
+    });
+    const review = page.locator("hive-diff-review");
+    await review.getByText("No changes.").waitFor({ timeout: 30_000 });
+
+    // The agent (scripted model, real OpenCode tool) rewrites the file; nothing reloads the page.
+    world.model.script(
+      {
+        toolCalls: [
+          {
+            name: "write",
+            args: {
+              filePath: `${cell.worktreePath}/src/calc.js`,
+              content: "export function add(a, b) {\n  return a - b;\n}\n",
+            },
+          },
+        ],
+      },
+      { text: ["Changed it."] },
+    );
+    const r = await world.hive.api("POST", `/api/cells/${cell.id}/agent/messages`, { text: "Edit calc.js" });
+    expect(r.status).toBeLessThan(300);
+    const row = review.locator("hive-diff-file-list [data-path='src/calc.js']");
+    await row.waitFor({ timeout: 60_000 });
+    expect(await row.textContent()).toMatch(/\+1\s*−1/);
+
+    // Monaco (its own lazy chunk) shows the new line; a click on its line number opens a comment form.
+    const modified = page.locator("hive-diff-review .editor.modified");
+    await modified.locator(".view-line", { hasText: "return a - b;" }).waitFor({ timeout: 30_000 });
+    await modified.locator(".line-numbers", { hasText: /^2$/ }).click();
+    await review.getByLabel("Comment on line 2").fill("This subtracts; it should add.");
+    await review.getByRole("button", { name: "Comment", exact: true }).click();
+    await review.locator(".comment", { hasText: "This subtracts; it should add." }).waitFor();
+
+    await page.reload();
+    const again = page.locator("hive-diff-review .comment", { hasText: "This subtracts; it should add." });
+    await again.waitFor({ timeout: 30_000 });
+    expect(await again.textContent()).toContain("line 2");
+
+    const before = world.model.requests.filter((q) => !q.auxiliary).length;
+    world.model.script({ text: ["Fixing it."] });
+    await page
+      .locator("hive-diff-review")
+      .getByRole("button", { name: /Send review to agent \(1\)/ })
+      .click();
+    await page
+      .locator("hive-diff-review")
+      .getByText("Sent 1 comment to the agent.")
+      .waitFor({ timeout: 30_000 });
+    await world.model.waitForRequests(before + 1);
+    const prompt = requestText(world.model.requests.filter((q) => !q.auxiliary)[before]!);
+    expect(prompt).toContain("This subtracts; it should add.");
+    expect(prompt).toContain("src/calc.js, line 2");
+    expect(prompt).toContain("return a - b;");
+    await again.getByText("sent to agent").waitFor();
+  }, 240_000);
+});
