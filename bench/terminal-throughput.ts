@@ -1,7 +1,7 @@
 // `cat` of a 200 MB file in a cell's terminal, through the PTY host, the server and the socket into a
 // headless ws client that acknowledges as it reads, against the same file read straight from a node-pty
 // PTY in this process (the ceiling for this stack). Goal: ratio at least 0.8.
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pty from "node-pty";
 import { tempDir } from "../tests/helpers/repo.ts";
@@ -63,4 +63,5 @@ try {
   );
 } finally {
   await h.close();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -31,23 +31,48 @@ export interface Subscribable {
   subscribe(listener: () => void): () => void;
 }
 
-/** Re-renders a Lit component whenever one of the stores it reads changes, while it is connected. */
+/**
+ * Re-renders a Lit component whenever one of the stores it reads changes, while it is connected.
+ * The list is read again before every update, so stores that arrive later as properties (an element
+ * upgraded after its chunk loaded) or change are followed too.
+ */
 export class StoreController implements ReactiveController {
+  private current: Subscribable[] = [];
   private offs: (() => void)[] = [];
+  private connected = false;
 
   constructor(
     private readonly host: ReactiveControllerHost,
-    private readonly stores: () => Subscribable[],
+    private readonly stores: () => (Subscribable | undefined)[],
   ) {
     host.addController(this);
   }
 
   hostConnected(): void {
-    this.offs = this.stores().map((s) => s.subscribe(() => this.host.requestUpdate()));
+    this.connected = true;
+    this.sync();
+  }
+
+  hostUpdate(): void {
+    if (this.connected) this.sync();
   }
 
   hostDisconnected(): void {
+    this.connected = false;
+    this.unsubscribe();
+  }
+
+  private sync(): void {
+    const next = this.stores().filter((s): s is Subscribable => s !== undefined);
+    if (next.length === this.current.length && next.every((s, i) => s === this.current[i])) return;
+    this.unsubscribe();
+    this.current = next;
+    this.offs = next.map((s) => s.subscribe(() => this.host.requestUpdate()));
+  }
+
+  private unsubscribe(): void {
     for (const off of this.offs) off();
     this.offs = [];
+    this.current = [];
   }
 }

@@ -71,6 +71,11 @@ export const ResourcesResponseSchema = z.object({
 });
 export type ResourcesResponse = z.infer<typeof ResourcesResponseSchema>;
 
+/** The id of a service's log channel, `svclog:<cellId>_<service>`: cell ids have no underscore, names may. */
+export function serviceLogChannelId(cellId: string, service: string): string {
+  return `${cellId}_${service}`;
+}
+
 export const ServiceLogResponseSchema = z.object({
   cellId: z.string(),
   name: z.string(),
@@ -78,6 +83,7 @@ export const ServiceLogResponseSchema = z.object({
   file: z.string(),
   text: z.string(),
 });
+export type ServiceLogResponse = z.infer<typeof ServiceLogResponseSchema>;
 
 export const ServiceParams = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "not a valid cell id"),

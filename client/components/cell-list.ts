@@ -2,6 +2,7 @@ import { css, html, LitElement, nothing } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import type { Cell, Workspace } from "../../shared/records.ts";
+import { branchBadge } from "./branch-badge.ts";
 import { buttonStyles, statusBadge, statusStyles } from "./styles.ts";
 
 /**
@@ -200,7 +201,7 @@ export class HiveCellList extends LitElement {
               aria-current=${c.id === this.selectedCellId ? "page" : "false"}
               @click=${(e: Event) => this.nav(e, "cell-selected", { cellId: c.id })}
             >
-              <span class="name">${c.name}</span>${statusBadge(c.status)}
+              <span class="name">${c.name}</span>${statusBadge(c.status)}${branchBadge(c.branchStatus)}
             </a>
           </li>`,
         )}

@@ -90,10 +90,10 @@ export class HiveCellView extends LitElement {
   constructor() {
     super();
     new StoreController(this, () => [
-      this.terminals.tabs,
-      this.terminals.active,
-      this.terminals.error,
-      this.terminals.layout.layout,
+      this.terminals?.tabs,
+      this.terminals?.active,
+      this.terminals?.error,
+      this.terminals?.layout.layout,
     ]);
   }
 

@@ -118,7 +118,7 @@ export class HiveDiffReview extends LitElement {
         min-height: 120px;
         position: relative;
       }
-      ::slotted([slot="editor"]) {
+      .editor > div {
         position: absolute;
         inset: 0;
       }
@@ -181,14 +181,13 @@ export class HiveDiffReview extends LitElement {
   @query("hive-diff-file-list") private list!: HiveDiffFileList;
   private store: DiffStore | undefined;
   private editor: MonacoDiff | undefined;
-  private editorHost = Object.assign(document.createElement("div"), { slot: "editor" });
+  /** Made once and kept, so Monaco's DOM survives re-renders of the pane around it. */
+  private editorHost = document.createElement("div");
   private shown: { path: string; forced: boolean } | undefined;
   private offView: (() => void) | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback();
-    // Monaco styles itself from the document head, so its editor lives in the light DOM, slotted in.
-    this.append(this.editorHost);
     this.addEventListener("keydown", this.onKey, { capture: true });
     window.addEventListener("show-diff", this.onShowDiff);
     if (this.cell) this.requestUpdate(); // back in the page: willUpdate starts the store again
@@ -265,7 +264,13 @@ export class HiveDiffReview extends LitElement {
       if (this.editorState === "loading") return;
       this.editorState = "loading";
       try {
+        const before = new Set(document.head.querySelectorAll("link[rel=stylesheet]"));
         const { MonacoDiff } = await import("./monaco-diff.ts");
+        // Monaco's stylesheets arrive in the document head with its chunk, but the editor lives in this
+        // shadow root: the same sheets are linked here too (fonts stay declared by the head's copies).
+        for (const link of document.head.querySelectorAll("link[rel=stylesheet]")) {
+          if (!before.has(link)) this.renderRoot.append(link.cloneNode());
+        }
         this.editor = new MonacoDiff(this.editorHost, (click) => {
           this.draft = click;
         });
@@ -416,7 +421,7 @@ export class HiveDiffReview extends LitElement {
       notice = html`The diff editor failed to load; see the browser console.`;
     const showEditor = notice === nothing;
     return html`${showEditor ? nothing : html`<div class="notice">${notice}</div>`}
-      <div class="editor" ?hidden=${!showEditor}><slot name="editor"></slot></div>`;
+      <div class="editor" ?hidden=${!showEditor}>${this.editorHost}</div>`;
   }
 
   private comments(path: string) {

@@ -10,9 +10,9 @@ import { StoreController } from "../store.ts";
 import { OpenCellStore } from "../stores/open-cell.ts";
 import "./cell-create.ts";
 import type { CreateCellDetail } from "./cell-create.ts";
+import { loadCellView, prefetchCellViewAfter } from "./cell-view-loader.ts";
 import "./cell-list.ts";
 import type { HiveCellList } from "./cell-list.ts";
-import "./cell-view.ts";
 import type { HiveCellView } from "./cell-view.ts";
 import "./connection-banner.ts";
 import "./provisioning-checklist.ts";
@@ -126,6 +126,7 @@ export class HiveApp extends LitElement {
         if (s.kind === "open") this.everConnected = true;
       }),
       hive.workspaces.list.subscribe((list) => hive.cells.watch(list.map((w) => w.id))),
+      prefetchCellViewAfter(hive.cells.byId),
       hive.router.route.subscribe((r) => this.enter(r)),
     );
     void this.boot();
@@ -139,17 +140,19 @@ export class HiveApp extends LitElement {
     this.openCell.close();
   }
 
-  /** The first API call tells whether this tab is signed in; only then is the socket worth opening. */
+  /** The first API call tells whether this tab is signed in (a 401 shows the sign-in screen). */
   private async boot(): Promise<void> {
+    // The socket and the first API call go out together, so the first screen waits for one round trip.
+    hive.socket.start();
+    this.offs.push(hive.workspaces.start());
+    this.enter(hive.router.route.value);
     try {
       await hive.workspaces.load();
       hive.session.confirm();
     } catch {
-      if (hive.session.state.value === "signed-out") return;
+      // Without a session the socket is refused too: stop retrying it behind the sign-in screen.
+      if (hive.session.state.value === "signed-out") hive.socket.stop();
     }
-    hive.socket.start();
-    this.offs.push(hive.workspaces.start());
-    this.enter(hive.router.route.value);
   }
 
   override render() {
@@ -237,6 +240,7 @@ export class HiveApp extends LitElement {
       return html`<section class="home"><p>${detail?.removed ? "This cell was deleted." : "Loading cell…"}</p></section>`;
     }
     if (cell.status === "ready") {
+      void loadCellView();
       return keyed(
         cellId,
         html`<hive-cell-view

@@ -1,4 +1,11 @@
-import * as monaco from "monaco-editor";
+// The editor core with only what a read-only review needs: no language services (their workers would
+// type-check files out of their project), monarch colouring for every language, find, hovers, icons.
+import * as monaco from "monaco-editor/editor/editor.api";
+import "monaco-editor/basic-languages/monaco.contribution";
+import "monaco-editor/editor/browser/widget/diffEditor/diffEditor.contribution";
+import "monaco-editor/editor/contrib/hover/browser/hoverContribution";
+import "monaco-editor/features/find/register";
+import "monaco-editor/features/codicon/register";
 import EditorWorker from "monaco-editor/editor/editor.worker?worker";
 import type { ReviewComment } from "../../shared/diffs.ts";
 
@@ -9,11 +16,6 @@ import type { ReviewComment } from "../../shared/diffs.ts";
 
 // Only the editor worker (it computes diffs off the main thread); syntax colouring needs no worker.
 self.MonacoEnvironment = { getWorker: () => new EditorWorker() };
-
-// A review shows files out of their project: type errors about unresolved imports would be noise.
-for (const defaults of [monaco.typescript.typescriptDefaults, monaco.typescript.javascriptDefaults]) {
-  defaults.setDiagnosticsOptions({ noSemanticValidation: true, noSyntaxValidation: true });
-}
 
 // Gutter marks for commented lines; global because the editor lives in the light DOM.
 const style = document.createElement("style");

@@ -139,7 +139,7 @@ export class HiveServicesStrip extends LitElement {
     const running = s.status === "ready" || s.status === "starting" || s.status === "restarting";
     return html`<span class="svc" data-service=${s.name}>
       <span class="name">${s.name}</span>
-      <span class="badge ${s.status}" data-status=${s.status}>${s.status}</span>
+      <span class="badge ${s.status}" data-status=${s.status} title=${s.detail ?? `${s.restarts} restarts`}>${s.status}</span>
       ${
         s.port !== null && s.proxyPath
           ? html`<a href=${s.proxyPath} target="_blank" rel="noopener" title="Open through Hive (${s.url} on the Hive machine)"

@@ -5,6 +5,7 @@ import {
   ServiceStateSchema,
   ServicesEventSchema,
   ServicesSnapshotSchema,
+  serviceLogChannelId,
 } from "../../shared/services.ts";
 import { api } from "../api.ts";
 import type { HiveSocket } from "../socket.ts";
@@ -17,7 +18,8 @@ const RESOURCES_POLL_MS = 5_000;
 /** A service's output as a terminal that only reads: typing and resizing go nowhere. */
 export class ServiceLogSession extends TerminalSession {
   constructor(socket: HiveSocket, cellId: string, name: string) {
-    super(socket, `${cellId}_${name}`, `svclog:${cellId}_${name}`);
+    const id = serviceLogChannelId(cellId, name);
+    super(socket, id, `svclog:${id}`);
   }
 
   override input(): void {}

@@ -56,17 +56,6 @@ export class Services {
     opts.bus.on("cell.removed", ({ cellId }) => void this.dropCell(cellId));
   }
 
-  /** A safety net behind stop_services: whatever still runs for a cell whose record is gone is stopped. */
-  private async dropCell(cellId: string): Promise<void> {
-    const entries = [...(this.live.get(cellId)?.values() ?? [])];
-    this.live.delete(cellId);
-    await Promise.all(entries.map((e) => e.runner.stop()));
-    for (const e of entries) {
-      e.runner.dispose();
-      e.log.dispose();
-    }
-  }
-
   /** At Hive's start: adopts or restarts what should be running (see recover), starts sampling resources. */
   activate(): void {
     this.recover();
@@ -262,6 +251,17 @@ export class Services {
       e.log.dispose();
     }
     this.live.clear();
+  }
+
+  /** A safety net behind stop_services: whatever still runs for a cell whose record is gone is stopped. */
+  private async dropCell(cellId: string): Promise<void> {
+    const entries = [...(this.live.get(cellId)?.values() ?? [])];
+    this.live.delete(cellId);
+    await Promise.all(entries.map((e) => e.runner.stop()));
+    for (const e of entries) {
+      e.runner.dispose();
+      e.log.dispose();
+    }
   }
 
   /** Services run only in a live cell: an archived or departing one must be restored first. */

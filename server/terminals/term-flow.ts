@@ -11,6 +11,9 @@ import type { DataMessage } from "./host/wire.ts";
  * something in flight whose ack resumes the PTY: no deadlock.
  */
 
+/** Output held for one subscriber while its snapshot is being taken. */
+const MAX_BUFFERED_BYTES = 4 * TERM_HIGH_WATERMARK;
+
 export interface TermSink {
   /** Output to forward as a binary frame; `interactive` output may go ahead of bulk. */
   data(numericId: number, bytes: Uint8Array, interactive: boolean): void;
@@ -26,6 +29,8 @@ export class Subscriber {
   started = false;
   stale = false;
   resyncing = false;
+  /** Output was dropped while waiting for a snapshot: the next one must be taken afresh. */
+  overflowed = false;
   buffered: DataMessage[] = [];
   bufferedBytes = 0;
 
@@ -46,6 +51,13 @@ export class Subscriber {
     const buffered = this.buffered;
     this.buffered = [];
     this.bufferedBytes = 0;
+    if (this.overflowed) {
+      // Some output after this snapshot was dropped: a fresh snapshot replaces it.
+      this.overflowed = false;
+      this.stale = true;
+      this.flow.update();
+      return;
+    }
     for (const msg of buffered) this.deliver(msg);
     this.flow.update();
   }
@@ -61,6 +73,13 @@ export class Subscriber {
 
   deliver(msg: DataMessage): void {
     if (!this.started || this.resyncing) {
+      // Output waiting for a snapshot is bounded: past the limit it is dropped and the next snapshot
+      // (taken after it) covers it instead.
+      if (this.bufferedBytes > MAX_BUFFERED_BYTES) {
+        this.buffered = [];
+        this.bufferedBytes = 0;
+        this.overflowed = true;
+      }
       this.buffered.push(msg);
       this.bufferedBytes += msg.bytes.length;
       return;
@@ -88,10 +107,6 @@ export class TermFlow {
   private paused = false;
 
   constructor(private readonly control: FlowControl) {}
-
-  get size(): number {
-    return this.subscribers.size;
-  }
 
   add(sink: TermSink): Subscriber {
     const sub = new Subscriber(sink, this);
@@ -142,6 +157,12 @@ export class TermFlow {
     void this.control.snapshot().then(
       (snap) => {
         if (!this.subscribers.has(sub)) return;
+        if (sub.overflowed) {
+          sub.overflowed = false;
+          sub.resyncing = false;
+          this.resync(sub);
+          return;
+        }
         const { offset, ...snapshot } = snap;
         sub.resyncing = false;
         sub.stale = false;

@@ -71,6 +71,7 @@ interface ChannelState {
 class Sub implements ChannelSubscription {
   ready = false;
   ended = false;
+  overflowed = false;
   pending: { seq: number; event: unknown }[] = [];
   private sentHooks: (() => void)[] = [];
   private endHooks: (() => void)[] = [];
@@ -139,7 +140,9 @@ export class Hub {
     if (state.events.length > REPLAY_EVENTS) state.events.shift();
     for (const sub of state.subs.values()) {
       if (sub.ready) sub.conn.send({ type: "event", channel, seq: entry.seq, event }, { channel });
-      else sub.pending.push(entry);
+      else if (sub.pending.length < REPLAY_EVENTS) sub.pending.push(entry);
+      // Too much happened while its snapshot was being made: it gets another one instead.
+      else sub.overflowed = true;
     }
   }
 
@@ -223,10 +226,6 @@ export class Hub {
     this.wss.close();
   }
 
-  get connectionCount(): number {
-    return this.conns.size;
-  }
-
   private async dispatch(frame: ClientFrame, conn: Connection): Promise<void> {
     switch (frame.type) {
       case "subscribe":
@@ -286,6 +285,7 @@ export class Hub {
       throw err;
     }
     if (sub.ended) return;
+    if (sub.overflowed) return this.subscribe(conn, channel, undefined, ref);
     conn.send({ type: "snapshot", channel, seq, state: snapshot }, { channel, bulk: provider.bulk ?? false });
     sub.snapshotSent();
     // Events published while an async snapshot was being made (they may repeat what it shows).

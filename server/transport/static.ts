@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { type Request, type Response, Router } from "express";
 import { HiveError } from "../../shared/errors.ts";
@@ -82,10 +82,28 @@ export async function ensureClientBuilt(log: (line: string) => void = console.lo
       `The web app is not built at ${CLIENT_DIST} and cannot be built here (client sources or vite missing); run \`npm install && npm run build\` in ${ROOT}.`,
     );
   }
-  log("hive: building the web app (first start or sources changed)…");
+  // Several Hives (or test files) may start at once: one builds, the others wait for it.
+  const release = await acquireBuildLock();
+  try {
+    if (!clientBuildIsStale()) return false;
+    log("hive: building the web app (first start or sources changed)…");
+    await build(vite);
+    return true;
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Builds into a fresh directory and swaps it in, so a running server never serves a half-emptied
+ * dist/client (vite empties its output directory first).
+ */
+async function build(vite: string): Promise<void> {
+  const next = `${CLIENT_DIST}.next-${process.pid}`;
+  const old = `${CLIENT_DIST}.old-${process.pid}`;
   const logFile = join(ROOT, "dist", "client-build.log");
   const result = await runCommand({
-    command: `${shellQuote(process.execPath)} ${shellQuote(vite)} build --logLevel warn`,
+    command: `${shellQuote(process.execPath)} ${shellQuote(vite)} build --logLevel warn --emptyOutDir --outDir ${shellQuote(next)}`,
     cwd: ROOT,
     // Whatever runs Hive (a test runner sets NODE_ENV=test), the app is built for production: no Lit dev mode.
     env: { ...process.env, NODE_ENV: "production" } as Record<string, string>,
@@ -94,9 +112,31 @@ export async function ensureClientBuilt(log: (line: string) => void = console.lo
     signal: new AbortController().signal,
   });
   if (result.exitCode !== 0) {
+    rmSync(next, { recursive: true, force: true });
     throw new HiveError("INTERNAL", `Building the web app failed (log: ${logFile}):\n${result.tail}`);
   }
-  return true;
+  if (existsSync(CLIENT_DIST)) renameSync(CLIENT_DIST, old);
+  renameSync(next, CLIENT_DIST);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** A lock directory beside the build (mkdir is atomic); one left by a crashed build expires. */
+async function acquireBuildLock(): Promise<() => void> {
+  const lock = join(ROOT, "dist", "client-build.lock");
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + BUILD_TIMEOUT_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      return () => rmSync(lock, { recursive: true, force: true });
+    } catch {
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > BUILD_TIMEOUT_MS) rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline)
+        throw new HiveError("UNAVAILABLE", `Another build of the web app holds ${lock}.`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 function shellQuote(s: string): string {

@@ -45,10 +45,6 @@ export class Connection {
     });
   }
 
-  get isOpen(): boolean {
-    return !this.closed && this.ws.readyState === this.ws.OPEN;
-  }
-
   /** Bytes waiting in the lanes and in ws (for tests and for the memory bound). */
   get backlog(): number {
     return this.queued + this.ws.bufferedAmount;

@@ -65,9 +65,10 @@ describe("the diff review pane", () => {
     expect(await row.textContent()).toMatch(/\+1\s*−1/);
 
     // Monaco (its own lazy chunk) shows the new line; a click on its line number opens a comment form.
+    // (The pane may be narrow, so Monaco may show the diff inline: the new side's own numbers are used.)
     const modified = page.locator("hive-diff-review .editor.modified");
     await modified.locator(".view-line", { hasText: "return a - b;" }).waitFor({ timeout: 30_000 });
-    await modified.locator(".line-numbers", { hasText: /^2$/ }).click();
+    await modified.locator(".margin-view-overlays .line-numbers", { hasText: /^2$/ }).click();
     await review.getByLabel("Comment on line 2").fill("This subtracts; it should add.");
     await review.getByRole("button", { name: "Comment", exact: true }).click();
     await review.locator(".comment", { hasText: "This subtracts; it should add." }).waitFor();

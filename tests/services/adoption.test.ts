@@ -6,7 +6,6 @@ import type { ServiceState } from "../../shared/services.ts";
 import { liveInGroups, ServicesHarness, serviceCommand, until } from "./harness.ts";
 
 const RANGE: [number, number] = [23700, 23799];
-const TSX = join(import.meta.dirname, "..", "..", "node_modules", ".bin", "tsx");
 const HOST = join(import.meta.dirname, "..", "fixtures", "services-host.ts");
 
 /** Starts the services of cell c1 in a separate process and returns what it reported once ready. */
@@ -15,9 +14,14 @@ async function startInOtherProcess(
   services: object,
 ): Promise<{ host: ChildProcess; states: ServiceState[] }> {
   const tpl = JSON.stringify({ id: "t", label: "Test", services });
-  const host = spawn(TSX, [HOST, h.root, String(RANGE[0]), String(RANGE[1]), "c1", tpl], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  // node itself (not the tsx wrapper, whose SIGKILL would leave the real process running).
+  const host = spawn(
+    process.execPath,
+    ["--import", "tsx", HOST, h.root, String(RANGE[0]), String(RANGE[1]), "c1", tpl],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   let out = "";
   host.stdout!.on("data", (b: Buffer) => {
     out += b.toString();

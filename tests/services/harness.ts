@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -92,10 +92,20 @@ export class ServicesHarness {
     return cell;
   }
 
+  /** Shuts the services down and fails the test if any process still works inside this temp home. */
   async close(): Promise<void> {
     await this.services.shutdown();
     this.db.close();
+    const strays = scanProcesses().filter((p) => {
+      try {
+        return p.state !== "Z" && readlinkSync(`/proc/${p.pid}/cwd`).startsWith(this.root);
+      } catch {
+        return false;
+      }
+    });
+    for (const p of strays) process.kill(p.pid, "SIGKILL");
     rmSync(this.root, { recursive: true, force: true });
+    if (strays.length > 0) throw new Error(`processes left behind: ${strays.map((p) => p.pid).join(", ")}`);
   }
 }
 

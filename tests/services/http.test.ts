@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { ChecklistStep } from "../../shared/records.ts";
-import type { ResourcesResponse, ServiceState, ServicesEvent } from "../../shared/services.ts";
+import {
+  type ResourcesResponse,
+  ServiceLogResponseSchema,
+  type ServiceState,
+  type ServicesEvent,
+} from "../../shared/services.ts";
 import type { TermSnapshot } from "../../shared/terminals.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
@@ -63,8 +68,10 @@ describe("services through the HTTP API", () => {
     // Ports exist before the first step: setup commands (and the agent's prompt) see them.
     const setupLog = await h.api("GET", `/api/cells/${cellId}/setup-log`);
     expect(setupLog.body).toContain(`setup sees web on ${list[1]!.port}`);
-    const log = await h.api("GET", `/api/cells/${cellId}/services/web/log`);
-    expect(log.body.text).toContain(`api at http://127.0.0.1:${list[0]!.port}`);
+    const log = ServiceLogResponseSchema.parse(
+      (await h.api("GET", `/api/cells/${cellId}/services/web/log`)).body,
+    );
+    expect(log.text).toContain(`api at http://127.0.0.1:${list[0]!.port}`);
   });
 
   it("proxies the service behind the same sign-in, WebSockets included", async () => {

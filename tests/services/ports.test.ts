@@ -48,6 +48,16 @@ describe("service ports", () => {
     expect(web!.port).not.toBe(RANGE[0]);
   });
 
+  it("skips a port in use while scanning its range", async () => {
+    h = new ServicesHarness([RANGE[0] + 10, RANGE[0] + 11]);
+    const busy = createServer();
+    held.push(busy);
+    await new Promise<void>((r) => busy.listen(RANGE[0] + 10, "0.0.0.0", r));
+    const cell = h.addCell("c1");
+    await h.services.prepare(cell, template({ web: { run: serviceCommand() } }));
+    expect(h.services.ports.forCell("c1")[0]!.port).toBe(RANGE[0] + 11);
+  });
+
   it("tries the port a template asks for first", async () => {
     h = new ServicesHarness(RANGE);
     const cell = h.addCell("c1");

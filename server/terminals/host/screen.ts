@@ -62,14 +62,6 @@ export class Screen {
     });
   }
 
-  get cols(): number {
-    return this.term.cols;
-  }
-
-  get rows(): number {
-    return this.term.rows;
-  }
-
   write(data: Uint8Array | string): Promise<void> {
     return new Promise((resolve) => this.term.write(data, resolve));
   }
@@ -105,11 +97,6 @@ export class Screen {
     const pending = Math.max(0, this.term.buffer.normal.baseY - this.archivedRows);
     const live = this.serializer.serialize({ scrollback: pending });
     return this.history() + live;
-  }
-
-  /** Bytes the history holds (for memory accounting in tests and benches). */
-  historyBytes(): number {
-    return this.chunks.reduce((n, c) => n + c.data.length, 0) + this.open.length;
   }
 
   dispose(): void {

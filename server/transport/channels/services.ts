@@ -15,11 +15,7 @@ const LOG_NUMERIC_BASE = 0x8000_0000;
 const LOG_COLS = 160;
 const LOG_ROWS = 40;
 
-/** `<cellId>_<service>`: cell ids have no underscore, service names may. */
-export function logChannelId(cellId: string, service: string): string {
-  return `${cellId}_${service}`;
-}
-
+/** The inverse of serviceLogChannelId. */
 function parseLogId(id: string): { cellId: string; name: string } {
   const i = id.indexOf("_");
   if (i < 1)

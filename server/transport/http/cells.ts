@@ -11,7 +11,9 @@ export function cellRoutes(cells: Cells): Router {
   );
   r.post(
     "/api/cells",
-    route(async (req, res) => res.status(201).json(await cells.create(parse(CreateCellBody, req.body, "body")))),
+    route(async (req, res) =>
+      res.status(201).json(await cells.create(parse(CreateCellBody, req.body, "body"))),
+    ),
   );
   r.get(
     "/api/cells/:id",
@@ -27,7 +29,9 @@ export function cellRoutes(cells: Cells): Router {
   );
   r.get(
     "/api/cells/:id/setup-log",
-    route((req, res) => res.type("text/plain").send(cells.setupLog(parse(IdParams, req.params, "params").id))),
+    route((req, res) =>
+      res.type("text/plain").send(cells.setupLog(parse(IdParams, req.params, "params").id)),
+    ),
   );
   r.post(
     "/api/cells/:id/setup/retry",

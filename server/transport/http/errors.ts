@@ -3,10 +3,17 @@ import type { z } from "zod";
 import { ERROR_STATUS, HiveError } from "../../../shared/errors.ts";
 
 /** Validates one part of a request; the error names every field that was wrong and where. */
-export function parse<S extends z.ZodType>(schema: S, value: unknown, where: "body" | "params" | "query"): z.infer<S> {
+export function parse<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: "body" | "params" | "query",
+): z.infer<S> {
   const r = schema.safeParse(value ?? {});
   if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join("."), message: i.message }));
+  const issues = r.error.issues.map((i) => ({
+    path: [where, ...i.path.map(String)].join("."),
+    message: i.message,
+  }));
   throw new HiveError(
     "BAD_REQUEST",
     `Invalid request ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
@@ -29,13 +36,17 @@ export function route(fn: (req: Request, res: Response) => Promise<unknown> | un
 /** Maps errors to `{error:{code,message,details}}` with the status the code implies. */
 export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   if (err instanceof HiveError) {
-    res.status(ERROR_STATUS[err.code]).json({ error: { code: err.code, message: err.message, details: err.details } });
+    res
+      .status(ERROR_STATUS[err.code])
+      .json({ error: { code: err.code, message: err.message, details: err.details } });
     return;
   }
   // body-parser's errors (malformed JSON, too large) carry a status and a type.
   const e = err as { status?: number; type?: string; message?: string };
   if (e.type === "entity.parse.failed") {
-    res.status(400).json({ error: { code: "BAD_REQUEST", message: `Request body is not valid JSON: ${e.message}` } });
+    res
+      .status(400)
+      .json({ error: { code: "BAD_REQUEST", message: `Request body is not valid JSON: ${e.message}` } });
     return;
   }
   if (e.type === "entity.too.large") {

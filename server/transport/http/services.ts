@@ -7,6 +7,7 @@ import {
   ResourcesQuery,
   ServiceActionParams,
   ServiceLogQuery,
+  type ServiceLogResponse,
   ServiceParams,
 } from "../../../shared/services.ts";
 import { proxyTarget, type ServiceProxy } from "../../services/proxy.ts";
@@ -44,7 +45,8 @@ export function serviceRoutes(services: Services): Router {
       const { id, name } = parse(ServiceParams, req.params, "params");
       const { bytes } = parse(ServiceLogQuery, req.query, "query");
       const log = services.log(id, name);
-      return { cellId: id, name, file: log.file, text: log.tail(bytes) };
+      const body: ServiceLogResponse = { cellId: id, name, file: log.file, text: log.tail(bytes) };
+      return body;
     }),
   );
   r.get(

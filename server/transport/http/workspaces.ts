@@ -15,7 +15,9 @@ export function workspaceRoutes(workspaces: Workspaces, timings: TimingRepo): Ro
   );
   r.post(
     "/api/workspaces",
-    route(async (req, res) => res.status(201).json(await workspaces.register(parse(CreateWorkspaceBody, req.body, "body").path))),
+    route(async (req, res) =>
+      res.status(201).json(await workspaces.register(parse(CreateWorkspaceBody, req.body, "body").path)),
+    ),
   );
   r.get(
     "/api/templates",
