@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     paths.push(rel);
   }
   await git(["add", "-A"], { cwd: repo });
-  await git(["commit", "-qm", "base"], { cwd: repo, env });
+  await git(["-c", "gc.auto=0", "commit", "-qm", "base"], { cwd: repo, env });
 
   const hive = await createHive({ home: join(root, "home"), host: "127.0.0.1", port: 0, workspaces: [repo] });
   try {
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ bench: "diff", metrics, goal: GOAL, met }));
   } finally {
     await hive.close();
-    rmSync(root, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 

@@ -55,8 +55,6 @@ async function main(argv: string[]): Promise<void> {
   let hive: Hive;
   let dev: ClientDevServer | undefined;
   try {
-    // npm start serves the built web app, building it first when missing or stale; --dev serves the sources.
-    if (!values.dev) await ensureClientBuilt();
     const root = await repoRoot(workspacePath).catch(() => {
       throw new HiveError(
         "WORKSPACE_INVALID",
@@ -74,6 +72,9 @@ async function main(argv: string[]): Promise<void> {
     });
     await hive.listen();
     if (values.dev) dev = await startClientDevServer(hive.url, values.host ?? "127.0.0.1");
+    // npm start serves the built web app, (re)building it when missing or stale; the API and shells do
+    // not wait for that, and until a first build exists the page says it is being built.
+    else ensureClientBuilt().catch((e) => console.error(`hive: ${(e as Error).message}`));
   } catch (e) {
     fail(e instanceof HiveError ? e.message : ((e as Error).stack ?? String(e)));
   }

@@ -51,9 +51,12 @@ export class HiveCellView extends LitElement {
         min-width: 0;
         flex: 1;
       }
-      .agent {
+      .background {
         font-size: 12px;
         color: var(--hive-muted);
+      }
+      .background.failed {
+        color: var(--hive-error);
       }
       hive-split {
         flex: 1;
@@ -84,8 +87,8 @@ export class HiveCellView extends LitElement {
 
   @property({ attribute: false }) cell!: Cell;
   @property({ attribute: false }) terminals!: TerminalsStore;
-  /** The agent's warm-up line from the checklist, shown while it is still starting. */
-  @property({ attribute: false }) agentStep: ChecklistStep | undefined;
+  /** Steps that do not hold back ready (the agent warming up), shown here while they run or if they failed. */
+  @property({ attribute: false }) background: ChecklistStep[] = [];
 
   constructor() {
     super();
@@ -105,7 +108,7 @@ export class HiveCellView extends LitElement {
         <h1>${c.name}</h1>
         ${statusBadge(c.status)}
         <span class="meta" title=${c.worktreePath ?? ""}>${c.branchName ?? ""} · ${c.worktreePath ?? ""}</span>
-        ${this.agentLine()}
+        ${this.background.map((s) => this.backgroundLine(s))}
         <button @click=${() => this.emit("cell-archive")} title="Stop everything live, keep the worktree">Archive</button>
         <button class="danger" @click=${() => this.emit("cell-delete")}>Delete</button>
       </header>
@@ -147,11 +150,10 @@ export class HiveCellView extends LitElement {
     pane?.focus();
   }
 
-  private agentLine() {
-    const s = this.agentStep;
-    if (!s || s.state === "done" || s.state === "skipped") return nothing;
-    const text = s.state === "failed" ? `agent failed to start: ${s.detail ?? ""}` : "agent warming up…";
-    return html`<span class="agent" role="status">${text}</span>`;
+  private backgroundLine(s: ChecklistStep) {
+    if (s.state !== "running" && s.state !== "failed") return nothing;
+    const text = s.state === "failed" ? `${s.label} failed: ${s.detail ?? ""}` : `${s.label}…`;
+    return html`<span class="background ${s.state}" role="status" data-step=${s.step}>${text}</span>`;
   }
 
   private emit(type: string): void {

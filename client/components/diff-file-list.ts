@@ -87,6 +87,7 @@ export class HiveDiffFileList extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    if (!this.hasAttribute("tabindex")) this.tabIndex = 0;
     this.resize.observe(this);
     this.addEventListener("scroll", this.onScroll, { passive: true });
   }

@@ -188,6 +188,8 @@ export class HiveDiffReview extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // Focusable, so a click anywhere in the pane (or Alt+digit) gives it the j/k/n/p keys.
+    if (!this.hasAttribute("tabindex")) this.tabIndex = 0;
     this.addEventListener("keydown", this.onKey, { capture: true });
     window.addEventListener("show-diff", this.onShowDiff);
     if (this.cell) this.requestUpdate(); // back in the page: willUpdate starts the store again

@@ -246,7 +246,7 @@ export class HiveApp extends LitElement {
         html`<hive-cell-view
           .cell=${cell}
           .terminals=${open.terminals}
-          .agentStep=${detail?.steps.find((s) => !s.gatesReady)}
+          .background=${detail?.steps.filter((s) => !s.gatesReady) ?? []}
           @cell-delete=${() => void this.deleteCell(cellId)}
           @cell-archive=${() => void this.run(() => hive.cells.archive(cellId))}
         ></hive-cell-view>`,

@@ -139,6 +139,13 @@ export class HiveProvisioningChecklist extends LitElement {
       .live pre {
         max-height: 200px;
       }
+      .live h2 {
+        font-size: 12px;
+        text-transform: uppercase;
+        letter-spacing: 0.04em;
+        color: var(--hive-muted);
+        margin: 0 0 6px;
+      }
       @keyframes spin {
         to {
           transform: rotate(360deg);
@@ -175,6 +182,7 @@ export class HiveProvisioningChecklist extends LitElement {
       ${
         running && this.output && c.status !== "error"
           ? html`<section class="live" aria-label="Output of ${running.label}">
+            <h2>Output</h2>
             <pre>${this.output}</pre>
           </section>`
           : nothing

@@ -1,6 +1,6 @@
 import { lstat, open, readlink } from "node:fs/promises";
 import { DIFF_LIMITS, type FileContent, type FileSide } from "../../shared/diffs.ts";
-import { git } from "../worktrees/git.ts";
+import { GitError, git } from "../worktrees/git.ts";
 import { checkRelativePath, resolveInWorktree } from "./paths.ts";
 
 const MISSING: FileSide = { exists: false, size: 0, binary: false, content: null };
@@ -16,15 +16,33 @@ function side(size: number, text: string | null): FileSide {
   return { exists: true, size, binary, content: binary ? null : text };
 }
 
-/** A file as stored in a commit or tree; content left out past the size limit unless forced. */
+/**
+ * A file as stored in a commit or tree, in one `git cat-file --batch` (header, then content). Output is
+ * capped at the size limit unless forced; a blob past it is only sized, with a second, header-only call.
+ */
 async function blobSide(worktree: string, from: string, path: string, force: boolean): Promise<FileSide> {
-  const check = await git(["cat-file", "--batch-check"], { cwd: worktree, input: `${from}:${path}\n` });
-  const [oid, type, size] = check.trim().split(" ");
-  if (type !== "blob" || !oid) return MISSING;
+  const input = `${from}:${path}\n`;
+  let out: string;
+  try {
+    out = await git(["cat-file", "--batch"], {
+      cwd: worktree,
+      input,
+      maxBuffer: force ? 1024 * 1024 * 1024 : DIFF_LIMITS.fileBytes + 4096,
+    });
+  } catch (e) {
+    if (!(e instanceof GitError) || !/maxBuffer/i.test(e.message)) throw e;
+    const size = Number(
+      (await git(["cat-file", "--batch-check"], { cwd: worktree, input })).trim().split(" ")[2],
+    );
+    return { exists: true, size, binary: false, content: null };
+  }
+  const eol = out.indexOf("\n");
+  const [, type, size] = out.slice(0, eol).split(" ");
+  if (type !== "blob") return MISSING;
   const bytes = Number(size);
   if (bytes > DIFF_LIMITS.fileBytes && !force)
     return { exists: true, size: bytes, binary: false, content: null };
-  return side(bytes, await git(["cat-file", "blob", oid], { cwd: worktree, maxBuffer: bytes + 1024 }));
+  return side(bytes, out.slice(eol + 1, -1)); // --batch ends each object with a newline of its own
 }
 
 /** A file as it is on disk now (a symlink shows its target, as git stores it). */

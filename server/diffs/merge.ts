@@ -22,8 +22,10 @@ async function identityEnv(cwd: string): Promise<Record<string, string>> {
 
 /** Paths with uncommitted changes to tracked files (untracked files are never overwritten by git). */
 export async function dirtyFiles(worktree: string, untracked = false): Promise<string[]> {
+  // No optional locks: status must not write the index while the agent may be using it.
   const out = await git(["status", "--porcelain", "-z", `--untracked-files=${untracked ? "all" : "no"}`], {
     cwd: worktree,
+    env: { GIT_OPTIONAL_LOCKS: "0" },
   });
   const paths: string[] = [];
   const tokens = out.split("\0");

@@ -9,14 +9,18 @@ import { git } from "../worktrees/git.ts";
  * last second look unchanged ("racy git").
  */
 
+/** Where each worktree's index lives (asked of git once per worktree; the oldest is forgotten past 1,000). */
+const gitDirs = new Map<string, string>();
+
 async function privateIndex(worktree: string, name: string): Promise<{ index: string; temp: string }> {
-  const [index, temp] = (
-    await git(["rev-parse", "--git-path", "index", "--git-path", name], { cwd: worktree })
-  )
-    .trim()
-    .split("\n")
-    .map((p) => (isAbsolute(p) ? p : join(worktree, p))) as [string, string];
-  return { index, temp };
+  let dir = gitDirs.get(worktree);
+  if (dir === undefined) {
+    const p = (await git(["rev-parse", "--git-dir"], { cwd: worktree })).trim();
+    dir = isAbsolute(p) ? p : join(worktree, p);
+    gitDirs.set(worktree, dir);
+    if (gitDirs.size > 1000) gitDirs.delete(gitDirs.keys().next().value!);
+  }
+  return { index: join(dir, "index"), temp: join(dir, name) };
 }
 
 async function copyIndex(index: string, temp: string): Promise<void> {
@@ -31,24 +35,28 @@ async function copyIndex(index: string, temp: string): Promise<void> {
 }
 
 /**
- * Runs `fn` with an index in which every untracked, not ignored file is marked intent-to-add: then
- * `git diff <commit>` compares the commit with the whole worktree (untracked files included, renames
- * among them found) without writing a single object, at the cost of `git diff --stat` itself.
+ * Runs `fn` with a private copy of the worktree's index (in `env`): even `git diff` writes refreshed
+ * stat data back to the index it reads, and doing that to the real one could make the agent's own git
+ * commands fail on a held index.lock. `intentToAdd` then marks every untracked, not ignored file in the
+ * copy, so that `git diff <commit>` sees them (and pairs moved files as renames) without writing a
+ * single object.
  */
 export function withWorkingIndex<T>(
   worktree: string,
-  fn: (env: NodeJS.ProcessEnv) => Promise<T>,
+  fn: (env: NodeJS.ProcessEnv, intentToAdd: () => Promise<void>) => Promise<T>,
 ): Promise<T> {
   return serialize(`${worktree}\0working`, async () => {
     const { index, temp } = await privateIndex(worktree, "hive-working.index");
     await copyIndex(index, temp);
     const env = { GIT_INDEX_FILE: temp };
-    await git(["add", "--intent-to-add", "--ignore-errors", "--", "."], {
-      cwd: worktree,
-      env,
-      timeoutMs: 300_000,
-    });
-    return fn(env);
+    const intentToAdd = async () => {
+      await git(["add", "--intent-to-add", "--ignore-errors", "--", "."], {
+        cwd: worktree,
+        env,
+        timeoutMs: 300_000,
+      });
+    };
+    return fn(env, intentToAdd);
   });
 }
 

@@ -102,25 +102,26 @@ async function untrackedFiles(worktree: string, paths?: string[]): Promise<strin
 }
 
 /**
- * `from` against the worktree as it is. Tracked changes come from `git diff <from>` over the
- * worktree's own index (read only: exactly git's own `diff --stat` work), with the untracked files
- * listed beside it. Untracked files then join through an intent-to-add index (see withWorkingIndex),
- * diffed together with the deleted files so that a file moved without git pairs up as a rename.
+ * `from` against the worktree as it is: `git diff <from>` (exactly git's own `diff --stat` work) with
+ * the untracked files listed beside it. Untracked files then join through intent-to-add entries (see
+ * withWorkingIndex), diffed together with the deleted files so that a file moved without git pairs up
+ * as a rename.
  */
 async function changedEntries(worktree: string, from: string, paths?: string[]): Promise<Entry[]> {
-  const [tracked, untracked] = await Promise.all([
-    gitDiff(worktree, from, paths),
-    untrackedFiles(worktree, paths),
-  ]);
-  if (untracked.length === 0) return tracked;
-  const deleted = tracked.filter((e) => e.status === "deleted").map((e) => e.path);
-  const again = [...untracked, ...deleted];
-  if (again.length > MAX_SECOND_PASS_PATHS) {
-    return withWorkingIndex(worktree, (env) => gitDiff(worktree, from, paths, env));
-  }
-  const extra = await withWorkingIndex(worktree, (env) => gitDiff(worktree, from, again, env));
-  const redone = new Set(deleted);
-  return [...tracked.filter((e) => !redone.has(e.path)), ...extra];
+  return withWorkingIndex(worktree, async (env, intentToAdd) => {
+    const [tracked, untracked] = await Promise.all([
+      gitDiff(worktree, from, paths, env),
+      untrackedFiles(worktree, paths),
+    ]);
+    if (untracked.length === 0) return tracked;
+    await intentToAdd();
+    const deleted = tracked.filter((e) => e.status === "deleted").map((e) => e.path);
+    const again = [...untracked, ...deleted];
+    if (again.length > MAX_SECOND_PASS_PATHS) return gitDiff(worktree, from, paths, env);
+    const extra = await gitDiff(worktree, from, again, env);
+    const redone = new Set(deleted);
+    return [...tracked.filter((e) => !redone.has(e.path)), ...extra];
+  });
 }
 
 /** Sizes of blobs, in one `git cat-file --batch-check` for the whole change. */

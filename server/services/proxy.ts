@@ -4,14 +4,29 @@ import { createProxyServer } from "http-proxy-3";
 import { HiveError } from "../../shared/errors.ts";
 import type { Services } from "./services.ts";
 
-/** `/cells/<cellId>/proxy/<service>` then the path inside the service. */
-const PROXY_PATH = /^\/cells\/([A-Za-z0-9_-]{1,64})\/proxy\/([A-Za-z][A-Za-z0-9_-]*)(\/.*)?$/;
+/**
+ * `/cells/<cellId>/proxy/<service>`, an optional preview capability segment `~<capability>` (see
+ * transport/preview-access.ts), then the path inside the service.
+ */
+const PROXY_PATH =
+  /^\/cells\/([A-Za-z0-9_-]{1,64})\/proxy\/([A-Za-z][A-Za-z0-9_-]*)(?:\/~([a-z0-9]{1,64}\.[A-Za-z0-9_-]{43}))?(\/.*)?$/;
+
+/** Every path the proxy answers (and so checks itself); the same shape as its routes. */
+export const PROXY_ROUTE = /^\/cells\/[^/]+\/proxy\/[^/]+(?:\/|$)/;
+
+export function isProxyPath(path: string): boolean {
+  return PROXY_ROUTE.test(path);
+}
 
 export interface ProxyTarget {
   cellId: string;
   service: string;
+  /** The capability in the path, when the request came from a preview. */
+  capability?: string;
   /** The path (and query) the service itself sees. */
   rest: string;
+  /** No "/" after the prefix: relative links would resolve outside it, so the caller redirects. */
+  bare: boolean;
 }
 
 /** Splits a request URL under the proxy prefix; undefined for any other URL. */
@@ -19,13 +34,32 @@ export function proxyTarget(url: string): ProxyTarget | undefined {
   const q = url.indexOf("?");
   const m = PROXY_PATH.exec(q < 0 ? url : url.slice(0, q));
   if (!m) return undefined;
-  return { cellId: m[1]!, service: m[2]!, rest: (m[3] ?? "/") + (q < 0 ? "" : url.slice(q)) };
+  return {
+    cellId: m[1]!,
+    service: m[2]!,
+    ...(m[3] === undefined ? {} : { capability: m[3] }),
+    rest: (m[4] ?? "/") + (q < 0 ? "" : url.slice(q)),
+    bare: m[4] === undefined,
+  };
 }
+
+/** The public prefix of a target: what the browser sees before the service's own path. */
+export function proxyPrefix(target: Pick<ProxyTarget, "cellId" | "service" | "capability">): string {
+  const base = `/cells/${target.cellId}/proxy/${target.service}`;
+  return target.capability === undefined ? base : `${base}/~${target.capability}`;
+}
+
+/**
+ * Every proxied page runs sandboxed: without allow-same-origin its origin is opaque, so its requests
+ * to Hive carry `Origin: null` and no cookie, and it cannot use Hive's API or socket as the user.
+ */
+export const PREVIEW_SANDBOX = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
 
 /**
  * Forwards HTTP requests and WebSocket upgrades to a cell's service by its allocated port, so a
  * remote browser reaches the service through Hive alone. Who may use it is the transport's business;
- * this strips Hive's own credentials so the service never sees them.
+ * this strips Hive's own credentials so the service never sees them, and makes what the service
+ * answers unable to act as the user (sandboxed, unable to touch Hive's cookies or service workers).
  */
 export class ServiceProxy {
   private readonly proxy = createProxyServer({ xfwd: true });
@@ -34,26 +68,24 @@ export class ServiceProxy {
 
   constructor(
     private readonly services: Services,
-    /** Hive's session cookie: removed from what the service receives. */
+    /** Hive's session cookie: removed from what the service receives and may not be set by it. */
     private readonly hiveCookie: string,
   ) {
     // Without a listener the library rethrows; each call passes its own callback, this is the backstop.
     this.proxy.on("error", () => undefined);
-    // The service thinks it lives at "/": its root-relative redirects must stay under the prefix.
     this.proxy.on("proxyRes", (proxyRes, req) => {
-      const location = proxyRes.headers.location;
       const prefix = this.prefixes.get(req);
-      if (prefix && location?.startsWith("/") && !location.startsWith("//")) {
-        proxyRes.headers.location = prefix + location;
-      }
+      if (prefix) rewriteResponseHeaders(proxyRes.headers, req, prefix, this.hiveCookie);
     });
   }
 
   web(req: IncomingMessage, res: ServerResponse, target: ProxyTarget): void {
     const origin = this.origin(target);
-    this.prepare(req, target);
-    const cookiePath = `/cells/${target.cellId}/proxy/${target.service}/`;
-    this.proxy.web(req, res, { target: origin, cookiePathRewrite: { "*": cookiePath } }, (err) => {
+    const prefix = this.prepare(req, target);
+    // Hive's own framing defaults would stop a preview from framing its own pages (its origin is opaque).
+    res.removeHeader("x-frame-options");
+    res.removeHeader("content-security-policy");
+    this.proxy.web(req, res, { target: origin, cookiePathRewrite: { "*": `${prefix}/` } }, (err) => {
       if (res.headersSent) return void res.destroy();
       res.writeHead(502, { "content-type": "application/json; charset=utf-8" });
       res.end(
@@ -65,6 +97,25 @@ export class ServiceProxy {
         }),
       );
     });
+  }
+
+  /**
+   * A preview's requests are all cross-origin (its origin is opaque), so the browser asks first for
+   * anything beyond a simple request. Hive answers for the service; true when it did.
+   */
+  preflight(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== "OPTIONS" || req.headers.origin !== "null") return false;
+    const method = req.headers["access-control-request-method"];
+    if (!method) return false;
+    const headers = req.headers["access-control-request-headers"];
+    res.writeHead(204, {
+      ...corsHeaders(),
+      "access-control-allow-methods": method,
+      ...(headers ? { "access-control-allow-headers": headers } : {}),
+      "access-control-max-age": "600",
+    });
+    res.end();
+    return true;
   }
 
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, target: ProxyTarget): void {
@@ -95,7 +146,7 @@ export class ServiceProxy {
     return `http://127.0.0.1:${svc.port}`;
   }
 
-  private prepare(req: IncomingMessage, target: ProxyTarget): void {
+  private prepare(req: IncomingMessage, target: ProxyTarget): string {
     req.url = target.rest;
     delete req.headers.authorization;
     const cookie = req.headers.cookie;
@@ -109,8 +160,48 @@ export class ServiceProxy {
       else delete req.headers.cookie;
     }
     // The service answers as if mounted at the root; it learns its public prefix from this header.
-    const prefix = `/cells/${target.cellId}/proxy/${target.service}`;
+    const prefix = proxyPrefix(target);
     req.headers["x-forwarded-prefix"] = prefix;
     this.prefixes.set(req, prefix);
+    return prefix;
   }
+}
+
+/** A preview (origin "null") may read what its own service answers; credentials add nothing here. */
+function corsHeaders(): Record<string, string> {
+  return {
+    "access-control-allow-origin": "null",
+    "access-control-allow-credentials": "true",
+    "access-control-expose-headers": "*",
+    vary: "Origin",
+  };
+}
+
+/** What the service answers, made safe to serve on Hive's origin. */
+function rewriteResponseHeaders(
+  headers: IncomingMessage["headers"],
+  req: IncomingMessage,
+  prefix: string,
+  hiveCookie: string,
+): void {
+  // The service thinks it lives at "/": its root-relative redirects must stay under the prefix.
+  const location = headers.location;
+  if (location?.startsWith("/") && !location.startsWith("//")) headers.location = prefix + location;
+  // The service's own policy still applies; ours is a second one, and policies only ever add restrictions.
+  const csp = headers["content-security-policy"];
+  headers["content-security-policy"] = csp ? `${csp}, ${PREVIEW_SANDBOX}` : PREVIEW_SANDBOX;
+  // The preview's subresources are cross-origin to its opaque origin; the capability guards them.
+  headers["cross-origin-resource-policy"] = "cross-origin";
+  // Keeps the capability in the preview's URLs from reaching other sites.
+  headers["referrer-policy"] = "no-referrer";
+  if (req.headers.origin === "null") {
+    const vary = headers.vary;
+    Object.assign(headers, corsHeaders(), vary ? { vary: `${vary}, Origin` } : {});
+  }
+  // Origin-wide powers Hive's own origin must not lend: wiping its cookies, widening a worker's scope.
+  delete headers["clear-site-data"];
+  delete headers["service-worker-allowed"];
+  const cookies = headers["set-cookie"]?.filter((c) => c.split("=")[0]?.trim() !== hiveCookie);
+  if (cookies?.length) headers["set-cookie"] = cookies;
+  else delete headers["set-cookie"];
 }

@@ -17,11 +17,19 @@ export interface ClientDevServer {
  * Hive's Origin check work as in production. Vite is imported only here: `npm start` never loads it.
  */
 export async function startClientDevServer(hiveUrl: string, host = "127.0.0.1"): Promise<ClientDevServer> {
-  process.env.HIVE_DEV_API = hiveUrl;
   const { createServer } = await import("vite");
   const server = await createServer({
     configFile: join(ROOT, "vite.config.ts"),
-    server: { host, port: DEV_PORT },
+    server: {
+      host,
+      port: DEV_PORT,
+      // Same routes as vite.config.ts sketches, aimed at this Hive (not the default port).
+      proxy: {
+        "/api": { target: hiveUrl },
+        "/auth": { target: hiveUrl },
+        "/ws": { target: hiveUrl, ws: true },
+      },
+    },
   });
   await server.listen();
   const url = server.resolvedUrls?.local[0]?.replace(/\/$/, "") ?? `http://${host}:${DEV_PORT}`;

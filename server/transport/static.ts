@@ -12,6 +12,9 @@ const CLIENT_SOURCES = [join(ROOT, "client"), join(ROOT, "shared"), join(ROOT, "
 /** Only the app's own routes fall back to index.html; the API, sign-in and socket never do. */
 const NOT_APP = /^\/(api|auth|ws)(\/|$)/;
 const BUILD_TIMEOUT_MS = 180_000;
+const BUILDING_PAGE = `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>Hive</title>
+<body style="font-family:system-ui;padding:2em">Hive is building its web app; this page reloads by itself in a moment.
+(If it does not, run <code>npm run build</code>.)</body>`;
 
 /**
  * Serves the built web app: hashed assets cached for good, index.html never cached, and every app
@@ -30,12 +33,8 @@ export function staticRoutes(dist: string = CLIENT_DIST): Router {
   r.get(/.*/, (req: Request, res: Response, next) => {
     if (NOT_APP.test(req.path) || !req.accepts("html")) return next();
     if (!existsSync(index)) {
-      return next(
-        new HiveError(
-          "UNAVAILABLE",
-          "The web app is not built; run `npm run build` (npm start builds it by itself).",
-        ),
-      );
+      // First start: the build runs beside the server; this page reloads itself until it is there.
+      return res.status(503).set("Cache-Control", "no-store").type("html").send(BUILDING_PAGE);
     }
     res.set("Cache-Control", "no-store").sendFile(index);
   });
@@ -70,8 +69,8 @@ export function clientBuildIsStale(dist: string = CLIENT_DIST, sources: string[]
 }
 
 /**
- * `npm start` serves the built app, building it first when it is missing or stale. Returns whether
- * it built. `log` says what is happening, since a build takes a few seconds.
+ * `npm start` serves the built app, building it when it is missing or stale (the server starts beside
+ * the build). Returns whether it built. `log` says what is happening, since a build takes a while.
  */
 export async function ensureClientBuilt(log: (line: string) => void = console.log): Promise<boolean> {
   if (!clientBuildIsStale()) return false;

@@ -240,4 +240,14 @@ describe("the web app's screens", () => {
       await p.context().close();
     });
   }
+
+  it("archives a cell and restores it", async () => {
+    await page.goto(`${hive.url}/cells/${cells[0]!.id}`);
+    await page.locator("hive-cell-view").getByRole("button", { name: "Archive" }).click();
+    await page.getByRole("heading", { name: "alpha is archived" }).waitFor({ timeout: 30_000 });
+    await cellLink(page, "alpha").locator("[data-status='archived']").waitFor();
+    await page.getByRole("button", { name: "Restore" }).click();
+    await page.locator("hive-cell-view h1", { hasText: "alpha" }).waitFor({ timeout: 30_000 });
+    await cellLink(page, "alpha").locator("[data-status='ready']").waitFor();
+  });
 });

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import type { Cell } from "../../shared/records.ts";
@@ -95,4 +97,39 @@ describe("the diff review pane", () => {
     expect(prompt).toContain("return a - b;");
     await again.getByText("sent to agent").waitFor();
   }, 240_000);
+
+  it("keeps a 5,000-file diff to a screenful of rows, and moves between files by keyboard", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-review-many-fail.png" });
+    });
+    for (let d = 0; d < 50; d++) {
+      mkdirSync(join(cell.worktreePath!, "many", `d${String(d).padStart(2, "0")}`), { recursive: true });
+      for (let f = 0; f < 100; f++) {
+        const name = join(
+          cell.worktreePath!,
+          "many",
+          `d${String(d).padStart(2, "0")}`,
+          `f${String(f).padStart(3, "0")}.txt`,
+        );
+        writeFileSync(name, `file ${d}/${f}\n`);
+      }
+    }
+    const review = page.locator("hive-diff-review");
+    const list = review.locator("hive-diff-file-list");
+    await review.getByText("5001 files").waitFor({ timeout: 60_000 });
+    // Virtualized: a screenful of rows (plus a margin) exists, not 5,001.
+    expect(await list.locator(".row").count()).toBeLessThan(150);
+    await list.evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await list.locator("[data-path='src/calc.js']").waitFor();
+    expect(await list.locator(".row").count()).toBeLessThan(150);
+
+    // j / k move the selection; the file's name shows above the editor.
+    await list.locator("[data-path='many/d49/f099.txt']").click();
+    await page.keyboard.press("j");
+    await review.locator(".file-head .path", { hasText: "src/calc.js" }).waitFor();
+    await page.keyboard.press("k");
+    await review.locator(".file-head .path", { hasText: "many/d49/f099.txt" }).waitFor();
+  }, 180_000);
 });

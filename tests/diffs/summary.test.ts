@@ -1,5 +1,5 @@
-import { chmodSync, renameSync, rmSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DiffFile } from "../../shared/diffs.ts";
 import { DIFF_LIMITS } from "../../shared/diffs.ts";
@@ -138,7 +138,13 @@ describe("diff summary", () => {
   });
 
   it("collapses files past the per-file and total limits but still lists them", async () => {
-    fx = await makeCell();
+    fx = await makeCell({ "old-huge.txt": "y".repeat(DIFF_LIMITS.fileBytes + 20) });
+    fx.write("old-huge.txt", "small now\n");
+    const shrunk = await fx.diffs.file(fx.cell.id, { path: "old-huge.txt", compare: "base", force: false });
+    expect(shrunk.old).toMatchObject({ exists: true, size: DIFF_LIMITS.fileBytes + 20, content: null });
+    expect(shrunk.new.content).toBe("small now\n");
+    const all = await fx.diffs.file(fx.cell.id, { path: "old-huge.txt", compare: "base", force: true });
+    expect(all.old.content).toBe("y".repeat(DIFF_LIMITS.fileBytes + 20));
     fx.write("huge.txt", "x".repeat(DIFF_LIMITS.fileBytes + 10));
     fx.write("a-big.txt", lines(DIFF_LIMITS.totalLines + 5));
     fx.write("z-after.txt", "small\n");
@@ -162,6 +168,20 @@ describe("diff summary", () => {
       oldPath: "docs/guide.md",
       status: "renamed",
     });
+  });
+
+  it("never writes the index the agent works with", async () => {
+    fx = await makeCell({ "a.txt": "1\n", "b.txt": "1\n" });
+    const index = (await fx.gitIn(fx.worktree, "rev-parse", "--git-path", "index")).trim();
+    const abs = isAbsolute(index) ? index : join(fx.worktree, index);
+    await new Promise((r) => setTimeout(r, 1100)); // past the index's own second, so a rewrite would show
+    fx.write("a.txt", "2\n");
+    utimesSync(join(fx.worktree, "b.txt"), new Date(), new Date()); // stale stat data git would refresh
+    fx.write("new.txt", "n\n");
+    const before = statSync(abs).mtimeMs;
+    await fx.diffs.summary(fx.cell.id);
+    await fx.diffs.markReviewed(fx.cell.id);
+    expect(statSync(abs).mtimeMs).toBe(before);
   });
 
   it("sees a same-size edit made in the same second as the checkout", async () => {

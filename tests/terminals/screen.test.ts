@@ -1,6 +1,7 @@
 import xtermHeadless from "@xterm/headless";
 import { describe, expect, it } from "vitest";
 import { Screen } from "../../server/terminals/host/screen.ts";
+import { ScreenFeed } from "../../server/terminals/host/screen-feed.ts";
 
 type Term = InstanceType<typeof xtermHeadless.Terminal>;
 const write = (t: Term, data: string) => new Promise<void>((r) => t.write(data, r));
@@ -103,5 +104,44 @@ describe("compact scrollback", () => {
     expect(numbers.length).toBe(3000);
     expect(numbers.every((n, i) => n === i + 1)).toBe(true);
     expect(logical).toContain("after");
+  });
+});
+
+describe("a screen behind a flood", () => {
+  it("skips the part of a flood that cannot show and ends exactly where parsing everything ends", async () => {
+    const opts = { cols: 80, rows: 24, scrollbackLines: 1000 };
+    const fed = new Screen(opts);
+    const plain = new Screen(opts);
+    const parsed: number[] = [];
+    const feed = new ScreenFeed(fed, (n) => parsed.push(n));
+    const enc = new TextEncoder();
+    const chunks: Uint8Array[] = [enc.encode("prompt$ cat log\r\n\x1b[1;31mred bold left on ")];
+    for (let c = 0; c < 40; c++) {
+      let text = "";
+      for (let i = 0; i < 1000; i++) {
+        const n = c * 1000 + i;
+        text += `${n} \x1b[3${n % 8}mcolored\x1b[0m plain \x1b[4${n % 8};1mbg\x1b[22m and a tab\there ${"z".repeat(n % 50)}\r\n`;
+      }
+      chunks.push(enc.encode(text));
+    }
+    // The flood ends in a colour left on and a full-screen program's cursor moves.
+    chunks.push(enc.encode("\x1b[35mstill magenta\r\n\x1b[5;10Hmoved\x1b[2Aup\x1b[0m"));
+    // The output arrives faster than it is parsed: it all waits in the feed.
+    for (const c of chunks) feed.write(c);
+    for (const c of chunks) await plain.write(c);
+    await feed.idle();
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    expect(parsed.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(Math.max(...parsed)).toBeGreaterThan(1024 * 1024);
+    const render = async (s: Screen) => {
+      const t = new xtermHeadless.Terminal({ cols: 80, rows: 24, scrollback: 5000, allowProposedApi: true });
+      await write(t, s.serialize());
+      return rows(t);
+    };
+    // The plain screen may keep some lines past the limit (history is dropped in whole chunks); every
+    // row the skipping one shows, at least the last 1,000 lines and the screen, is the same, colors included.
+    const shown = await render(fed);
+    expect(shown.length).toBeGreaterThanOrEqual(1000 + 24);
+    expect(shown).toEqual((await render(plain)).slice(-shown.length));
   });
 });

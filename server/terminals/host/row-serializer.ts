@@ -24,8 +24,17 @@ const CM_RGB = 0x3000000;
 /** UTF-16 code units of the row being read (two per cell at most). */
 let units = new Uint16Array(2 * 1024);
 
-/** Logical lines of rows [from, to), each ended by CRLF, colors reset at each line's end. */
-export function serializeRows(buf: Buffer, from: number, to: number, cols: number): string | undefined {
+/**
+ * Logical lines of rows [from, to), each ended by CRLF, colors reset at each line's end. `ends` gets
+ * the offset just after each line's CRLF.
+ */
+export function serializeRows(
+  buf: Buffer,
+  from: number,
+  to: number,
+  cols: number,
+  ends: number[],
+): string | undefined {
   let out = "";
   let fg = 0;
   let bg = 0;
@@ -69,6 +78,7 @@ export function serializeRows(buf: Buffer, from: number, to: number, cols: numbe
       if (fg !== 0 || bg !== 0) out += "\x1b[0m";
       fg = bg = 0;
       out += "\r\n";
+      ends.push(out.length);
     }
   }
   return out;
@@ -84,7 +94,25 @@ function lastVisibleCell(data: Uint32Array, cols: number): number {
   return 0;
 }
 
+/** SGR sequences by foreground then background word: output reuses a handful of styles over and over. */
+const sgrCache = new Map<number, Map<number, string>>();
+
 function sgr(fg: number, bg: number): string {
+  let byBg = sgrCache.get(fg);
+  if (!byBg) {
+    if (sgrCache.size > 4096) sgrCache.clear();
+    byBg = new Map();
+    sgrCache.set(fg, byBg);
+  }
+  let s = byBg.get(bg);
+  if (s === undefined) {
+    s = buildSgr(fg, bg);
+    if (byBg.size < 256) byBg.set(bg, s);
+  }
+  return s;
+}
+
+function buildSgr(fg: number, bg: number): string {
   let p = "0";
   if (fg & 0x8000000) p += ";1";
   if (bg & 0x8000000) p += ";2";

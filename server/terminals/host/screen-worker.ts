@@ -1,6 +1,7 @@
 import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { Screen } from "./screen.ts";
+import { ScreenFeed } from "./screen-feed.ts";
 import type { ScreenReply, ScreenRequest } from "./screens.ts";
 
 /**
@@ -8,7 +9,7 @@ import type { ScreenReply, ScreenRequest } from "./screens.ts";
  * milliseconds at a time, which must not delay another terminal's keystroke echo.
  */
 
-const screens = new Map<number, { screen: Screen; parsed: Promise<void> }>();
+const screens = new Map<number, ScreenFeed>();
 const port = parentPort!;
 /**
  * Keeping screens current is background work: on Linux a nice value is per thread, so this lowers only
@@ -25,29 +26,27 @@ try {
 port.on("message", (msg: ScreenRequest) => {
   switch (msg.op) {
     case "create":
-      screens.set(msg.num, {
-        screen: new Screen({ cols: msg.cols, rows: msg.rows, scrollbackLines: msg.lines }),
-        parsed: Promise.resolve(),
-      });
+      screens.set(
+        msg.num,
+        new ScreenFeed(new Screen({ cols: msg.cols, rows: msg.rows, scrollbackLines: msg.lines }), (bytes) =>
+          port.postMessage({ op: "parsed", num: msg.num, bytes } satisfies ScreenReply),
+        ),
+      );
       return;
-    case "write": {
-      const s = screens.get(msg.num);
-      if (!s) return;
-      const bytes = msg.data.length;
-      s.parsed = s.screen.write(msg.data).then(() => {
-        port.postMessage({ op: "parsed", num: msg.num, bytes } satisfies ScreenReply);
-      });
+    case "write":
+      screens.get(msg.num)?.write(msg.data);
+      return;
+    case "resize": {
+      const feed = screens.get(msg.num);
+      feed?.after(() => feed.screen.resize(msg.cols, msg.rows));
       return;
     }
-    case "resize":
-      screens.get(msg.num)?.screen.resize(msg.cols, msg.rows);
-      return;
     case "serialize": {
       const s = screens.get(msg.num);
       const reply = (screen: string) =>
         port.postMessage({ op: "serialized", req: msg.req, screen } satisfies ScreenReply);
       if (!s) reply("");
-      else void s.parsed.then(() => reply(s.screen.serialize()));
+      else void s.idle().then(() => reply(s.screen.serialize()));
       return;
     }
     case "dispose":

@@ -16,9 +16,15 @@ const LIVE_SCROLLBACK = 100;
 const ARCHIVE_EVERY = LIVE_SCROLLBACK / 2;
 /** Serialized history is deflated in chunks of about this size. */
 const CHUNK_BYTES = 64 * 1024;
+/**
+ * Sealed chunks are deflated once output has been quiet this long: in a flood most chunks are dropped
+ * (past the line limit) soon after they are sealed, and deflating them first would double the cost of
+ * every line. Until then they stay plain, which the line limit bounds too.
+ */
+const COMPRESS_AFTER_MS = 500;
 
 interface Chunk {
-  /** Deflated, or plain while it is the open chunk. */
+  /** Deflated, or plain until output goes quiet. */
   data: Buffer | string;
   lines: number;
 }
@@ -38,6 +44,9 @@ export class Screen {
   /** Where each line of the open chunk ends, so the newest lines can be taken back after a resize. */
   private openEnds: number[] = [];
   private resizing = false;
+  private compressTimer: NodeJS.Timeout | undefined;
+  /** Blank rows left by skipFlood, still to scroll by: dropped instead of archived. */
+  private placeholderRows = 0;
   private openLines = 0;
   private historyLines = 0;
   /** Rows of xterm's normal buffer, from the top, already copied to the history. */
@@ -60,6 +69,27 @@ export class Screen {
       this.scrolled++;
       if (this.scrolled >= ARCHIVE_EVERY) this.archive();
     });
+  }
+
+  /** Lines of output that can still show (history, screen and the cursor's line). */
+  get keepLines(): number {
+    return this.options.scrollbackLines + this.term.rows + 1;
+  }
+
+  /**
+   * Stands in for a skipped flood (see flood-skip.ts): more lines follow than the screen and history
+   * keep, so both start empty and the colors carry on. The screen is scrolled clear under those colors,
+   * as the skipped lines would have left it (new rows take the background in force); the blank rows
+   * above the cursor are placeholders that never enter the history.
+   */
+  async skipFlood(sgr: string): Promise<void> {
+    await this.write(sgr + "\r\n".repeat(this.term.rows));
+    this.archive();
+    this.placeholderRows = this.term.rows - 1;
+    this.chunks.length = 0;
+    this.open = "";
+    this.openEnds = [];
+    this.openLines = this.historyLines = 0;
   }
 
   write(data: Uint8Array | string): Promise<void> {
@@ -100,7 +130,13 @@ export class Screen {
   }
 
   dispose(): void {
+    clearTimeout(this.compressTimer);
     this.term.dispose();
+  }
+
+  private compress(): void {
+    for (const c of this.chunks)
+      if (typeof c.data === "string") c.data = deflateRawSync(c.data, { level: 1 });
   }
 
   private history(): string {
@@ -143,32 +179,43 @@ export class Screen {
     const base = buf.baseY;
     // xterm trimmed this many rows off the top while lines scrolled in (its scrollback was full).
     const trimmed = Math.max(0, this.baseAtArchive + this.scrolled - base);
-    const from = Math.max(0, this.archivedRows - trimmed);
+    let from = Math.max(0, this.archivedRows - trimmed);
+    const discard = Math.min(this.placeholderRows, Math.max(0, base - from));
+    from += discard;
+    this.placeholderRows -= discard;
     let to = base;
     // Archive whole logical lines only: never split a wrapped line from its continuation.
     while (to > from && buf.getLine(to)?.isWrapped) to--;
     if (to > from) {
+      const ends: number[] = [];
       const text =
-        serializeRows(buf, from, to, this.term.cols) ??
-        `${this.serializer.serialize({ range: { start: from, end: to - 1 }, excludeModes: true, excludeAltBuffer: true })}\r\n`;
-      let lines = 0;
-      for (let r = from; r < to; r++) if (!buf.getLine(r)?.isWrapped) lines++;
-      this.append(text, lines);
+        serializeRows(buf, from, to, this.term.cols, ends) ?? this.serializeWithAddon(from, to, ends);
+      this.append(text, ends);
     }
     this.archivedRows = to;
     this.baseAtArchive = base;
     this.scrolled = 0;
   }
 
-  private append(text: string, lines: number): void {
-    for (let at = text.indexOf("\r\n"); at !== -1; at = text.indexOf("\r\n", at + 2)) {
-      this.openEnds.push(this.open.length + at + 2);
-    }
+  /** The slow path, for an xterm whose internals are not the ones serializeRows reads. */
+  private serializeWithAddon(from: number, to: number, ends: number[]): string {
+    const range = { start: from, end: to - 1 };
+    const text = `${this.serializer.serialize({ range, excludeModes: true, excludeAltBuffer: true })}\r\n`;
+    for (let at = text.indexOf("\r\n"); at !== -1; at = text.indexOf("\r\n", at + 2)) ends.push(at + 2);
+    return text;
+  }
+
+  /** Appends whole lines; `ends` holds the offset after each line's CRLF within `text`. */
+  private append(text: string, ends: number[]): void {
+    const lines = ends.length;
+    for (const e of ends) this.openEnds.push(this.open.length + e);
     this.open += text;
     this.openLines += lines;
     this.historyLines += lines;
     if (this.open.length >= CHUNK_BYTES) {
-      this.chunks.push({ data: deflateRawSync(this.open, { level: 1 }), lines: this.openLines });
+      this.chunks.push({ data: this.open, lines: this.openLines });
+      clearTimeout(this.compressTimer);
+      this.compressTimer = setTimeout(() => this.compress(), COMPRESS_AFTER_MS);
       this.open = "";
       this.openLines = 0;
       this.openEnds = [];

@@ -8,6 +8,7 @@ import express, {
 import { IdParams } from "../../../shared/api.ts";
 import { type AuthStatus, LoginBody, type SessionListResponse } from "../../../shared/auth.ts";
 import { ERROR_STATUS, HiveError } from "../../../shared/errors.ts";
+import { isProxyPath } from "../../services/proxy.ts";
 import type { Auth, AuthContext } from "../auth.ts";
 import { parse, route } from "./errors.ts";
 
@@ -48,6 +49,8 @@ function guard(auth: Auth): RequestHandler {
   return (req, res, next) => {
     try {
       auth.checkHost(req);
+      // The service proxy checks Origin and sign-in itself: its sandboxed previews send neither.
+      if (isProxyPath(req.path)) return next();
       if (!SAFE_METHODS.has(req.method)) auth.checkOrigin(req);
       if (!isPublic(req)) {
         const { context, renewedCookie } = auth.authenticateRequest(req);

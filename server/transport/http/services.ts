@@ -10,9 +10,16 @@ import {
   type ServiceLogResponse,
   ServiceParams,
 } from "../../../shared/services.ts";
-import { proxyTarget, type ServiceProxy } from "../../services/proxy.ts";
+import {
+  PROXY_ROUTE,
+  type ProxyTarget,
+  proxyPrefix,
+  proxyTarget,
+  type ServiceProxy,
+} from "../../services/proxy.ts";
 import type { Services } from "../../services/services.ts";
-import { type Auth, refuseUpgrade } from "../auth.ts";
+import { type Auth, type AuthContext, refuseUpgrade, type UpgradeDecision } from "../auth.ts";
+import { previewCapability, previewCapabilityValid } from "../preview-access.ts";
 import { parse, route } from "./errors.ts";
 
 export function serviceRoutes(services: Services): Router {
@@ -61,28 +68,46 @@ export function serviceRoutes(services: Services): Router {
   return r;
 }
 
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /**
  * `/cells/:id/proxy/:service/...` to the service. Mounted before the JSON body parser (the body goes
- * through untouched) and outside /api (the service's pages need their own paths), so it checks sign-in
- * itself: the guard in front of every route lets GETs outside /api through for the app's static files.
+ * through untouched) and outside /api (the service's pages need their own paths); the guard in front
+ * of every route leaves these paths to it (Host aside), since previews send neither cookie nor Origin.
+ *
+ * A browser signed in with its cookie is sent on to the preview's own prefix, which carries a
+ * capability for this one service: proxied pages run sandboxed in an opaque origin (so they cannot use
+ * Hive as the user), and such a page's requests carry no cookie. Scripts with `Authorization: Bearer`
+ * are served directly.
  */
 export function proxyRoutes(proxy: ServiceProxy, auth: Auth): Router {
   const r = Router();
   r.all(
-    /^\/cells\/[^/]+\/proxy\/[^/]+$/,
+    PROXY_ROUTE,
     route((req, res) => {
-      auth.authenticate(req);
-      // Relative links in the service's pages need the trailing slash.
-      res.redirect(308, `${req.path}/${req.originalUrl.slice(req.path.length)}`);
-      return res;
-    }),
-  );
-  r.all(
-    /^\/cells\/[^/]+\/proxy\/[^/]+\//,
-    route((req, res) => {
-      auth.authenticate(req);
       const target = proxyTarget(req.originalUrl);
       if (!target) throw new HiveError("NOT_FOUND", `No service proxy at ${req.path}.`);
+      if (target.capability !== undefined) {
+        if (!previewCapabilityValid(auth, target.capability, target.cellId, target.service)) {
+          // A reload by the person (the cookie comes along then) gets a fresh capability.
+          if (req.method === "GET" || req.method === "HEAD") {
+            const session = signedInBrowser(auth, req);
+            if (session) return res.redirect(303, previewUrl(auth, session, target));
+          }
+          throw new HiveError(
+            "UNAUTHORIZED",
+            "This preview link is no longer valid (signed out, session revoked or token rotated): open the service from Hive again.",
+          );
+        }
+        if (target.bare) return res.redirect(308, previewUrl(auth, undefined, target));
+        if (!proxy.preflight(req, res)) proxy.web(req, res, target);
+        return res;
+      }
+      if (!SAFE_METHODS.has(req.method)) auth.checkOrigin(req);
+      const session = auth.authenticate(req);
+      if (session.via !== "token") return res.redirect(307, previewUrl(auth, session, target));
+      // Relative links in the service's pages need the trailing slash.
+      if (target.bare) return res.redirect(308, `${req.path}/${req.originalUrl.slice(req.path.length)}`);
       proxy.web(req, res, target);
       return res;
     }),
@@ -90,9 +115,28 @@ export function proxyRoutes(proxy: ServiceProxy, auth: Auth): Router {
   return r;
 }
 
+/** The session of a request that carries Hive's cookie (not a bearer token), or undefined. */
+function signedInBrowser(auth: Auth, req: IncomingMessage): AuthContext | undefined {
+  try {
+    const session = auth.authenticate(req);
+    return session.via === "token" ? undefined : session;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The target's URL under a preview prefix: a fresh capability for `session`, else the target's own. */
+function previewUrl(auth: Auth, session: AuthContext | undefined, target: ProxyTarget): string {
+  const capability = session
+    ? previewCapability(auth, session, target.cellId, target.service)
+    : target.capability;
+  return proxyPrefix({ ...target, capability }) + target.rest;
+}
+
 /**
- * WebSocket upgrades under `/cells/:id/proxy/:service/`, checked like the hub's socket (Host, Origin,
- * sign-in). Returns false for other paths, which are someone else's to handle.
+ * WebSocket upgrades under `/cells/:id/proxy/:service/`: under a preview prefix the capability is
+ * the credential (a preview's socket says `Origin: null`); otherwise checked like the hub's socket
+ * (Host, Origin, sign-in). Returns false for other paths, which are someone else's to handle.
  */
 export function handleProxyUpgrade(
   proxy: ServiceProxy,
@@ -103,7 +147,10 @@ export function handleProxyUpgrade(
 ): boolean {
   const target = proxyTarget(req.url ?? "");
   if (!target) return false;
-  const decision = auth.authorizeUpgrade(req);
+  const decision =
+    target.capability === undefined
+      ? auth.authorizeUpgrade(req)
+      : authorizePreviewUpgrade(auth, req, target.capability, target);
   if (!decision.ok) {
     refuseUpgrade(socket, decision);
     return true;
@@ -114,4 +161,17 @@ export function handleProxyUpgrade(
     refuseUpgrade(socket, { ok: false, status: 502, code: "UNAVAILABLE", reason: (err as Error).message });
   }
   return true;
+}
+
+function authorizePreviewUpgrade(
+  auth: Auth,
+  req: IncomingMessage,
+  capability: string,
+  target: ProxyTarget,
+): { ok: true } | Extract<UpgradeDecision, { ok: false }> {
+  if (!auth.policy.hostAllowed(req.headers.host))
+    return { ok: false, status: 403, code: "FORBIDDEN", reason: `Hive does not answer to this host name.` };
+  if (!previewCapabilityValid(auth, capability, target.cellId, target.service))
+    return { ok: false, status: 401, code: "UNAUTHORIZED", reason: "This preview link is no longer valid." };
+  return { ok: true };
 }

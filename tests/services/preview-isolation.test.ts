@@ -1,0 +1,170 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { startHive, type TestHive } from "../helpers/server.ts";
+import { serviceCommand } from "./harness.ts";
+
+type ProbeResults = Record<string, string | number>;
+
+/**
+ * A service's page, opened through Hive's proxy in a real Chromium signed in to Hive, runs script that
+ * tries to act as the user (read and change cells, open Hive's socket) while using its own service.
+ * The fixture's /probe page does both and reports in window.results.
+ */
+describe("service previews cannot act as the user", () => {
+  let repo: TempRepo;
+  let hive: TestHive;
+  let browser: Browser;
+  let page: Page;
+  let cellId: string;
+  /** Each request Hive served (and each socket upgrade it saw): what came with it and the answer. */
+  const answered: string[] = [];
+
+  beforeAll(async () => {
+    repo = makeRepo();
+    repo.writeConfig({
+      templates: [
+        {
+          id: "site",
+          label: "Site",
+          services: {
+            web: { run: serviceCommand("--name web"), readyPattern: "listening on" },
+            api: { run: serviceCommand("--name api"), readyPattern: "listening on" },
+          },
+        },
+      ],
+    });
+    repo.commit("config");
+    hive = await startHive(repo.path);
+    const created = await hive.api("POST", "/api/cells", {
+      workspaceId: hive.workspaceId,
+      templateId: "site",
+      name: "site",
+    });
+    expect(created.status).toBe(201);
+    cellId = created.body.id;
+    await hive.waitForCell(cellId, (c) => c?.status === "ready" || c?.status === "error", 60_000);
+    browser = await launchBrowser();
+    page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
+    const seen = (req: IncomingMessage) => {
+      const cookie = req.headers.cookie?.includes(hive.hive.auth.cookieName) ? "cookie" : "no cookie";
+      return `${req.method} ${req.url?.split("?")[0]} origin=${req.headers.origin} ${cookie}`;
+    };
+    // First in line: the proxy rewrites req.url for the service.
+    hive.hive.server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
+      const what = seen(req);
+      res.on("finish", () => answered.push(`${what} ${res.statusCode}`));
+    });
+    hive.hive.server.prependListener("upgrade", (req: IncomingMessage) =>
+      answered.push(`${seen(req)} upgrade`),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await hive?.close();
+    repo?.cleanup();
+  });
+
+  const cellCount = async () => ((await hive.api("GET", "/api/cells")).body as unknown[]).length;
+
+  it("the same browser, on Hive's own page, can use the API and the socket (the cookie is live)", async () => {
+    const outcome = await page.evaluate(async () => {
+      const api = (await fetch("/api/cells")).status;
+      const socket = await new Promise<string>((resolve) => {
+        const ws = new WebSocket(`ws://${location.host}/ws`);
+        ws.onopen = () => {
+          resolve("open");
+          ws.close();
+        };
+        ws.onclose = (e) => resolve(`closed ${e.code}`);
+      });
+      return { api, socket };
+    });
+    expect(outcome).toEqual({ api: 200, socket: "open" });
+  });
+
+  it("renders the page and its own requests work, while its requests to Hive's API and socket fail", async () => {
+    const before = await cellCount();
+    answered.length = 0;
+    const query = new URLSearchParams({
+      ws: hive.workspaceId,
+      t: "site",
+      other: `/cells/${cellId}/proxy/api/data`,
+    });
+    await page.goto(`${hive.url}/cells/${cellId}/proxy/web/probe?${query}`);
+    // Sent on to the preview's own prefix, which carries the capability its requests need.
+    expect(new URL(page.url()).pathname).toMatch(
+      new RegExp(`^/cells/${cellId}/proxy/web/~[a-z0-9]+\\.[A-Za-z0-9_-]{43}/probe$`),
+    );
+    expect(await page.locator("h1").textContent()).toBe("probe page");
+    await page.waitForFunction(() => document.title === "done", undefined, { timeout: 30_000 });
+    const results = (await page.evaluate("window.results")) as ProbeResults;
+
+    expect(results.origin).toBe("null");
+    expect(results.image).toBe("loaded");
+    expect(results.ownGet).toBe("200 web GET /data?x=1  cookie=none");
+    expect(results.ownPost).toBe('200 web POST /data {"n":1} cookie=none');
+    expect(results.ownSocket).toBe("message echo:hi");
+
+    expect(results.apiGet).toMatch(/^failed/);
+    expect(results.apiPost).toMatch(/^failed/);
+    expect(results.apiPostNoCors).toMatch(/^failed/);
+    expect(results.otherService).toMatch(/^failed/);
+    expect(results.hiveSocket).toBe("closed 1006");
+    // What Hive saw and answered, whatever the page could read of it: Origin "null", never the cookie.
+    // (The JSON POST stops at its preflight; the no-cors one is sent and refused.)
+    const toHive = answered.filter((a) => / \/(api|ws)\b/.test(a) || a.includes("/proxy/api/"));
+    expect(toHive).toEqual([
+      "GET /api/cells origin=null no cookie 401",
+      "OPTIONS /api/cells origin=null no cookie 401",
+      "POST /api/cells origin=null no cookie 403",
+      `GET /cells/${cellId}/proxy/api/data origin=null no cookie 401`,
+      "GET /ws origin=null no cookie upgrade",
+    ]);
+    // Only the navigation the person made (from the address bar) carried it, redirect included.
+    const withCookie = answered.filter((a) => a.includes(" cookie ") && !a.includes("no cookie"));
+    expect(withCookie.map((a) => a.replace(/~[^/]+/, "~cap"))).toEqual([
+      `GET /cells/${cellId}/proxy/web/probe origin=undefined cookie 307`,
+      `GET /cells/${cellId}/proxy/web/~cap/probe origin=undefined cookie 200`,
+    ]);
+    expect(await cellCount()).toBe(before);
+  });
+
+  it("a preview's capability opens only its own service and ends with the session", async () => {
+    const path = new URL(page.url()).pathname;
+    const capability = /\/~([^/]+)\//.exec(path)![1]!;
+    const get = (p: string) => fetch(hive.url + p, { redirect: "manual" });
+
+    const own = await get(`/cells/${cellId}/proxy/web/~${capability}/data`);
+    expect(own.status).toBe(200);
+    expect(own.headers.get("content-security-policy")).toBe(
+      "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads",
+    );
+    expect((await get(`/cells/${cellId}/proxy/api/~${capability}/data`)).status).toBe(401);
+    const forged = `${capability.split(".")[0]}.${"A".repeat(43)}`;
+    expect((await get(`/cells/${cellId}/proxy/web/~${forged}/data`)).status).toBe(401);
+    // Without the slash, relative links would leave the prefix.
+    const bare = await get(`/cells/${cellId}/proxy/web/~${capability}`);
+    expect(bare.status).toBe(308);
+    expect(bare.headers.get("location")).toBe(`/cells/${cellId}/proxy/web/~${capability}/`);
+
+    // The service's own policy stays, as a second one: it cannot lift the sandbox.
+    const ownCsp = await get(`/cells/${cellId}/proxy/web/~${capability}/own-csp`);
+    expect(ownCsp.headers.get("content-security-policy")).toBe(
+      "sandbox allow-same-origin allow-scripts; script-src 'unsafe-inline', sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads",
+    );
+    await page.goto(`${hive.url}/cells/${cellId}/proxy/web/~${capability}/own-csp`);
+    await expect.poll(() => page.title()).toBe("origin null");
+
+    // A forged or stale capability, reloaded by the person (cookie along): a fresh one.
+    await page.goto(`${hive.url}/cells/${cellId}/proxy/web/~${forged}/`);
+    expect(new URL(page.url()).pathname).toBe(`/cells/${cellId}/proxy/web/~${capability}/`);
+
+    const sessionId = capability.split(".")[0]!;
+    expect((await hive.api("DELETE", `/api/auth/sessions/${sessionId}`)).status).toBe(204);
+    expect((await get(`/cells/${cellId}/proxy/web/~${capability}/data`)).status).toBe(401);
+  });
+});
