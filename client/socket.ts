@@ -31,9 +31,12 @@ export interface ChannelListener {
 /** Back-off: quick first retries (a server restart takes a moment), capped so a long outage is retried often. */
 const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 8_000;
-/** A socket that answers no ping for this long is dead even if the browser has not noticed. */
+/**
+ * A socket that answers no ping for this long is dead even if the browser has not noticed (a laptop
+ * that slept, a proxy that dropped it). Generous: a busy server is slow, not gone.
+ */
 const PING_EVERY_MS = 10_000;
-const PONG_TIMEOUT_MS = 8_000;
+const PONG_TIMEOUT_MS = 20_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 
 interface ChannelEntry {
@@ -73,7 +76,16 @@ export class HiveSocket {
   private pongDeadline: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
 
-  constructor(private readonly url: string = defaultUrl()) {}
+  private readonly pingEveryMs: number;
+  private readonly pongTimeoutMs: number;
+
+  constructor(
+    private readonly url: string = defaultUrl(),
+    timing: { pingEveryMs?: number; pongTimeoutMs?: number } = {},
+  ) {
+    this.pingEveryMs = timing.pingEveryMs ?? PING_EVERY_MS;
+    this.pongTimeoutMs = timing.pongTimeoutMs ?? PONG_TIMEOUT_MS;
+  }
 
   start(): void {
     this.stopped = false;
@@ -182,16 +194,24 @@ export class HiveSocket {
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
-      this.ws = undefined;
-      this.stopHeartbeat();
-      this.failPending(new SocketError("DISCONNECTED", "the connection to Hive was lost"));
-      if (this.stopped) return;
       if (ev.code === CLOSE_CODES.unauthorized || ev.code === CLOSE_CODES.sessionRevoked) {
+        this.drop(undefined);
         this.state.set({ kind: "unauthorized" });
         return;
       }
-      this.scheduleReconnect(ev.reason || closeReason(ev.code));
+      this.drop(ev.reason || closeReason(ev.code));
     };
+  }
+
+  /** Forgets the current socket (closing it if still open) and, given a reason, schedules the next one. */
+  private drop(reconnectReason: string | undefined): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    // A socket that stopped answering may never finish a close handshake: it is simply left behind.
+    if (ws && ws.readyState !== WebSocket.CLOSED) ws.close(4000, "replaced");
+    this.stopHeartbeat();
+    this.failPending(new SocketError("DISCONNECTED", "the connection to Hive was lost"));
+    if (!this.stopped && reconnectReason !== undefined) this.scheduleReconnect(reconnectReason);
   }
 
   private scheduleReconnect(reason: string): void {
@@ -224,6 +244,7 @@ export class HiveSocket {
       }
       case "pong":
         clearTimeout(this.pongDeadline);
+        this.pongDeadline = undefined;
         return;
       default: {
         const p = frame.ref ? this.pending.get(frame.ref) : undefined;
@@ -250,14 +271,15 @@ export class HiveSocket {
     this.stopHeartbeat();
     this.pingTimer = setInterval(() => {
       if (!this.send({ type: "ping", t: Date.now() })) return;
-      clearTimeout(this.pongDeadline);
-      this.pongDeadline = setTimeout(() => this.ws?.close(4000, "no answer to ping"), PONG_TIMEOUT_MS);
-    }, PING_EVERY_MS);
+      // The deadline runs from the oldest unanswered ping; later pings do not push it back.
+      this.pongDeadline ??= setTimeout(() => this.drop("no answer to ping"), this.pongTimeoutMs);
+    }, this.pingEveryMs);
   }
 
   private stopHeartbeat(): void {
     clearInterval(this.pingTimer);
     clearTimeout(this.pongDeadline);
+    this.pongDeadline = undefined;
   }
 
   private failPending(err: Error): void {

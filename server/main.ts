@@ -3,6 +3,7 @@ import { HiveError } from "../shared/errors.ts";
 import { createHive, type Hive } from "./app.ts";
 import { formatConfigIssues } from "./config/store.ts";
 import { ensureHome, homeLayout, resolveHome } from "./home/home.ts";
+import { PtyHostClient, stopPtyHost } from "./terminals/host-client.ts";
 import { rotateToken } from "./transport/auth.ts";
 import { type ClientDevServer, startClientDevServer } from "./transport/dev.ts";
 import { ensureClientBuilt } from "./transport/static.ts";
@@ -46,6 +47,17 @@ async function main(argv: string[]): Promise<void> {
     console.log(values.rotate ? rotateToken(layout) : readOrCreateToken(layout));
     return;
   }
+  if (command === "stop") {
+    if (!values.all) fail("'hive stop' needs --all: it ends the terminal host and every shell in it.");
+    const running = await PtyHostClient.isRunning(homeLayout(home));
+    await stopPtyHost(home);
+    console.log(
+      running
+        ? `hive: stopped the terminal host of ${home}.`
+        : `hive: no terminal host was running for ${home}.`,
+    );
+    return;
+  }
   if (command !== "serve") fail(`unknown command '${command}'.\n\n${USAGE}`);
 
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
@@ -54,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
   const workspacePath = values.workspace ?? process.cwd();
   let hive: Hive;
   let dev: ClientDevServer | undefined;
+  const building = new AbortController();
   try {
     const root = await repoRoot(workspacePath).catch(() => {
       throw new HiveError(
@@ -74,7 +87,10 @@ async function main(argv: string[]): Promise<void> {
     if (values.dev) dev = await startClientDevServer(hive.url, values.host ?? "127.0.0.1");
     // npm start serves the built web app, (re)building it when missing or stale; the API and shells do
     // not wait for that, and until a first build exists the page says it is being built.
-    else ensureClientBuilt().catch((e) => console.error(`hive: ${(e as Error).message}`));
+    else
+      ensureClientBuilt(console.log, building.signal).catch((e) =>
+        console.error(`hive: ${(e as Error).message}`),
+      );
   } catch (e) {
     fail(e instanceof HiveError ? e.message : ((e as Error).stack ?? String(e)));
   }
@@ -97,6 +113,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(`\nhive: ${signal}: stopping (shells keep running in the terminal host).`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    building.abort();
     Promise.all([hive.close(), dev?.close()]).then(
       () => process.exit(0),
       (e) => {

@@ -46,6 +46,6 @@ export type TermEvent = z.infer<typeof TermEventSchema>;
  * TERM_LOW_WATERMARK. Acknowledge at least every TERM_ACK_MAX_BYTES and whenever output pauses: a
  * client that holds back acks below that unit while the server waits would freeze the terminal.
  */
-export const TERM_HIGH_WATERMARK = 256 * 1024;
-export const TERM_LOW_WATERMARK = 128 * 1024;
+export const TERM_HIGH_WATERMARK = 1024 * 1024;
+export const TERM_LOW_WATERMARK = 512 * 1024;
 export const TERM_ACK_MAX_BYTES = 64 * 1024;

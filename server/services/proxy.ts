@@ -25,6 +25,11 @@ export interface ProxyTarget {
   capability?: string;
   /** The path (and query) the service itself sees. */
   rest: string;
+  /**
+   * Served on an origin of its own (`<cellId>--<service>.localhost`) rather than under a prefix of
+   * Hive's: nothing to sandbox or rewrite there.
+   */
+  ownOrigin?: boolean;
   /** No "/" after the prefix: relative links would resolve outside it, so the caller redirects. */
   bare: boolean;
 }
@@ -63,19 +68,19 @@ export const PREVIEW_SANDBOX = "sandbox allow-scripts allow-forms allow-popups a
  */
 export class ServiceProxy {
   private readonly proxy = createProxyServer({ xfwd: true });
-  /** The public prefix of each request in flight, for rewriting what the service answers. */
-  private readonly prefixes = new WeakMap<IncomingMessage, string>();
+  /** The target of each request in flight, for rewriting what the service answers. */
+  private readonly targets = new WeakMap<IncomingMessage, ProxyTarget>();
 
   constructor(
     private readonly services: Services,
-    /** Hive's session cookie: removed from what the service receives and may not be set by it. */
-    private readonly hiveCookie: string,
+    /** Hive's own cookies (session, preview): removed from what the service receives, never set by it. */
+    private readonly hiveCookies: string[],
   ) {
     // Without a listener the library rethrows; each call passes its own callback, this is the backstop.
     this.proxy.on("error", () => undefined);
     this.proxy.on("proxyRes", (proxyRes, req) => {
-      const prefix = this.prefixes.get(req);
-      if (prefix) rewriteResponseHeaders(proxyRes.headers, req, prefix, this.hiveCookie);
+      const target = this.targets.get(req);
+      if (target) rewriteResponseHeaders(proxyRes.headers, req, target, this.hiveCookies);
     });
   }
 
@@ -85,7 +90,8 @@ export class ServiceProxy {
     // Hive's own framing defaults would stop a preview from framing its own pages (its origin is opaque).
     res.removeHeader("x-frame-options");
     res.removeHeader("content-security-policy");
-    this.proxy.web(req, res, { target: origin, cookiePathRewrite: { "*": `${prefix}/` } }, (err) => {
+    const cookiePaths = target.ownOrigin ? {} : { cookiePathRewrite: { "*": `${prefix}/` } };
+    this.proxy.web(req, res, { target: origin, ...cookiePaths }, (err) => {
       if (res.headersSent) return void res.destroy();
       res.writeHead(502, { "content-type": "application/json; charset=utf-8" });
       res.end(
@@ -153,16 +159,17 @@ export class ServiceProxy {
     if (cookie) {
       const kept = cookie
         .split(";")
-        .filter((c) => c.trim().split("=")[0] !== this.hiveCookie)
+        .filter((c) => !this.hiveCookies.includes(c.trim().split("=")[0] ?? ""))
         .join(";")
         .trim();
       if (kept) req.headers.cookie = kept;
       else delete req.headers.cookie;
     }
+    this.targets.set(req, target);
+    if (target.ownOrigin) return "";
     // The service answers as if mounted at the root; it learns its public prefix from this header.
     const prefix = proxyPrefix(target);
     req.headers["x-forwarded-prefix"] = prefix;
-    this.prefixes.set(req, prefix);
     return prefix;
   }
 }
@@ -177,13 +184,18 @@ function corsHeaders(): Record<string, string> {
   };
 }
 
-/** What the service answers, made safe to serve on Hive's origin. */
+/** What the service answers, made safe to serve under a prefix of Hive's origin (or on its own origin). */
 function rewriteResponseHeaders(
   headers: IncomingMessage["headers"],
   req: IncomingMessage,
-  prefix: string,
-  hiveCookie: string,
+  target: ProxyTarget,
+  hiveCookies: string[],
 ): void {
+  const cookies = headers["set-cookie"]?.filter((c) => !hiveCookies.includes(c.split("=")[0]?.trim() ?? ""));
+  if (cookies?.length) headers["set-cookie"] = cookies;
+  else delete headers["set-cookie"];
+  if (target.ownOrigin) return;
+  const prefix = proxyPrefix(target);
   // The service thinks it lives at "/": its root-relative redirects must stay under the prefix.
   const location = headers.location;
   if (location?.startsWith("/") && !location.startsWith("//")) headers.location = prefix + location;
@@ -201,7 +213,4 @@ function rewriteResponseHeaders(
   // Origin-wide powers Hive's own origin must not lend: wiping its cookies, widening a worker's scope.
   delete headers["clear-site-data"];
   delete headers["service-worker-allowed"];
-  const cookies = headers["set-cookie"]?.filter((c) => c.split("=")[0]?.trim() !== hiveCookie);
-  if (cookies?.length) headers["set-cookie"] = cookies;
-  else delete headers["set-cookie"];
 }

@@ -72,7 +72,11 @@ export function clientBuildIsStale(dist: string = CLIENT_DIST, sources: string[]
  * `npm start` serves the built app, building it when it is missing or stale (the server starts beside
  * the build). Returns whether it built. `log` says what is happening, since a build takes a while.
  */
-export async function ensureClientBuilt(log: (line: string) => void = console.log): Promise<boolean> {
+export async function ensureClientBuilt(
+  log: (line: string) => void = console.log,
+  /** Aborting ends the build (Hive is stopping): its process group is killed and nothing is swapped in. */
+  signal: AbortSignal = new AbortController().signal,
+): Promise<boolean> {
   if (!clientBuildIsStale()) return false;
   const vite = join(ROOT, "node_modules", "vite", "bin", "vite.js");
   if (!existsSync(join(ROOT, "client", "index.html")) || !existsSync(vite)) {
@@ -86,7 +90,7 @@ export async function ensureClientBuilt(log: (line: string) => void = console.lo
   try {
     if (!clientBuildIsStale()) return false;
     log("hive: building the web app (first start or sources changed)…");
-    await build(vite);
+    await build(vite, signal);
     return true;
   } finally {
     release();
@@ -97,7 +101,7 @@ export async function ensureClientBuilt(log: (line: string) => void = console.lo
  * Builds into a fresh directory and swaps it in, so a running server never serves a half-emptied
  * dist/client (vite empties its output directory first).
  */
-async function build(vite: string): Promise<void> {
+async function build(vite: string, signal: AbortSignal): Promise<void> {
   const next = `${CLIENT_DIST}.next-${process.pid}`;
   const old = `${CLIENT_DIST}.old-${process.pid}`;
   const logFile = join(ROOT, "dist", "client-build.log");
@@ -108,10 +112,11 @@ async function build(vite: string): Promise<void> {
     env: { ...process.env, NODE_ENV: "production" } as Record<string, string>,
     timeoutMs: BUILD_TIMEOUT_MS,
     logFile,
-    signal: new AbortController().signal,
+    signal,
   });
-  if (result.exitCode !== 0) {
+  if (result.exitCode !== 0 || signal.aborted) {
     rmSync(next, { recursive: true, force: true });
+    if (signal.aborted) throw new HiveError("UNAVAILABLE", "The web app build was stopped.");
     throw new HiveError("INTERNAL", `Building the web app failed (log: ${logFile}):\n${result.tail}`);
   }
   if (existsSync(CLIENT_DIST)) renameSync(CLIENT_DIST, old);

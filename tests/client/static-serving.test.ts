@@ -1,7 +1,14 @@
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLIENT_DIST, clientBuildIsStale, ensureClientBuilt } from "../../server/transport/static.ts";
+import {
+  CLIENT_DIST,
+  clientBuildIsStale,
+  ensureClientBuilt,
+  staticRoutes,
+} from "../../server/transport/static.ts";
 import { makeRepo, type TempRepo, tempDir } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
 
@@ -46,6 +53,25 @@ describe("serving the built web app", () => {
     expect(res.headers.get("content-type")).toMatch(/javascript/);
     expect(res.headers.get("cache-control")).toContain("immutable");
     expect((await fetch(`${hive.url}/assets/missing-1234.js`)).status).toBe(404);
+  });
+});
+
+describe("before the first build", () => {
+  it("answers app routes with a page that says the app is being built and reloads itself", async () => {
+    const app = express().use(staticRoutes(tempDir("hive-nodist-")));
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/cells/x`, {
+        headers: { accept: "text/html" },
+      });
+      expect(res.status).toBe(503);
+      const html = await res.text();
+      expect(html).toContain("building its web app");
+      expect(html).toContain('http-equiv="refresh"');
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -158,6 +158,21 @@ describe("diff summary", () => {
     expect(forced.new.content?.length).toBe(DIFF_LIMITS.fileBytes + 10);
   });
 
+  it("shows a file turned into a symlink as a type change", async () => {
+    fx = await makeCell({ "target.txt": "t\n", "was-file.txt": "plain\n" });
+    rmSync(join(fx.worktree, "was-file.txt"));
+    symlinkSync("target.txt", join(fx.worktree, "was-file.txt"));
+    const s = await fx.diffs.summary(fx.cell.id);
+    expect(s.files).toEqual([
+      expect.objectContaining({
+        path: "was-file.txt",
+        status: "type_changed",
+        oldMode: "100644",
+        newMode: "120000",
+      }),
+    ]);
+  });
+
   it("shows a file moved without git as a rename", async () => {
     fx = await makeCell({ "docs/guide.md": lines(30, "guide") });
     renameSync(join(fx.worktree, "docs/guide.md"), join(fx.worktree, "docs/handbook.md"));

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// Renamed: page.evaluate's functions use the browser's own WebSocket.
+import { WebSocket as NodeWebSocket } from "ws";
 import { launchBrowser, signedInPage } from "../browser/browser.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
@@ -116,7 +118,10 @@ describe("service previews cannot act as the user", () => {
     expect(results.hiveSocket).toBe("closed 1006");
     // What Hive saw and answered, whatever the page could read of it: Origin "null", never the cookie.
     // (The JSON POST stops at its preflight; the no-cors one is sent and refused.)
-    const toHive = answered.filter((a) => / \/(api|ws)\b/.test(a) || a.includes("/proxy/api/"));
+    // (Hive's own tab may still have requests of its own in flight: those carry no "null".)
+    const toHive = answered.filter(
+      (a) => a.includes("origin=null") && (/ \/(api|ws)\b/.test(a) || a.includes("/proxy/api/")),
+    );
     expect(toHive).toEqual([
       "GET /api/cells origin=null no cookie 401",
       "OPTIONS /api/cells origin=null no cookie 401",
@@ -125,7 +130,7 @@ describe("service previews cannot act as the user", () => {
       "GET /ws origin=null no cookie upgrade",
     ]);
     // Only the navigation the person made (from the address bar) carried it, redirect included.
-    const withCookie = answered.filter((a) => a.includes(" cookie ") && !a.includes("no cookie"));
+    const withCookie = answered.filter((a) => a.includes("/proxy/") && / origin=\S+ cookie /.test(a));
     expect(withCookie.map((a) => a.replace(/~[^/]+/, "~cap"))).toEqual([
       `GET /cells/${cellId}/proxy/web/probe origin=undefined cookie 307`,
       `GET /cells/${cellId}/proxy/web/~cap/probe origin=undefined cookie 200`,
@@ -158,6 +163,32 @@ describe("service previews cannot act as the user", () => {
     );
     await page.goto(`${hive.url}/cells/${cellId}/proxy/web/~${capability}/own-csp`);
     await expect.poll(() => page.title()).toBe("origin null");
+
+    // A socket under a forged capability is refused before it reaches the service.
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new NodeWebSocket(
+        `${hive.url.replace("http", "ws")}/cells/${cellId}/proxy/web/~${forged}/ws`,
+      );
+      ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on("open", () => resolve(101));
+    });
+    expect(refused).toBe(401);
+
+    // The entry path signed in by cookie checks Origin itself (the guard leaves proxy paths to it).
+    const cookie = (await page.context().cookies(hive.url)).find(
+      (c) => c.name === hive.hive.auth.cookieName,
+    )!;
+    const post = (origin: string) =>
+      fetch(`${hive.url}/cells/${cellId}/proxy/web/data`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie: `${cookie.name}=${cookie.value}`, origin },
+        body: "x",
+      });
+    expect((await post("http://127.0.0.1:1")).status).toBe(403);
+    const sameOrigin = await post(hive.url);
+    expect(sameOrigin.status).toBe(307);
+    expect(sameOrigin.headers.get("location")).toBe(`/cells/${cellId}/proxy/web/~${capability}/data`);
 
     // A forged or stale capability, reloaded by the person (cookie along): a fresh one.
     await page.goto(`${hive.url}/cells/${cellId}/proxy/web/~${forged}/`);

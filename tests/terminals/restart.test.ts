@@ -1,4 +1,6 @@
-import { rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { stopPtyHost } from "../../server/terminals/host-client.ts";
 import type { Cell } from "../../shared/records.ts";
@@ -6,6 +8,7 @@ import { makeRepo, type TempRepo, tempDir } from "../helpers/repo.ts";
 import { type SpawnedHive, spawnHive } from "../helpers/server.ts";
 import { TestSocket } from "../socket/ws-client.ts";
 
+const BIN = join(import.meta.dirname, "..", "..", "bin", "hive.js");
 let repo: TempRepo;
 let home: string;
 const running: SpawnedHive[] = [];
@@ -64,4 +67,33 @@ describe("terminals across a restart of the Hive server", () => {
       await replay.waitFor(/^got-kept$/m);
     });
   }
+
+  it("ends the terminal host and its shells with `hive stop --all`", async () => {
+    repo = makeRepo();
+    home = tempDir("hive-home-");
+    const h = await start();
+    const ws = (await h.api("GET", "/api/workspaces")).body[0].id;
+    const r = await h.api<Cell>("POST", "/api/cells", { workspaceId: ws, templateId: "basic", name: "stop" });
+    const cell = (await h.waitForCell(r.body.id, (c) => c?.status === "ready"))!;
+    const sock = await connect(h);
+    const view = await sock.attach(await sock.openTerminal(cell.id));
+    view.input("echo shell-pid=$$\r");
+    await view.waitFor(/^shell-pid=\d+$/m);
+    const shellPid = Number(/^shell-pid=(\d+)$/m.exec(view.text())![1]);
+    const hostPid = Number(readFileSync(join(home, "run", "pty-host.pid"), "utf8"));
+    await h.kill("SIGTERM");
+    expect(alive(hostPid) && alive(shellPid)).toBe(true);
+    const out = execFileSync(process.execPath, [BIN, "stop", "--all", "--home", home], { encoding: "utf8" });
+    expect(out).toContain("stopped the terminal host");
+    await expect.poll(() => alive(hostPid) || alive(shellPid), { timeout: 5000 }).toBe(false);
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,4 +1,3 @@
-import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { Screen } from "./screen.ts";
 import { ScreenFeed } from "./screen-feed.ts";
@@ -11,17 +10,6 @@ import type { ScreenReply, ScreenRequest } from "./screens.ts";
 
 const screens = new Map<number, ScreenFeed>();
 const port = parentPort!;
-/**
- * Keeping screens current is background work: on Linux a nice value is per thread, so this lowers only
- * this worker, and PTY I/O and keystroke echo on the main thread come first on a busy machine. How far
- * it may fall behind is bounded by the host (it pauses a shell whose output waits to be parsed).
- */
-const WORKER_NICE = 0;
-try {
-  setPriority(WORKER_NICE);
-} catch {
-  // Not permitted here: the worker runs at the host's priority.
-}
 
 port.on("message", (msg: ScreenRequest) => {
   switch (msg.op) {

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { Router } from "express";
 import { IdParams } from "../../../shared/api.ts";
-import { HiveError } from "../../../shared/errors.ts";
+import { ERROR_STATUS, HiveError } from "../../../shared/errors.ts";
 import {
   ResourcesQuery,
   ServiceActionParams,
@@ -69,6 +69,8 @@ export function serviceRoutes(services: Services): Router {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const STALE_PREVIEW =
+  "This preview link is not valid (forged, or its session was signed out or revoked, or the token rotated): open the service from Hive again.";
 
 /**
  * `/cells/:id/proxy/:service/...` to the service. Mounted before the JSON body parser (the body goes
@@ -94,10 +96,7 @@ export function proxyRoutes(proxy: ServiceProxy, auth: Auth): Router {
             const session = signedInBrowser(auth, req);
             if (session) return res.redirect(303, previewUrl(auth, session, target));
           }
-          throw new HiveError(
-            "UNAUTHORIZED",
-            "This preview link is no longer valid (signed out, session revoked or token rotated): open the service from Hive again.",
-          );
+          throw new HiveError("UNAUTHORIZED", STALE_PREVIEW);
         }
         if (target.bare) return res.redirect(308, previewUrl(auth, undefined, target));
         if (!proxy.preflight(req, res)) proxy.web(req, res, target);
@@ -163,15 +162,20 @@ export function handleProxyUpgrade(
   return true;
 }
 
+/** A preview's socket: Host, then the capability (it says `Origin: null` and carries no cookie). */
 function authorizePreviewUpgrade(
   auth: Auth,
   req: IncomingMessage,
   capability: string,
   target: ProxyTarget,
 ): { ok: true } | Extract<UpgradeDecision, { ok: false }> {
-  if (!auth.policy.hostAllowed(req.headers.host))
-    return { ok: false, status: 403, code: "FORBIDDEN", reason: `Hive does not answer to this host name.` };
-  if (!previewCapabilityValid(auth, capability, target.cellId, target.service))
-    return { ok: false, status: 401, code: "UNAUTHORIZED", reason: "This preview link is no longer valid." };
-  return { ok: true };
+  try {
+    auth.checkHost(req);
+    if (!previewCapabilityValid(auth, capability, target.cellId, target.service))
+      throw new HiveError("UNAUTHORIZED", STALE_PREVIEW);
+    return { ok: true };
+  } catch (err) {
+    if (!(err instanceof HiveError)) throw err;
+    return { ok: false, status: ERROR_STATUS[err.code], code: err.code, reason: err.message };
+  }
 }
