@@ -30,9 +30,11 @@ import { authRoutes } from "./transport/http/auth.ts";
 import { cellRoutes } from "./transport/http/cells.ts";
 import { diffRoutes } from "./transport/http/diffs.ts";
 import { errorHandler, notFound } from "./transport/http/errors.ts";
+import { previewHostRoutes } from "./transport/http/preview-host.ts";
 import { handleProxyUpgrade, proxyRoutes, serviceRoutes } from "./transport/http/services.ts";
 import { workspaceRoutes } from "./transport/http/workspaces.ts";
 import { Hub } from "./transport/hub.ts";
+import { previewCookieName } from "./transport/preview-access.ts";
 import { serveSocket } from "./transport/socket-route.ts";
 import { staticRoutes } from "./transport/static.ts";
 import { FilesChannel } from "./watch/files-channel.ts";
@@ -104,7 +106,7 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
   const cells = new Cells({ cells: cellRepo, timings, workspaces, bus, layout });
   const services = new Services({ db, bus, logsDir: layout.logsDir, host: options.host, cells: cellRepo });
   cells.addContributor(servicesContributor(services));
-  const serviceProxy = new ServiceProxy(services, auth.cookieName);
+  const serviceProxy = new ServiceProxy(services, [auth.cookieName, previewCookieName(auth)]);
   const agents = new Agents({
     db,
     cells: cellRepo,
@@ -130,6 +132,8 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
 
   const app = express();
   app.disable("x-powered-by");
+  // A service's own origin (<cell>--<service>.localhost) gets only that service, never what follows.
+  app.use(previewHostRoutes(serviceProxy, auth));
   // First: host, origin and sign-in checks stand in front of every route below.
   app.use(authRoutes(auth));
   app.set("trust proxy", false);

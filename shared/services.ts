@@ -89,6 +89,9 @@ export const ServiceParams = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "not a valid cell id"),
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "not a valid service name"),
 });
+/** `POST /api/cells/:id/services/:name/preview-link`: a sign-in link to the service on its own origin. */
+export const PreviewLinkSchema = z.object({ url: z.string(), expiresAt: z.string() });
+export type PreviewLink = z.infer<typeof PreviewLinkSchema>;
 export const ServiceActionParams = z.object({ action: z.enum(["start", "stop", "restart"]) });
 export const ResourcesQuery = z.object({
   /** How far back, in minutes (at most a day). */

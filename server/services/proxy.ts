@@ -85,7 +85,7 @@ export class ServiceProxy {
   }
 
   web(req: IncomingMessage, res: ServerResponse, target: ProxyTarget): void {
-    const origin = this.origin(target);
+    const origin = this.address(target);
     const prefix = this.prepare(req, target);
     // Hive's own framing defaults would stop a preview from framing its own pages (its origin is opaque).
     res.removeHeader("x-frame-options");
@@ -125,7 +125,7 @@ export class ServiceProxy {
   }
 
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, target: ProxyTarget): void {
-    const origin = this.origin(target);
+    const origin = this.address(target);
     this.prepare(req, target);
     this.proxy.ws(req, socket, head, { target: origin }, () => socket.destroy());
   }
@@ -135,7 +135,7 @@ export class ServiceProxy {
   }
 
   /** The service's address; a clear error when it has no port or is not running. */
-  private origin(target: ProxyTarget): string {
+  address(target: Pick<ProxyTarget, "cellId" | "service">): string {
     const svc = this.services.get(target.cellId, target.service);
     if (svc.port === null) {
       throw new HiveError(

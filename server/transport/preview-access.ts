@@ -10,7 +10,11 @@ import type { Auth, AuthContext } from "./auth.ts";
  * session is still live, so signing out or revoking the session voids its previews.
  */
 export function previewCapability(auth: Auth, session: AuthContext, cellId: string, service: string): string {
-  return `${session.sessionId}.${mac(auth, "capability", session.sessionId, cellId, service)}`;
+  return capabilityOf(auth, session.sessionId, cellId, service);
+}
+
+function capabilityOf(auth: Auth, sessionId: string, cellId: string, service: string): string {
+  return `${sessionId}.${mac(auth, "capability", sessionId, cellId, service)}`;
 }
 
 export function previewCapabilityValid(
@@ -22,7 +26,8 @@ export function previewCapabilityValid(
   const dot = capability.indexOf(".");
   if (dot <= 0) return false;
   const sessionId = capability.slice(0, dot);
-  if (!macMatches(capability.slice(dot + 1), mac(auth, "capability", sessionId, cellId, service))) return false;
+  if (!macMatches(capability.slice(dot + 1), mac(auth, "capability", sessionId, cellId, service)))
+    return false;
   return sessionLive(auth, sessionId);
 }
 
@@ -34,7 +39,13 @@ export const PREVIEW_GRANT_MS = 60_000;
  * that origin cannot see Hive's cookie, so the link carries this, and the preview host trades it for
  * a host-only cookie holding a capability.
  */
-export function previewGrant(auth: Auth, session: AuthContext, cellId: string, service: string, now = Date.now()) {
+export function previewGrant(
+  auth: Auth,
+  session: AuthContext,
+  cellId: string,
+  service: string,
+  now = Date.now(),
+) {
   const expires = now + PREVIEW_GRANT_MS;
   const grant = `${session.sessionId}.${expires}.${mac(auth, `grant ${expires}`, session.sessionId, cellId, service)}`;
   return { grant, expiresAt: new Date(expires).toISOString() };
@@ -53,7 +64,7 @@ export function redeemPreviewGrant(
   if (Number(expires) < now) return undefined;
   if (!macMatches(given, mac(auth, `grant ${expires}`, sessionId, cellId, service))) return undefined;
   if (!sessionLive(auth, sessionId)) return undefined;
-  return `${sessionId}.${mac(auth, "capability", sessionId, cellId, service)}`;
+  return capabilityOf(auth, sessionId, cellId, service);
 }
 
 /** The host-only cookie a preview's own origin keeps its capability in; never read on Hive's origin. */

@@ -3,6 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // Renamed: page.evaluate's functions use the browser's own WebSocket.
 import { WebSocket as NodeWebSocket } from "ws";
+import { rawRequest } from "../auth/request.ts";
 import { launchBrowser, signedInPage } from "../browser/browser.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
@@ -52,7 +53,9 @@ describe("service previews cannot act as the user", () => {
     page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
     const seen = (req: IncomingMessage) => {
       const cookie = req.headers.cookie?.includes(hive.hive.auth.cookieName) ? "cookie" : "no cookie";
-      return `${req.method} ${req.url?.split("?")[0]} origin=${req.headers.origin} ${cookie}`;
+      // Requests on a preview's own origin name it.
+      const on = req.headers.host?.includes("--") ? `@${req.headers.host}` : "";
+      return `${req.method} ${req.url?.split("?")[0]}${on} origin=${req.headers.origin} ${cookie}`;
     };
     // First in line: the proxy rewrites req.url for the service.
     hive.hive.server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -106,6 +109,8 @@ describe("service previews cannot act as the user", () => {
     const results = (await page.evaluate("window.results")) as ProbeResults;
 
     expect(results.origin).toBe("null");
+    // The price of the opaque origin (see SERVICES.md); the own-origin preview below has it.
+    expect(results.storage).toMatch(/^failed/);
     expect(results.image).toBe("loaded");
     expect(results.ownGet).toBe("200 web GET /data?x=1  cookie=none");
     expect(results.ownPost).toBe('200 web POST /data {"n":1} cookie=none');
@@ -136,6 +141,68 @@ describe("service previews cannot act as the user", () => {
       `GET /cells/${cellId}/proxy/web/~cap/probe origin=undefined cookie 200`,
     ]);
     expect(await cellCount()).toBe(before);
+  });
+
+  it("on its own origin (<cell>--<service>.localhost) a preview keeps storage and still cannot act as the user", async () => {
+    const port = new URL(hive.url).port;
+    const own = await signedInPage(browser, hive.hive.auth.startUrl(Number(port)));
+    const link = await own.evaluate(async (path) => {
+      const r = await fetch(path, { method: "POST" });
+      return { status: r.status, body: await r.json() };
+    }, `/api/cells/${cellId}/services/web/preview-link`);
+    expect(link.status).toBe(200);
+    const origin = `http://${cellId}--web.localhost:${port}`;
+    expect(link.body.url).toMatch(new RegExp(`^${origin}/__hive/preview-sign-in\\?grant=`));
+
+    await own.goto(link.body.url);
+    expect(own.url()).toBe(`${origin}/`);
+    expect(await own.locator("h1").textContent()).toBe("hello from web");
+    // Every path of that origin is the service's, /api included: Hive's own routes are not there.
+    await own.goto(`${origin}/api/cells`);
+    expect(await own.locator("p").textContent()).toBe("path /api/cells");
+
+    answered.length = 0;
+    const query = new URLSearchParams({
+      hive: hive.url,
+      ws: hive.workspaceId,
+      t: "site",
+      other: `http://${cellId}--api.localhost:${port}/data`,
+    });
+    await own.goto(`${origin}/probe?${query}`);
+    await own.waitForFunction(() => document.title === "done", undefined, { timeout: 30_000 });
+    const results = (await own.evaluate("window.results")) as ProbeResults;
+    expect(results.origin).toBe(origin);
+    expect(results.storage).toBe("v");
+    expect(results.image).toBe("loaded");
+    // The preview's cookie stays with Hive: the service sees none.
+    expect(results.ownGet).toBe("200 web GET /data?x=1  cookie=none");
+    expect(results.ownPost).toBe('200 web POST /data {"n":1} cookie=none');
+    expect(results.ownSocket).toBe("message echo:hi");
+    expect(results.apiGet).toMatch(/^failed/);
+    expect(results.apiPost).toMatch(/^failed/);
+    expect(results.apiPostNoCors).toMatch(/^failed/);
+    expect(results.otherService).toMatch(/^failed/);
+    expect(results.hiveSocket).toBe("closed 1006");
+    const fromPreview = answered.filter(
+      (a) => a.includes(`origin=${origin} `) && / \/(api|ws)\b(?!@)/.test(a),
+    );
+    expect(fromPreview).toEqual([
+      `GET /api/cells origin=${origin} no cookie 401`,
+      `OPTIONS /api/cells origin=${origin} no cookie 401`,
+      `POST /api/cells origin=${origin} no cookie 403`,
+      `GET /ws origin=${origin} no cookie upgrade`,
+    ]);
+    expect(answered).toContain(`GET /data@${cellId}--api.localhost:${port} origin=${origin} no cookie 401`);
+
+    // Without the preview's cookie that origin serves nothing; a stale or forged grant does not sign in.
+    const bare = await rawRequest(`${hive.url}/`, { headers: { host: `${cellId}--web.localhost:${port}` } });
+    expect(bare.status).toBe(401);
+    expect(bare.body).toContain("not signed in");
+    const forged = await rawRequest(`${hive.url}/__hive/preview-sign-in?grant=x.1.y`, {
+      headers: { host: `${cellId}--web.localhost:${port}` },
+    });
+    expect(forged.status).toBe(401);
+    await own.context().close();
   });
 
   it("a preview's capability opens only its own service and ends with the session", async () => {

@@ -4,6 +4,7 @@ import { Router } from "express";
 import { IdParams } from "../../../shared/api.ts";
 import { ERROR_STATUS, HiveError } from "../../../shared/errors.ts";
 import {
+  type PreviewLink,
   ResourcesQuery,
   ServiceActionParams,
   ServiceLogQuery,
@@ -20,7 +21,9 @@ import {
 import type { Services } from "../../services/services.ts";
 import { type Auth, type AuthContext, refuseUpgrade, type UpgradeDecision } from "../auth.ts";
 import { previewCapability, previewCapabilityValid } from "../preview-access.ts";
+import { authOf } from "./auth.ts";
 import { parse, route } from "./errors.ts";
+import { handlePreviewHostUpgrade, previewLink } from "./preview-host.ts";
 
 export function serviceRoutes(services: Services): Router {
   const r = Router();
@@ -84,6 +87,15 @@ const STALE_PREVIEW =
  */
 export function proxyRoutes(proxy: ServiceProxy, auth: Auth): Router {
   const r = Router();
+  // The link to a full-fidelity preview on the service's own origin (see preview-host.ts).
+  r.post(
+    "/api/cells/:id/services/:name/preview-link",
+    route((req, res) => {
+      const { id, name } = parse(ServiceParams, req.params, "params");
+      proxy.address({ cellId: id, service: name });
+      return previewLink(auth, authOf(res), req, id, name) satisfies PreviewLink;
+    }),
+  );
   r.all(
     PROXY_ROUTE,
     route((req, res) => {
@@ -144,6 +156,7 @@ export function handleProxyUpgrade(
   socket: Duplex,
   head: Buffer,
 ): boolean {
+  if (handlePreviewHostUpgrade(proxy, auth, req, socket, head)) return true;
   const target = proxyTarget(req.url ?? "");
   if (!target) return false;
   const decision =
