@@ -2,7 +2,7 @@
 // flow control, against xterm.js writing the same bytes locally in the same page (the browser's own
 // ceiling). While the flood runs, keystrokes go into a second terminal of the same cell and their echo
 // is timed. Goal: ratio at least 0.8, and every keystroke echoing within 50 ms during the flood.
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import type { Cell } from "../shared/records.ts";
@@ -105,6 +105,7 @@ try {
   await browser.close();
   await h.close();
   repo.cleanup();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 function round(x: number, digits = 1): number {

@@ -51,7 +51,10 @@ export function previewGrant(
   return { grant, expiresAt: new Date(expires).toISOString() };
 }
 
-/** The capability a valid, unexpired grant trades for; undefined otherwise. */
+/** Grants already traded, kept until they expire: a link signs one browser in, once. */
+const redeemed = new Map<string, number>();
+
+/** The capability a valid, unexpired, unused grant trades for; undefined otherwise. */
 export function redeemPreviewGrant(
   auth: Auth,
   grant: string,
@@ -64,6 +67,9 @@ export function redeemPreviewGrant(
   if (Number(expires) < now) return undefined;
   if (!macMatches(given, mac(auth, `grant ${expires}`, sessionId, cellId, service))) return undefined;
   if (!sessionLive(auth, sessionId)) return undefined;
+  for (const [used, until] of redeemed) if (until < now) redeemed.delete(used);
+  if (redeemed.has(grant)) return undefined;
+  redeemed.set(grant, Number(expires));
   return capabilityOf(auth, sessionId, cellId, service);
 }
 

@@ -185,6 +185,25 @@ describe("the web app's screens", () => {
     for (const p of page.context().pages()) if (p !== page) await p.close();
   });
 
+  it("follows the OS between light and dark, terminals included", async () => {
+    const pane = page.locator("hive-terminal-pane[active]");
+    await pane.waitFor();
+    const colors = () =>
+      pane.evaluate((el) => ({
+        page: getComputedStyle(document.documentElement).getPropertyValue("--hive-bg").trim(),
+        term: (el as unknown as { term: { options: { theme: { background: string } } } }).term.options.theme
+          .background,
+      }));
+    await page.emulateMedia({ colorScheme: "light" });
+    const light = await colors();
+    await page.emulateMedia({ colorScheme: "dark" });
+    await expect.poll(colors).not.toEqual(light);
+    const dark = await colors();
+    expect(dark.page).not.toBe(light.page);
+    expect(dark.term).not.toBe(light.term);
+    await page.emulateMedia({ colorScheme: "light" });
+  });
+
   it("uses the DOM renderer on a software GPU", async () => {
     const pane = page.locator("hive-terminal-pane[active]");
     await pane.waitFor();

@@ -156,6 +156,11 @@ describe("service previews cannot act as the user", () => {
 
     await own.goto(link.body.url);
     expect(own.url()).toBe(`${origin}/`);
+    // The link works once.
+    const again = await rawRequest(link.body.url.replace(origin, hive.url), {
+      headers: { host: `${cellId}--web.localhost:${port}` },
+    });
+    expect(again.status).toBe(401);
     expect(await own.locator("h1").textContent()).toBe("hello from web");
     // Every path of that origin is the service's, /api included: Hive's own routes are not there.
     await own.goto(`${origin}/api/cells`);
@@ -202,6 +207,14 @@ describe("service previews cannot act as the user", () => {
       headers: { host: `${cellId}--web.localhost:${port}` },
     });
     expect(forged.status).toBe(401);
+    // Only a browser that reached Hive by a loopback name can follow such a link; only real services.
+    const remote = await rawRequest(`${hive.url}/api/cells/${cellId}/services/web/preview-link`, {
+      method: "POST",
+      headers: { ...hive.headers, host: `10.9.8.7:${port}` },
+    });
+    expect(remote.status).toBe(400);
+    expect(remote.json().error.message).toContain("needs Hive opened at localhost or 127.0.0.1");
+    expect((await hive.api("POST", `/api/cells/${cellId}/services/nope/preview-link`)).status).toBe(404);
     await own.context().close();
   });
 
