@@ -19,6 +19,7 @@ export default defineConfig({
   test: {
     root: ".",
     include: ["tests/**/*.test.ts"],
+    setupFiles: ["tests/setup/hermetic-home.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

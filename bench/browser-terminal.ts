@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import type { Cell } from "../shared/records.ts";
-import { launchBrowser, signedInPage } from "../tests/browser/browser.ts";
+import { launchBrowser, signedInPage, useTempShellHome } from "../tests/browser/browser.ts";
 import { makeRepo, tempDir } from "../tests/helpers/repo.ts";
 import { startHive } from "../tests/helpers/server.ts";
 
@@ -39,6 +39,7 @@ const totalBytes = bytes * TOTAL_MB;
 console.log(`flood file: ${(totalBytes / MB).toFixed(0)} MB`);
 
 const repo = makeRepo();
+const restoreHome = useTempShellHome();
 const h = await startHive(repo.path);
 const created = await h.api<Cell>("POST", "/api/cells", {
   workspaceId: h.workspaceId,
@@ -104,6 +105,7 @@ try {
 } finally {
   await browser.close();
   await h.close();
+  restoreHome();
   repo.cleanup();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { launchBrowser, signedInPage } from "../tests/browser/browser.ts";
+import { launchBrowser, signedInPage, useTempShellHome } from "../tests/browser/browser.ts";
 import { cellLink, createCellInUi, typeInTerminal } from "../tests/browser/ui.ts";
 import { makeRepo } from "../tests/helpers/repo.ts";
 import { startHive } from "../tests/helpers/server.ts";
@@ -47,6 +47,7 @@ const broken = makeRepo();
 broken.writeConfig('{\n  "templates": [\n    { "id": "x", "label": "X", "setup": "npm ci" }\n  ]\n}\n');
 broken.commit("broken config");
 
+const restoreHome = useTempShellHome();
 const hive = await startHive(repo.path);
 await hive.api("POST", "/api/workspaces", { path: broken.path });
 const browser = await launchBrowser();
@@ -124,6 +125,7 @@ try {
 } finally {
   await browser.close();
   await hive.close();
+  restoreHome();
   repo.cleanup();
   broken.cleanup();
 }

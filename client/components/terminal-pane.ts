@@ -54,6 +54,7 @@ export class HiveTerminalPane extends LitElement {
   private offStatus: (() => void) | undefined;
   private observer: ResizeObserver | undefined;
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
+  private teardownTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly scheme = matchMedia("(prefers-color-scheme: dark)");
   private readonly onScheme = () => {
     if (this.term) this.term.options.theme = this.theme();
@@ -98,8 +99,19 @@ export class HiveTerminalPane extends LitElement {
     if (changed.has("active") && this.active) this.scheduleFit();
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    clearTimeout(this.teardownTimer);
+  }
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    // A pane that is only moved (tabs reordered, layout changed) is reconnected in the same task:
+    // it keeps its xterm. One that stays out is torn down.
+    this.teardownTimer = setTimeout(() => this.teardown(), 0);
+  }
+
+  private teardown(): void {
     this.detach?.();
     this.offStatus?.();
     this.observer?.disconnect();

@@ -12,12 +12,12 @@ export interface StepContext {
   progress(detail: string): void;
 }
 
-/** One named step of a workflow. Its result string becomes the step's recorded detail. */
+/** One named step of a workflow. A string result becomes the step's recorded detail. */
 export interface PlannedStep {
   name: string;
   label: string;
   timeoutMs?: number;
-  run(ctx: StepContext): Promise<string | undefined | void>;
+  run(ctx: StepContext): Promise<unknown>;
 }
 
 /**

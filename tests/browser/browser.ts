@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { clientBuildIsStale, ensureClientBuilt } from "../../server/transport/static.ts";
@@ -18,6 +20,21 @@ export const CHROMIUM_FLAGS = [
 export function chromiumPath(): string {
   const script = join(import.meta.dirname, "..", "..", "scripts", "find-chromium.sh");
   return execFileSync("bash", [script], { encoding: "utf8" }).trim();
+}
+
+/**
+ * Shells started from here on get a fresh, empty HOME: the tests must not depend on the developer's
+ * dotfiles (a `pyenv init` in ~/.bashrc was seen to stall every new login shell for a minute on a stale
+ * lock). Call before starting Hive; the returned function puts HOME back and removes the directory.
+ */
+export function useTempShellHome(): () => void {
+  const previous = process.env.HOME;
+  const home = mkdtempSync(join(tmpdir(), "hive-shell-home-"));
+  process.env.HOME = home;
+  return () => {
+    process.env.HOME = previous;
+    rmSync(home, { recursive: true, force: true });
+  };
 }
 
 /** A fresh headless Chromium (its own temp profile) with the web app built. */
