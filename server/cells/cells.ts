@@ -51,6 +51,10 @@ export interface CellsDeps {
 export class Cells {
   private readonly contributors: CellContributor[] = [];
   private readonly running = new Map<string, Running>();
+  private readonly background = new Map<
+    string,
+    { controller: AbortController; steps: Map<string, Promise<unknown>> }
+  >();
   private readonly plan: PlanDeps;
 
   constructor(private readonly deps: CellsDeps) {
@@ -177,6 +181,7 @@ export class Cells {
     const previous = current?.done ?? Promise.resolve();
     this.start(id, "delete", async (signal) => {
       await previous;
+      await this.stopBackground(id, "the cell is being deleted");
       await this.runDelete(id, signal, attempt);
       return undefined;
     });
@@ -194,6 +199,7 @@ export class Cells {
     }
     const attempt = this.deps.timings.lastAttempt(id, "archive") + 1;
     this.start(id, "archive", async (signal) => {
+      await this.stopBackground(id, "the cell is being archived");
       for (const step of teardown(this.plan, this.get(id), "archive")) {
         await this.step(id, step, "archive", attempt, signal, true);
       }
@@ -296,7 +302,10 @@ export class Cells {
   /** Cancels every workflow and waits for them (shutdown). */
   async stop(): Promise<void> {
     for (const r of this.running.values()) r.controller.abort(new Error("Hive is stopping"));
-    await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    await Promise.allSettled([
+      ...[...this.running.values()].map((r) => r.done),
+      ...[...this.background.keys()].map((id) => this.stopBackground(id, "Hive is stopping")),
+    ]);
   }
 
   private async provision(id: string, signal: AbortSignal, attempt: number): Promise<CellPatch | undefined> {
@@ -310,10 +319,9 @@ export class Cells {
     const plan = provisionPlan(this.plan, cell, template);
     const okBefore = this.okSteps(id);
     const firstToRun = plan.main.findIndex((s) => !okBefore.has(s.name) || s.name === "mark_ready");
-    const background: Promise<unknown>[] = [];
     const startBackground = () => {
       for (const step of plan.background.filter((s) => !okBefore.has(s.name))) {
-        background.push(this.step(id, step, "provision", attempt, signal, false));
+        this.startBackgroundStep(id, step, attempt);
       }
     };
     if (firstToRun > 0) startBackground();
@@ -326,15 +334,37 @@ export class Cells {
         break;
       }
       if (step.name === "create_worktree") startBackground();
-      if (step.name === "mark_ready") {
-        // Usable now, even while a background step (the agent warming up) still runs.
-        final = { status: "ready", currentStep: null, lastSetupError: null };
-        if (background.length > 0) this.update(id, final);
-      }
+      // Usable now, even while a background step (the agent warming up) still runs.
+      if (step.name === "mark_ready") final = { status: "ready", currentStep: null, lastSetupError: null };
     }
-    // Background steps belong to this workflow: a retry or delete waits for them.
-    await Promise.allSettled(background);
     return final;
+  }
+
+  /**
+   * Background steps outlive the workflow that started them, so a failed setup can be retried while the
+   * agent still warms up; a retry does not start a step that is still running.
+   */
+  private startBackgroundStep(id: string, step: PlannedStep, attempt: number): void {
+    let run = this.background.get(id);
+    if (!run) {
+      run = { controller: new AbortController(), steps: new Map() };
+      this.background.set(id, run);
+    }
+    if (run.steps.has(step.name)) return;
+    const owner = run;
+    const done = this.step(id, step, "provision", attempt, owner.controller.signal, false).finally(() => {
+      owner.steps.delete(step.name);
+      if (owner.steps.size === 0 && this.background.get(id) === owner) this.background.delete(id);
+    });
+    owner.steps.set(step.name, done);
+  }
+
+  /** Cancels a cell's background steps and waits for them (before delete, archive or shutdown). */
+  private async stopBackground(id: string, reason: string): Promise<void> {
+    const run = this.background.get(id);
+    if (!run) return;
+    run.controller.abort(new Error(reason));
+    await Promise.allSettled(run.steps.values());
   }
 
   private async runDelete(id: string, signal: AbortSignal, attempt: number): Promise<void> {

@@ -182,6 +182,39 @@ describe("provisioning a cell", () => {
     expect((await h.waitForCell(failed!.id, (c) => c?.status !== "spawning"))!.status).toBe("ready");
   });
 
+  it("is ready and retryable while a background step (the agent warming up) still runs", async () => {
+    await setup({ templates: [{ id: "basic", label: "Basic", setup: ["test -f go"] }] });
+    let runs = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    h.hive.cells.addContributor({
+      backgroundSteps: () => [
+        {
+          name: "slow_background",
+          label: "Slow",
+          run: async () => {
+            runs++;
+            await gate;
+            return "warmed";
+          },
+        },
+      ],
+    });
+    const failed = await h.waitForCell((await createCell()).id, (c) => c?.status === "error");
+    repo.writeConfig({ templates: [{ id: "basic", label: "Basic", setup: ["true"] }] });
+    expect((await h.api("POST", `/api/cells/${failed!.id}/setup/retry`)).status).toBe(202);
+    const ready = await h.waitForCell(failed!.id, (c) => c?.status !== "spawning");
+    expect(ready!.status).toBe("ready");
+    const checklist = (await h.api<ChecklistStep[]>("GET", `/api/cells/${failed!.id}/checklist`)).body;
+    expect(checklist.find((s) => s.step === "slow_background")).toMatchObject({ state: "running", gatesReady: false });
+    release();
+    await expect.poll(async () => {
+      const list = (await h.api<ChecklistStep[]>("GET", `/api/cells/${failed!.id}/checklist`)).body;
+      return list.find((s) => s.step === "slow_background")!.state;
+    }).toBe("done");
+    expect(runs).toBe(1);
+  });
+
   it("kills a setup command that outlives its timeout", async () => {
     await setup({
       templates: [{ id: "basic", label: "Basic", setup: [{ run: "sleep 30", timeoutMs: 300 }] }],
