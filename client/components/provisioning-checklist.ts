@@ -234,18 +234,15 @@ export class HiveProvisioningChecklist extends LitElement {
 
   private failure(step: ChecklistStep | undefined) {
     const text = this.output || this.cell.lastSetupError || step?.detail || "no output was recorded";
-    // The workflow is still busy while a step runs (the agent warming up): a retry now would be refused.
-    const stillRunning = this.steps.find((s) => s.state === "running");
     return html`<section class="failure" role="alert">
       <h2>${step ? `“${step.label}” failed` : "Provisioning failed"}</h2>
       <pre>${text}</pre>
       ${this.actionError ? html`<p class="error">${this.actionError}</p>` : nothing}
       <div class="actions">
-        <button class="primary" ?disabled=${this.busy || !!stillRunning} @click=${() => this.emit("cell-retry")}>
+        <button class="primary" ?disabled=${this.busy} @click=${() => this.emit("cell-retry")}>
           Retry
         </button>
         <button class="danger" ?disabled=${this.busy} @click=${() => this.emit("cell-delete")}>Delete</button>
-        ${stillRunning ? html`<span class="hint">Retry is possible once “${stillRunning.label}” has finished.</span>` : nothing}
       </div>
     </section>`;
   }
