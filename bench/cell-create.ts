@@ -1,7 +1,7 @@
 // Time from POST /api/cells to `ready` (no setup commands) on a 20,000-file repository, against a plain
 // `git worktree add` of the same repository in the same run. Goal: ratio at most 1.15.
 import { execFile } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Cell } from "../shared/records.ts";
@@ -59,25 +59,78 @@ async function hiveCreate(i: number): Promise<{ ms: number; cell: Cell }> {
   return { ms: performance.now() - t0, cell };
 }
 
+/** CPU ticks used so far by this process's children (OpenCode, the terminal host). */
+function childTicks(): number {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) !== process.pid) continue;
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks;
+}
+
+async function childrenQuiet(): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let quiet = 0;
+  while (quiet < 2 && Date.now() < deadline) {
+    const before = childTicks();
+    await new Promise((r) => setTimeout(r, 1000));
+    quiet = childTicks() - before < 10 ? quiet + 1 : 0; // under 10% of a core for 2 s in a row
+  }
+}
+
 // One warm-up of each, then alternate so both see the same page cache and machine load.
 await gitWorktreeAdd(-1);
 const warm = await hiveCreate(-1);
+// OpenCode's own start-up (once per workspace, not per cell) burns a core for tens of seconds; the goal is
+// about a cell's cost, so wait for the warm-up cell's agent step and for Hive's children to go quiet.
+await h.waitForCell(warm.cell.id, () => {
+  const agent = h.hive.timings.forCell(warm.cell.id).find((t) => t.step === "ensure_agent_session");
+  return agent !== undefined && agent.outcome !== "running";
+});
+await childrenQuiet();
 await h.api("DELETE", `/api/cells/${warm.cell.id}`);
 await h.waitForCell(warm.cell.id, (c) => c === undefined, 60_000);
+await childrenQuiet();
 
 const plain: number[] = [];
 const hive: number[] = [];
 // The order flips every round: a checkout pays for the writeback of the one before it.
+// Before each measurement: dirty pages written back (the previous delete of 20,000 files) and Hive's
+// children idle, so each checkout starts from the same state.
+const settle = async () => {
+  await promisify(execFile)("sync");
+  await childrenQuiet();
+};
 for (let i = 0; i < ROUNDS; i++) {
-  if (i % 2 === 0) plain.push(await gitWorktreeAdd(i));
+  await settle();
+  if (i % 2 === 0) {
+    plain.push(await gitWorktreeAdd(i));
+    await settle();
+  }
   const { ms, cell } = await hiveCreate(i);
   hive.push(ms);
-  if (i % 2 === 1) plain.push(await gitWorktreeAdd(i));
+  if (i % 2 === 1) {
+    await settle();
+    plain.push(await gitWorktreeAdd(i));
+  }
   await h.api("DELETE", `/api/cells/${cell.id}`);
   await h.waitForCell(cell.id, (c) => c === undefined, 60_000);
+  const steps = h.hive.timings
+    .forCell(cell.id)
+    .filter((t) => t.workflow === "provision")
+    .map((t) => `${t.step} ${t.durationMs?.toFixed(0) ?? "running"}`)
+    .join(", ");
   console.log(
     `round ${i + 1}: git worktree add ${plain.at(-1)!.toFixed(0)} ms, Hive POST→ready ${ms.toFixed(0)} ms`,
   );
+  console.log(`  steps: ${steps}`);
 }
 await h.close();
 rmSync(scratch, { recursive: true, force: true });

@@ -61,7 +61,10 @@ export class WorkspaceServer {
       cwd: opts.workspace.path,
       logFile: opts.logFile,
       pidFile: opts.pidFile,
-      config: { ...workspaceOpencodeConfig(opts.workspace.path), ...opts.extraConfig },
+      // OpenCode's own snapshots shadow every worktree in a second git repository: on a 20,000-file repo that
+      // pegged a core for ~30 s per new cell and tripled its checkout time. Hive's branch, base commit and diff
+      // already record what the agent changed; a workspace's opencode.json may still turn them back on.
+      config: { snapshot: false, ...workspaceOpencodeConfig(opts.workspace.path), ...opts.extraConfig },
       env: opts.env,
       onState: (state) => {
         if (state.kind !== "running") this.providersCache = undefined;
