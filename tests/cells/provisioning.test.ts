@@ -206,12 +206,17 @@ describe("provisioning a cell", () => {
     const ready = await h.waitForCell(failed!.id, (c) => c?.status !== "spawning");
     expect(ready!.status).toBe("ready");
     const checklist = (await h.api<ChecklistStep[]>("GET", `/api/cells/${failed!.id}/checklist`)).body;
-    expect(checklist.find((s) => s.step === "slow_background")).toMatchObject({ state: "running", gatesReady: false });
+    expect(checklist.find((s) => s.step === "slow_background")).toMatchObject({
+      state: "running",
+      gatesReady: false,
+    });
     release();
-    await expect.poll(async () => {
-      const list = (await h.api<ChecklistStep[]>("GET", `/api/cells/${failed!.id}/checklist`)).body;
-      return list.find((s) => s.step === "slow_background")!.state;
-    }).toBe("done");
+    await expect
+      .poll(async () => {
+        const list = (await h.api<ChecklistStep[]>("GET", `/api/cells/${failed!.id}/checklist`)).body;
+        return list.find((s) => s.step === "slow_background")!.state;
+      })
+      .toBe("done");
     expect(runs).toBe(1);
   });
 
