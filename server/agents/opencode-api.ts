@@ -7,6 +7,7 @@ import type { OpencodeServer } from "./opencode-server.ts";
  * stream that carries every directory's events on one connection.
  */
 
+const GET_ATTEMPTS = 4;
 const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface OpencodeEvent {
@@ -19,21 +20,30 @@ export class OpencodeApi {
   constructor(private readonly server: OpencodeServer) {}
 
   async request<T>(method: string, path: string, directory: string, body?: unknown): Promise<T> {
-    const base = await this.server.url();
-    const url = `${base}${path}${path.includes("?") ? "&" : "?"}directory=${encodeURIComponent(directory)}`;
     let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers: { authorization: this.server.authorization, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (e) {
-      throw new HiveError(
-        "UNAVAILABLE",
-        `OpenCode did not answer ${method} ${path}: ${(e as Error).message}.`,
-      );
+    for (let attempt = 1; ; attempt++) {
+      // url() waits for a server that is (re)starting, so a retry reaches the new one.
+      const base = await this.server.url();
+      const url = `${base}${path}${path.includes("?") ? "&" : "?"}directory=${encodeURIComponent(directory)}`;
+      try {
+        res = await fetch(url, {
+          method,
+          headers: { authorization: this.server.authorization, "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        break;
+      } catch (e) {
+        // A read that met a server just dying or restarting is safe to repeat; a write might have landed.
+        if (method === "GET" && attempt < GET_ATTEMPTS && (e as Error).name !== "TimeoutError") {
+          await new Promise((r) => setTimeout(r, 300 * attempt));
+          continue;
+        }
+        throw new HiveError(
+          "UNAVAILABLE",
+          `OpenCode did not answer ${method} ${path}: ${(e as Error).message}.`,
+        );
+      }
     }
     const text = await res.text();
     if (!res.ok) {
