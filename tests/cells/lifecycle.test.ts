@@ -12,15 +12,7 @@ afterEach(async () => {
   repo?.cleanup();
 });
 
-async function readyCell(name = "cell"): Promise<Cell> {
-  const r = await h.api<Cell>("POST", "/api/cells", {
-    workspaceId: h.workspaceId,
-    templateId: "basic",
-    name,
-  });
-  expect(r.status).toBe(201);
-  return (await h.waitForCell(r.body.id, (c) => c?.status === "ready"))!;
-}
+const readyCell = (name = "cell"): Promise<Cell> => h.readyCell({ workspaceId: h.workspaceId, name });
 
 describe("deleting, archiving and restoring cells", () => {
   it("deletes the worktree and the branch, and keeps the timing history", async () => {

@@ -9,6 +9,7 @@ import { ReviewStore } from "../../server/diffs/review-store.ts";
 import { EventBus } from "../../server/events/bus.ts";
 import { git } from "../../server/worktrees/git.ts";
 import type { Cell } from "../../shared/records.ts";
+import { cellRecord } from "../helpers/cell-record.ts";
 
 export interface CellFixture {
   root: string;
@@ -60,10 +61,9 @@ export async function makeCell(
   const cells = new CellRepo(db);
   const now = new Date().toISOString();
   workspaces.insert({ id: "ws1", path: repo, slug: "repo", name: "repo", createdAt: now });
-  const cell: Cell = {
+  const cell = cellRecord({
     id: `cell-${name}`,
     name,
-    description: null,
     templateId: "default",
     workspaceId: "ws1",
     workspacePath: repo,
@@ -71,16 +71,8 @@ export async function makeCell(
     branchName: `hive/${name}`,
     baseRef: "main",
     baseCommit,
-    status: "ready",
-    currentStep: null,
-    lastSetupError: null,
-    opencodeSessionId: null,
-    agentStatus: "none",
-    agentStatusDetail: null,
-    branchStatus: "active",
-    createdAt: now,
-    updatedAt: now,
-  };
+  });
+
   cells.insert(cell);
   const bus = new EventBus();
   const store = new ReviewStore(db);

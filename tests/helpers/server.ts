@@ -23,6 +23,13 @@ export interface HiveClient {
     done: (cell: Cell | undefined) => boolean,
     timeoutMs?: number,
   ): Promise<Cell | undefined>;
+  /** Creates a cell (template "basic" unless given) and waits until it is ready; fails if it errors. */
+  readyCell(body: {
+    workspaceId: string;
+    name: string;
+    templateId?: string;
+    description?: string;
+  }): Promise<Cell>;
 }
 
 export interface TestHive extends HiveClient {
@@ -59,7 +66,15 @@ function client(url: string, headers: Record<string, string>): HiveClient {
       await new Promise((res) => setTimeout(res, 50));
     }
   };
-  return { url, headers, api, waitForCell };
+  const readyCell = async (body: { workspaceId: string; name: string; templateId?: string }) => {
+    const r = await api("POST", "/api/cells", { templateId: "basic", ...body });
+    if (r.status !== 201) throw new Error(`creating cell '${body.name}' failed: ${JSON.stringify(r.body)}`);
+    const cell = await waitForCell(r.body.id, (c) => c?.status !== "spawning");
+    if (cell?.status !== "ready")
+      throw new Error(`cell '${body.name}' did not become ready: ${JSON.stringify(cell)}`);
+    return cell;
+  };
+  return { url, headers, api, waitForCell, readyCell };
 }
 
 /** The real server, in this process, on a free port with a temp home and the given repository registered. */

@@ -10,6 +10,7 @@ import { groupMembers, scanProcesses } from "../../server/services/proc.ts";
 import { Services } from "../../server/services/services.ts";
 import { type TemplateInput, TemplateSchema } from "../../shared/config.ts";
 import type { Cell } from "../../shared/records.ts";
+import { cellRecord } from "../helpers/cell-record.ts";
 
 export const SERVICE_FIXTURE = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -66,28 +67,16 @@ export class ServicesHarness {
   addCell(id: string): Cell {
     const worktree = join(this.root, "cells", id);
     mkdirSync(worktree, { recursive: true });
-    const now = new Date().toISOString();
-    const cell: Cell = {
+    const cell = cellRecord({
       id,
-      name: id,
-      description: null,
       templateId: "t",
       workspaceId: "ws1",
       workspacePath: this.root,
       worktreePath: worktree,
       branchName: `hive/${id}`,
-      baseRef: null,
-      baseCommit: null,
       status: "spawning",
-      currentStep: null,
-      lastSetupError: null,
-      opencodeSessionId: null,
-      agentStatus: "none",
-      agentStatusDetail: null,
-      branchStatus: "active",
-      createdAt: now,
-      updatedAt: now,
-    };
+    });
+
     this.cells.insert(cell);
     return cell;
   }

@@ -15,12 +15,7 @@ const sockets: TestSocket[] = [];
 beforeAll(async () => {
   repo = makeRepo();
   h = await startHive(repo.path, { terminals: { shell: "/bin/bash", shellArgs: ["--noprofile", "--norc"] } });
-  const r = await h.api<Cell>("POST", "/api/cells", {
-    workspaceId: h.workspaceId,
-    templateId: "basic",
-    name: "term",
-  });
-  cell = (await h.waitForCell(r.body.id, (c) => c?.status === "ready"))!;
+  cell = await h.readyCell({ workspaceId: h.workspaceId, name: "term" });
 });
 
 beforeEach(async () => {
