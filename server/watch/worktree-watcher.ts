@@ -210,6 +210,8 @@ export class WorktreeWatcher {
     clearTimeout(this.pollTimer);
     const sub = this.subscription;
     this.subscription = undefined;
-    await sub?.unsubscribe();
+    // The worktree may already be gone (the cell was deleted): @parcel/watcher then fails with EINVAL, and
+    // there is nothing left to release.
+    await sub?.unsubscribe().catch(() => undefined);
   }
 }

