@@ -11,6 +11,7 @@ import type { EventBus } from "../events/bus.ts";
 import { expandTilde, type HomeLayout } from "../home/home.ts";
 import type { Workspaces } from "../workspaces/workspaces.ts";
 import { currentBranch, resolveBase } from "../worktrees/worktrees.ts";
+import { checklist } from "./checklist.ts";
 import type { CellContributor, PlannedStep } from "./plan.ts";
 import {
   DEFAULT_SETUP_TIMEOUT_MS,
@@ -231,49 +232,7 @@ export class Cells {
   /** The checklist the browser shows: planned steps with the latest recorded state of each. */
   checklist(id: string): ChecklistStep[] {
     const cell = this.get(id);
-    const timings = this.deps.timings.forCell(id);
-    const workflow: Workflow = cell.status === "deleting" ? "delete" : "provision";
-    const latest = new Map<string, TimingEvent>();
-    for (const t of timings) if (t.workflow === workflow) latest.set(t.step, t);
-    let planned: { step: string; label: string; gatesReady: boolean }[];
-    try {
-      const template = this.templateOf(cell);
-      if (workflow === "delete") {
-        planned = deletePlan(this.plan, cell).map((s) => ({
-          step: s.name,
-          label: s.label,
-          gatesReady: true,
-        }));
-      } else {
-        const p = provisionPlan(this.plan, cell, template);
-        planned = [
-          { step: "create_cell_record", label: "Record the cell", gatesReady: true },
-          ...p.main.map((s) => ({ step: s.name, label: s.label, gatesReady: true })),
-          ...p.background.map((s) => ({ step: s.name, label: s.label, gatesReady: false })),
-        ];
-      }
-    } catch {
-      planned = [...latest.keys()].map((step) => ({ step, label: step, gatesReady: true }));
-    }
-    return planned.map((p) => {
-      const t = latest.get(p.step);
-      const state = !t
-        ? "pending"
-        : t.outcome === "ok"
-          ? "done"
-          : t.outcome === "running"
-            ? "running"
-            : t.outcome === "skipped"
-              ? "skipped"
-              : "failed";
-      return {
-        ...p,
-        state,
-        startedAt: t?.startedAt ?? null,
-        durationMs: t?.durationMs ?? null,
-        detail: t?.detail ?? null,
-      } satisfies ChecklistStep;
-    });
+    return checklist(this.plan, cell, this.deps.timings.forCell(id), () => this.templateOf(cell));
   }
 
   /**
