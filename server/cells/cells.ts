@@ -9,6 +9,7 @@ import { newId, slugify } from "../db/ids.ts";
 import type { TimingRepo } from "../db/timings.ts";
 import type { EventBus } from "../events/bus.ts";
 import { expandTilde, type HomeLayout } from "../home/home.ts";
+import { SetupProcessGroups } from "../setup/process-groups.ts";
 import type { Workspaces } from "../workspaces/workspaces.ts";
 import { currentBranch, resolveBase } from "../worktrees/worktrees.ts";
 import { checklist } from "./checklist.ts";
@@ -62,6 +63,7 @@ export class Cells {
     this.plan = {
       contributors: this.contributors,
       setupLogFile: (id) => setupLogPath(deps.layout.logsDir, id),
+      setupGroups: new SetupProcessGroups(join(deps.layout.runDir, "setup-groups")),
       cellEnv: (cell, template) => this.processEnv(cell, template),
       setupTimeoutMs: (cell, t) =>
         t.setupTimeoutMs ??
@@ -240,13 +242,16 @@ export class Cells {
    * continues from there); interrupted deletes resume.
    */
   recover(): void {
+    const ended = new Map(this.plan.setupGroups.reap().map((g) => [g.cellId, g.command]));
     for (const cell of this.deps.cells.list()) {
       if (cell.status === "spawning") {
         this.deps.timings.closeDangling(cell.id, "interrupted: Hive stopped during this step");
         const step = cell.currentStep ?? "provisioning";
+        const command = ended.get(cell.id);
+        const left = command ? ` Its command \`${command}\` was still running and has been ended.` : "";
         this.update(cell.id, {
           status: "error",
-          lastSetupError: `Hive stopped during step '${step}'. Press Retry to continue from there.`,
+          lastSetupError: `Hive stopped during step '${step}'.${left} Press Retry to continue from there.`,
         });
       } else if (cell.status === "deleting") {
         this.deps.timings.closeDangling(cell.id, "interrupted: Hive stopped during this step");

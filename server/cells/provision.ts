@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Template } from "../../shared/config.ts";
 import { HiveError } from "../../shared/errors.ts";
 import type { Cell } from "../../shared/records.ts";
+import type { SetupProcessGroups } from "../setup/process-groups.ts";
 import { runCommand } from "../setup/run-command.ts";
 import { copyIncludes } from "../worktrees/includes.ts";
 import { addWorktree, deleteBranch, removeWorktree } from "../worktrees/worktrees.ts";
@@ -13,6 +14,7 @@ const TEARDOWN_STEP_TIMEOUT_MS = 60_000;
 export interface PlanDeps {
   contributors: CellContributor[];
   setupLogFile(cellId: string): string;
+  setupGroups: SetupProcessGroups;
   cellEnv(cell: Cell, template: Template): Record<string, string>;
   setupTimeoutMs(cell: Cell, template: Template): number;
   deleteRecord(cell: Cell): void;
@@ -70,6 +72,7 @@ export function provisionPlan(deps: PlanDeps, cell: Cell, template: Template): P
             logFile: deps.setupLogFile(cell.id),
             signal,
             onOutput: (chunk) => progress(chunk),
+            groups: { registry: deps.setupGroups, owner: { cellId: cell.id } },
           });
           if (result.exitCode === 0) return "exit 0";
           const why = result.timedOut

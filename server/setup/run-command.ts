@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { GroupOwner, SetupProcessGroups } from "./process-groups.ts";
 
 export interface CommandRun {
   command: string;
@@ -10,6 +11,8 @@ export interface CommandRun {
   logFile: string;
   signal: AbortSignal;
   onOutput?: (chunk: string) => void;
+  /** Where the running group is recorded so a later Hive can end it if this one dies first. */
+  groups?: { registry: SetupProcessGroups; owner: Omit<GroupOwner, "command" | "logFile"> };
 }
 
 export interface CommandResult {
@@ -39,6 +42,12 @@ export function runCommand(run: CommandRun): Promise<CommandResult> {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    if (child.pid)
+      run.groups?.registry.record(child.pid, {
+        ...run.groups.owner,
+        command: run.command,
+        logFile: run.logFile,
+      });
     let tail = "";
     let timedOut = false;
     let aborted = false;
@@ -76,6 +85,7 @@ export function runCommand(run: CommandRun): Promise<CommandResult> {
       run.signal.removeEventListener("abort", onAbort);
       // Children the command left behind in its group go too: setup must not leak processes.
       killGroup("SIGKILL");
+      if (child.pid) run.groups?.registry.forget(child.pid);
       const status = timedOut ? `timed out after ${run.timeoutMs} ms` : `exit ${exitCode ?? signal}`;
       log.end(`[${status}]\n`);
       resolve({ exitCode, signal, timedOut, aborted, tail: tailLines(tail) });

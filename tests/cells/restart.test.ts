@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -19,6 +19,16 @@ afterEach(async () => {
   repo?.cleanup();
   if (home) rmSync(home, { recursive: true, force: true });
 });
+
+/** Gone from the process table, or a zombie waiting for init to reap it. */
+function isGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat[stat.lastIndexOf(")") + 2] === "Z";
+  } catch {
+    return true;
+  }
+}
 
 async function start(): Promise<SpawnedHive> {
   const h = await spawnHive(["--workspace", repo.path, "--home", home, "--port", "0"]);
@@ -88,13 +98,11 @@ describe("config errors on the console", () => {
 });
 
 describe("surviving a crash", () => {
-  it("marks a cell killed mid-provisioning as failed at its step, and Retry finishes it", async () => {
+  it("marks a cell killed mid-provisioning as failed at its step, ends its orphaned setup command, and Retry finishes it", async () => {
     repo = makeRepo();
-    repo.writeConfig({
-      templates: [
-        { id: "basic", label: "Basic", setup: ["test -f done.txt || sleep 30 # hive-test-marker"] },
-      ],
-    });
+    // The command's child records its pid: after a SIGKILL of Hive it is an orphan the next Hive must end.
+    const setup = "test -f done.txt || { sleep 30 & echo $! > ../sleeper.pid; wait; } # hive-test-marker";
+    repo.writeConfig({ templates: [{ id: "basic", label: "Basic", setup: [setup] }] });
     repo.commit("config");
     home = tempDir("hive-home-");
     let h = await start();
@@ -102,14 +110,23 @@ describe("surviving a crash", () => {
     const created = (
       await h.api<Cell>("POST", "/api/cells", { workspaceId: ws, templateId: "basic", name: "crashy" })
     ).body;
-    await h.waitForCell(created.id, (c) => c?.currentStep === "run_setup:0");
+    const spawning = await h.waitForCell(created.id, (c) => c?.currentStep === "run_setup:0");
+    const pidFile = join(spawning!.worktreePath!, "..", "sleeper.pid");
+    while (!existsSync(pidFile) || !readFileSync(pidFile, "utf8").trim())
+      await new Promise((r) => setTimeout(r, 50));
+    const sleeper = Number(readFileSync(pidFile, "utf8"));
     await h.kill("SIGKILL");
-    spawnSync("pkill", ["-f", "hive-test-marker"]);
+    expect(existsSync(`/proc/${sleeper}`)).toBe(true);
 
     h = await start();
     const cell = (await h.api<Cell>("GET", `/api/cells/${created.id}`)).body;
     expect(cell.status).toBe("error");
     expect(cell.lastSetupError).toContain("run_setup:0");
+    expect(cell.lastSetupError).toContain("was still running and has been ended");
+    expect(isGone(sleeper)).toBe(true);
+    expect((await h.api<string>("GET", `/api/cells/${created.id}/setup-log`)).body).toContain(
+      "left running by the previous Hive",
+    );
     const timings = (await h.api<TimingEvent[]>("GET", `/api/cells/${created.id}/timings`)).body;
     expect(timings.filter((t) => t.outcome === "running")).toEqual([]);
     expect(timings.find((t) => t.step === "run_setup:0")!.detail).toContain("interrupted");
