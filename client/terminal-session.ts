@@ -1,5 +1,11 @@
 import type { Channel } from "../shared/protocol.ts";
-import { TERM_ACK_MAX_BYTES, TermEventSchema, TermSnapshotSchema } from "../shared/terminals.ts";
+import {
+  TERM_ACK_MAX_BYTES,
+  TermEventSchema,
+  type TerminalKind,
+  TermSnapshotSchema,
+} from "../shared/terminals.ts";
+import { PendingInput } from "./pending-input.ts";
 import type { HiveSocket } from "./socket.ts";
 import { Store } from "./store.ts";
 
@@ -32,6 +38,8 @@ export class TerminalSession {
   private epoch = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private offs: (() => void)[] = [];
+  /** Typed while disconnected: delivered once the terminal's snapshot arrives again. */
+  private readonly pending = new PendingInput();
 
   constructor(
     protected readonly socket: HiveSocket,
@@ -40,15 +48,23 @@ export class TerminalSession {
     private readonly channel: Channel = `term:${termId}`,
   ) {}
 
-  /** Opens a new shell in a cell and answers its id. */
+  /** Opens a new terminal in a cell (a shell unless `kind` says otherwise) and answers its id. */
   static async open(
     socket: HiveSocket,
     cellId: string,
     cols: number,
     rows: number,
     name?: string,
+    kind?: TerminalKind,
   ): Promise<string> {
-    const frame = await socket.request({ type: "term.open", cellId, cols, rows, ...(name ? { name } : {}) });
+    const frame = await socket.request({
+      type: "term.open",
+      cellId,
+      cols,
+      rows,
+      ...(name ? { name } : {}),
+      ...(kind ? { kind } : {}),
+    });
     if (frame.type !== "term.opened") throw new Error(`expected term.opened, got ${frame.type}`);
     return frame.termId;
   }
@@ -72,6 +88,8 @@ export class TerminalSession {
         const { exitCode, signal } = parsed.data;
         const exited = exitCode !== null || signal !== null;
         this.status.set(exited ? { status: "exited", exitCode } : { status: "live" });
+        if (exited) this.pending.discard("the shell has exited");
+        this.deliverPending();
       },
       event: (event) => {
         const parsed = TermEventSchema.safeParse(event);
@@ -80,7 +98,10 @@ export class TerminalSession {
           this.status.set({ status: "exited", exitCode: parsed.data.exitCode });
         if (parsed.data.type === "closed") this.status.set({ status: "gone", message: "closed" });
       },
-      error: (code, message) => this.status.set({ status: "gone", message: `${code}: ${message}` }),
+      error: (code, message) => {
+        this.pending.discard("the terminal is gone");
+        this.status.set({ status: "gone", message: `${code}: ${message}` });
+      },
     });
     const off = () => {
       offChannel();
@@ -91,8 +112,34 @@ export class TerminalSession {
     return off;
   }
 
+  /** Sends keystrokes; while the socket is down they wait (see PendingInput) and the pane says so. */
   input(data: string): void {
-    this.socket.send({ type: "term.input", termId: this.termId, data });
+    if (this.pending.empty && this.socket.send({ type: "term.input", termId: this.termId, data })) {
+      if (this.status.value.message && this.status.value.status === "live") this.status.set({ status: "live" });
+      return;
+    }
+    const queued = this.pending.push(data);
+    this.status.set({
+      ...this.status.value,
+      message: queued
+        ? `Not connected: ${this.pending.chars} typed character(s) will be sent when the connection is back.`
+        : "Not connected: what you typed is too much to replay and will not be sent.",
+    });
+  }
+
+  /** After a resubscribe: what waited goes out in order, or the person learns it was not sent. */
+  private deliverPending(): void {
+    const taken = this.pending.take();
+    if (!taken) return;
+    if ("data" in taken) {
+      if (this.socket.send({ type: "term.input", termId: this.termId, data: taken.data })) return;
+      this.pending.push(taken.data); // lost the socket again at once: keep waiting
+      return;
+    }
+    this.status.set({
+      ...this.status.value,
+      message: `${taken.dropped} typed character(s) were not sent: ${taken.reason}.`,
+    });
   }
 
   resize(cols: number, rows: number): void {

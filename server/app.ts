@@ -4,13 +4,16 @@ import express, { type Express } from "express";
 import { HiveError } from "../shared/errors.ts";
 import { Agents } from "./agents/agents.ts";
 import { agentContributor } from "./agents/contributor.ts";
+import { HiveTools } from "./agents/hive-tools/hive-tools.ts";
 import { Cells } from "./cells/cells.ts";
+import { setupLogPath } from "./cells/provision.ts";
 import { CellRepo } from "./db/cells.ts";
 import { type Db, openDb } from "./db/connection.ts";
 import { TimingRepo } from "./db/timings.ts";
 import { WorkspaceRepo } from "./db/workspaces.ts";
 import { diffsContributor } from "./diffs/contributor.ts";
 import { DiffService } from "./diffs/diffs.ts";
+import { BranchKeeper } from "./diffs/kept-branches.ts";
 import { ReviewStore } from "./diffs/review-store.ts";
 import { EventBus } from "./events/bus.ts";
 import { ensureHome, type HomeLayout, homeLayout } from "./home/home.ts";
@@ -18,6 +21,7 @@ import { servicesContributor } from "./services/contributor.ts";
 import { ServiceProxy } from "./services/proxy.ts";
 import { Services } from "./services/services.ts";
 import { cellTerminalLaunch, terminalsContributor } from "./terminals/contributor.ts";
+import { TerminalTitles } from "./terminals/titles.ts";
 import { Terminals, type TerminalsOptions } from "./terminals/terminals.ts";
 import { Auth, assertAuthModeAllowed } from "./transport/auth.ts";
 import { registerAgentChannels } from "./transport/channels/agents.ts";
@@ -25,6 +29,7 @@ import { registerCellChannels } from "./transport/channels/cells.ts";
 import { registerFilesChannel } from "./transport/channels/files.ts";
 import { registerServiceChannels } from "./transport/channels/services.ts";
 import { registerTermChannel } from "./transport/channels/term.ts";
+import { agentToolRoutes } from "./transport/http/agent-tools.ts";
 import { agentRoutes } from "./transport/http/agents.ts";
 import { authRoutes } from "./transport/http/auth.ts";
 import { cellRoutes } from "./transport/http/cells.ts";
@@ -115,16 +120,35 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
     layout,
     cellEnv: (id) => cells.env(id),
     opencodeEnv: options.opencodeEnv,
+    toolsConfigDir: (workspace): string => agentTools.configDir(workspace),
+  });
+  const agentTools = new HiveTools({
+    runDir: layout.runDir,
+    cells: cellRepo,
+    services,
+    setupLogFile: (cellId) => setupLogPath(layout.logsDir, cellId),
+    activity: agents.activity,
+    bus,
+    sessionCell: (sessionId) => agents.cellOfSession(sessionId),
   });
   // Tests of other rooms leave the agent out: each OpenCode server costs seconds of CPU and ~400 MB.
   if (options.agents !== false) cells.addContributor(agentContributor(agents));
   const diffs = new DiffService({ cells: cellRepo, bus, store: new ReviewStore(db), agents });
   const files = new FilesChannel({ diffs, bus });
-  cells.addContributor(diffsContributor(diffs, files));
+  const kept = new BranchKeeper({
+    db,
+    cells: cellRepo,
+    bus,
+    workspace: (id) => workspaces.get(id),
+    archive: (id) => cells.archive(id),
+  });
+  cells.addContributor(diffsContributor(diffs, files, kept));
   const terminals = new Terminals({
     layout,
     bus,
     launch: (cellId) => cellTerminalLaunch(cells, cellId),
+    commands: { "opencode-tui": (cellId) => agents.tuiCommand(cellId) },
+    titles: new TerminalTitles(db),
     ...options.terminals,
   });
   cells.addContributor(terminalsContributor(terminals));
@@ -135,6 +159,8 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
   // A service's own origin (<cell>--<service>.localhost) gets only that service, never what follows.
   app.use(previewHostRoutes(serviceProxy, auth));
   // First: host, origin and sign-in checks stand in front of every route below.
+  // Ahead of the sign-in guard: OpenCode's calls to Hive's tools carry their own credential.
+  app.use(agentToolRoutes(agentTools, auth));
   app.use(authRoutes(auth));
   app.set("trust proxy", false);
   // Before the body parser: proxied requests keep their bodies.
@@ -143,7 +169,7 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
   app.use(workspaceRoutes(workspaces, timings));
   app.use(cellRoutes(cells));
   app.use(agentRoutes(agents));
-  app.use(diffRoutes(diffs));
+  app.use(diffRoutes(diffs, kept));
   app.use(serviceRoutes(services));
   app.use("/api", notFound);
   // The web app (public: it must load to show its sign-in page); after /api so it never shadows a route.
@@ -216,6 +242,7 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
       const addr = server.address() as AddressInfo;
       const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
       hive.url = `http://${host}:${addr.port}`;
+      agentTools.listening(hive.url);
       return hive.url;
     },
     async close() {

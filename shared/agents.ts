@@ -62,6 +62,18 @@ export type InboxItem = z.infer<typeof InboxItemSchema>;
 export const ModelRefSchema = z.object({ providerId: z.string(), modelId: z.string() });
 export type ModelRef = z.infer<typeof ModelRefSchema>;
 
+/** One call the agent made to a Hive tool, as recorded in the cell's activity. */
+export const AgentActivitySchema = z.object({
+  id: z.number().int(),
+  cellId: z.string(),
+  tool: z.string(),
+  input: z.unknown(),
+  ok: z.boolean(),
+  summary: z.string(),
+  at: z.string(),
+});
+export type AgentActivity = z.infer<typeof AgentActivitySchema>;
+
 /** Snapshot of the `agent:<cellId>` channel. */
 export const AgentSnapshotSchema = z.object({
   cellId: z.string(),
@@ -72,6 +84,8 @@ export const AgentSnapshotSchema = z.object({
   model: ModelRefSchema.nullable(),
   messages: z.array(AgentMessageSchema),
   waiting: z.array(InboxItemSchema),
+  /** The latest calls the agent made to Hive's tools, oldest first. */
+  activity: z.array(AgentActivitySchema),
 });
 export type AgentSnapshot = z.infer<typeof AgentSnapshotSchema>;
 
@@ -91,6 +105,8 @@ export const AgentChannelEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("waiting"), item: InboxItemSchema }),
   z.object({ type: z.literal("answered"), id: z.string() }),
   z.object({ type: z.literal("mode"), mode: AgentModeSchema }),
+  /** The agent called a Hive tool (services, logs, restart). */
+  z.object({ type: z.literal("activity"), activity: AgentActivitySchema }),
   /** The transcript changed in a way events do not describe (session re-attached): refetch. */
   z.object({ type: z.literal("reset"), snapshot: z.lazy(() => AgentSnapshotSchema) }),
 ]);
@@ -136,18 +152,6 @@ export const ProviderListSchema = z.object({
 });
 export type ProviderList = z.infer<typeof ProviderListSchema>;
 
-/** One call the agent made to a Hive tool, as recorded in the cell's activity. */
-export const AgentActivitySchema = z.object({
-  id: z.number().int(),
-  cellId: z.string(),
-  tool: z.string(),
-  input: z.unknown(),
-  ok: z.boolean(),
-  summary: z.string(),
-  at: z.string(),
-});
-export type AgentActivity = z.infer<typeof AgentActivitySchema>;
-
 export const AssembledPromptSchema = z.object({
   cellId: z.string(),
   prompt: z.string().nullable(),
@@ -155,3 +159,22 @@ export const AssembledPromptSchema = z.object({
   createdAt: z.string(),
 });
 export type AssembledPrompt = z.infer<typeof AssembledPromptSchema>;
+
+/** Hive's tools for the agent, as OpenCode offers them (`hive_<name>`). */
+export const HIVE_TOOLS = ["services", "service_log", "setup_log", "restart_service"] as const;
+export const HiveToolSchema = z.enum(HIVE_TOOLS);
+export type HiveTool = z.infer<typeof HiveToolSchema>;
+
+/**
+ * A Hive tool call, as OpenCode's runtime sends it: who calls comes from OpenCode itself (the directory
+ * the session runs in, and the session), never from the model's arguments.
+ */
+export const HiveToolCallBody = z
+  .object({
+    directory: z.string().min(1).max(4_096),
+    sessionId: z.string().min(1).max(200),
+    args: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export const HiveToolServiceArgs = z.object({ service: z.string().min(1).max(100) }).strict();
+export const HiveToolNoArgs = z.object({}).strict();

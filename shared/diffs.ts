@@ -137,6 +137,31 @@ export const UpdateCommentBody = z
   .strict()
   .refine((b) => b.body !== undefined || b.resolved !== undefined, "give body or resolved");
 
+/**
+ * A branch Hive kept when its cell was deleted (or abandoned and then deleted) because it holds commits
+ * its base lacks: the work is abandoned, not lost. Commands say how to get it back or drop it.
+ */
+export const KeptBranchSchema = z.object({
+  id: z.number().int(),
+  workspaceId: z.string(),
+  branch: z.string(),
+  cellId: z.string(),
+  cellName: z.string(),
+  status: z.literal("abandoned"),
+  head: z.string(),
+  ahead: z.number().int(),
+  mergeTarget: z.string(),
+  keptAt: z.string(),
+  restoreCommand: z.string(),
+  deleteCommand: z.string(),
+});
+export type KeptBranch = z.infer<typeof KeptBranchSchema>;
+
+export const KeptBranchParams = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "not a valid id"),
+  keptId: z.coerce.number().int().min(1),
+});
+
 export const CommentParams = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "not a valid id"),
   commentId: z.coerce.number().int().positive(),

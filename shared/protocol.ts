@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TerminalKindSchema } from "./terminals.ts";
 
 /**
  * The one socket's frames. Control frames are JSON text, one schema each; terminal output is binary
@@ -57,12 +58,16 @@ export const ClientFrameSchema = z.discriminatedUnion("type", [
     type: z.literal("term.open"),
     cellId: z.string().min(1).max(64),
     name: z.string().max(80).optional(),
+    /** Default "shell". */
+    kind: TerminalKindSchema.optional(),
     ...dims,
     ref,
   }),
   z.object({ type: z.literal("term.input"), termId, data: z.string().max(64 * 1024), ref }),
   z.object({ type: z.literal("term.resize"), termId, ...dims, ref }),
   z.object({ type: z.literal("term.close"), termId, ref }),
+  /** Names a terminal for every browser (kept by Hive across restarts); the cell channel carries the name. */
+  z.object({ type: z.literal("term.rename"), termId, name: z.string().trim().min(1).max(80), ref }),
   /** The client has written this many bytes of a terminal's output into its screen (flow control). */
   z.object({ type: z.literal("term.ack"), termId, bytes: z.number().int().min(0) }),
   z.object({ type: z.literal("ping"), t: z.number().optional() }),

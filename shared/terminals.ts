@@ -6,6 +6,14 @@ import { z } from "zod";
  * binary `term.data` frames and TermEvents.
  */
 
+/**
+ * What a terminal runs: the user's login shell, or OpenCode's own TUI attached to the cell's agent session
+ * (for people who prefer it to the chat pane). Either starts in the cell's worktree and ends with the cell.
+ */
+export const TERMINAL_KINDS = ["shell", "opencode-tui"] as const;
+export const TerminalKindSchema = z.enum(TERMINAL_KINDS);
+export type TerminalKind = z.infer<typeof TerminalKindSchema>;
+
 export const TerminalInfoSchema = z.object({
   termId: z.string(),
   cellId: z.string(),

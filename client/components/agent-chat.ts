@@ -4,7 +4,14 @@ import { customElement, property, query, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import { unsafeHTML } from "lit/directives/unsafe-html.js";
 import { marked } from "marked";
-import type { AgentMessage, AgentMode, AgentPart, AnswerInboxBody } from "../../shared/agents.ts";
+import type {
+  AgentActivity,
+  AgentMessage,
+  AgentMode,
+  AgentPart,
+  AgentSnapshot,
+  AnswerInboxBody,
+} from "../../shared/agents.ts";
 import type { Cell } from "../../shared/records.ts";
 import { hive } from "../context.ts";
 import { AgentStore } from "../stores/agent.ts";
@@ -123,6 +130,15 @@ export class HiveAgentChat extends LitElement {
       .error {
         color: var(--hive-error);
       }
+      .activity {
+        margin: 0 0 8px;
+        font-size: 12px;
+        color: var(--hive-muted);
+        font-family: var(--hive-mono);
+      }
+      .activity.failed {
+        color: var(--hive-error);
+      }
       .waiting {
         border: 1px solid var(--hive-warn);
         border-radius: var(--hive-radius);
@@ -223,9 +239,9 @@ export class HiveAgentChat extends LitElement {
       >
         ${snap.messages.length === 0 ? html`<p class="role">No messages yet. Ask the agent something below.</p>` : nothing}
         ${repeat(
-          snap.messages,
-          (m) => m.id,
-          (m) => this.message(m),
+          timeline(snap),
+          (item) => ("role" in item ? `m:${item.id}` : `a:${item.id}`),
+          (item) => ("role" in item ? this.message(item) : this.activityLine(item)),
         )}
       </div>
       ${snap.waiting.map(
@@ -272,6 +288,13 @@ export class HiveAgentChat extends LitElement {
     </div>`;
   }
 
+  /** A call the agent made to one of Hive's tools (services, logs, restart), as the cell's activity recorded it. */
+  private activityLine(a: AgentActivity) {
+    return html`<div class="activity ${a.ok ? "" : "failed"}" data-activity=${a.tool} title=${a.at}>
+      ⚙ ${a.tool}: ${a.summary}
+    </div>`;
+  }
+
   private renderPart(p: AgentPart) {
     if (p.type === "text") return html`<div class="text">${unsafeHTML(markdown(p.text ?? ""))}</div>`;
     if (p.type === "reasoning") {
@@ -306,6 +329,15 @@ export class HiveAgentChat extends LitElement {
       ${st?.error !== undefined ? html`<pre class="tool-error">${String(st.error)}</pre>` : nothing}
     </details>`;
   }
+}
+
+/** Messages and Hive tool calls in the order they happened: a call shows after the message that made it. */
+function timeline(snap: AgentSnapshot): (AgentMessage | AgentActivity)[] {
+  const items: { at: number; item: AgentMessage | AgentActivity }[] = [
+    ...snap.messages.map((m) => ({ at: m.createdAt, item: m })),
+    ...snap.activity.map((a) => ({ at: Date.parse(a.at), item: a })),
+  ];
+  return items.sort((x, y) => x.at - y.at).map((x) => x.item);
 }
 
 function relativeTo(root: string, path: string): string {

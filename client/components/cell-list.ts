@@ -3,6 +3,7 @@ import { customElement, property, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import type { Cell, Workspace } from "../../shared/records.ts";
 import { branchBadge } from "./branch-badge.ts";
+import "./kept-branches.ts";
 import { buttonStyles, statusBadge, statusStyles } from "./styles.ts";
 
 /**
@@ -206,6 +207,7 @@ export class HiveCellList extends LitElement {
           </li>`,
         )}
       </ul>
+      <hive-kept-branches .workspaceId=${w.id} .cellIds=${cells.map((c) => c.id)}></hive-kept-branches>
     </section>`;
   }
 

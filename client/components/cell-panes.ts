@@ -16,6 +16,16 @@ export interface CellPane {
   id: string;
   title: string;
   render(cell: Cell): TemplateResult;
+  /**
+   * A DOM event (fired anywhere in the cell view) that brings this pane into view, opening it if it was
+   * closed; its detail is then handed to the pane's element's `reveal(detail)`.
+   */
+  revealOn?: string;
+}
+
+/** What a pane's element offers to be shown something (see CellPane.revealOn). */
+export interface RevealTarget {
+  reveal(detail: unknown): void;
 }
 
 export const cellPanes: CellPane[] = [
@@ -24,6 +34,7 @@ export const cellPanes: CellPane[] = [
     id: "diff",
     title: "Changes",
     render: (cell) => html`<hive-diff-review .cell=${cell}></hive-diff-review>`,
+    revealOn: "show-diff",
   },
 ];
 

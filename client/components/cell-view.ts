@@ -1,20 +1,19 @@
 import { css, html, LitElement, nothing } from "lit";
 import { customElement, property } from "lit/decorators.js";
 import type { Cell, ChecklistStep } from "../../shared/records.ts";
+import type { TerminalKind } from "../../shared/terminals.ts";
 import { StoreController } from "../store.ts";
 import type { TerminalsStore } from "../stores/terminals.ts";
-import { cellPanes, cellStrips } from "./cell-panes.ts";
+import { type CellPane, cellPanes, cellStrips, type RevealTarget } from "./cell-panes.ts";
 import "./split-panes.ts";
 import "./terminal-tabs.ts";
 import { buttonStyles, statusBadge, statusStyles } from "./styles.ts";
 import type { HiveTerminalTabs } from "./terminal-tabs.ts";
 
-/** The terminals start with as much room as all other panes together. */
-const TERMINALS_FIRST = [Math.max(1, cellPanes.length)];
-
 /**
  * A ready cell: its terminals and the panes other features add (see cell-panes.ts), side by side
- * with resizable gutters; the layout is remembered per cell.
+ * with resizable gutters; panes can be closed and opened again, and a pane's `revealOn` event (a chat
+ * link's `show-diff`) opens it and shows what was asked. The layout is remembered per cell.
  */
 @customElement("hive-cell-view")
 export class HiveCellView extends LitElement {
@@ -82,6 +81,13 @@ export class HiveCellView extends LitElement {
         flex: 1;
         min-height: 0;
       }
+      .panes {
+        display: flex;
+        gap: 4px;
+      }
+      .panes button[aria-pressed="false"] {
+        opacity: 0.6;
+      }
     `,
   ];
 
@@ -98,25 +104,45 @@ export class HiveCellView extends LitElement {
       this.terminals?.error,
       this.terminals?.layout.layout,
     ]);
+    for (const event of new Set(cellPanes.flatMap((p) => p.revealOn ?? []))) {
+      this.addEventListener(event, (e) => void this.reveal(event, (e as CustomEvent).detail));
+    }
+  }
+
+  private get visiblePanes(): CellPane[] {
+    const hidden = this.terminals.layout.layout.value.hidden;
+    return cellPanes.filter((p) => !hidden.includes(p.id));
   }
 
   override render() {
     const c = this.cell;
     const layout = this.terminals.layout.layout.value;
+    const panes = this.visiblePanes;
     return html`
       <header>
         <h1>${c.name}</h1>
         ${statusBadge(c.status)}
         <span class="meta" title=${c.worktreePath ?? ""}>${c.branchName ?? ""} · ${c.worktreePath ?? ""}</span>
         ${this.background.map((s) => this.backgroundLine(s))}
+        <span class="panes" role="group" aria-label="Panes">
+          ${cellPanes.map(
+            (p) => html`<button
+              aria-pressed=${panes.includes(p) ? "true" : "false"}
+              title=${panes.includes(p) ? `Close the ${p.title} pane` : `Open the ${p.title} pane`}
+              @click=${() => this.setPaneOpen(p.id, !panes.includes(p))}
+            >
+              ${p.title}
+            </button>`,
+          )}
+        </span>
         <button @click=${() => this.emit("cell-archive")} title="Stop everything live, keep the worktree">Archive</button>
         <button class="danger" @click=${() => this.emit("cell-delete")}>Delete</button>
       </header>
       ${cellStrips.map((s) => s.render(c))}
       <hive-split
-        .count=${1 + cellPanes.length}
+        .count=${1 + panes.length}
         .sizes=${layout.sizes}
-        .weights=${TERMINALS_FIRST}
+        .weights=${[Math.max(1, panes.length)]}
         @sizes-changed=${(e: CustomEvent<number[]>) => this.terminals.layout.update((l) => ({ ...l, sizes: e.detail }))}
       >
         <hive-terminal-tabs
@@ -124,13 +150,14 @@ export class HiveCellView extends LitElement {
           .tabs=${this.terminals.tabs.value}
           .active=${this.terminals.front}
           .error=${this.terminals.error.value}
-          @terminal-new=${() => void this.terminals.open()}
+          ?tui=${Boolean(c.opencodeSessionId)}
+          @terminal-new=${(e: CustomEvent<{ kind: TerminalKind }>) => void this.terminals.open(e.detail.kind)}
           @terminal-select=${(e: CustomEvent<{ termId: string }>) => this.terminals.select(e.detail.termId)}
           @terminal-close=${(e: CustomEvent<{ termId: string }>) => this.terminals.close(e.detail.termId)}
           @terminal-rename=${(e: CustomEvent<{ termId: string; name: string }>) =>
             this.terminals.rename(e.detail.termId, e.detail.name)}
         ></hive-terminal-tabs>
-        ${cellPanes.map(
+        ${panes.map(
           (p, i) => html`<section class="side" slot="pane-${i + 1}" data-pane=${p.id}>
             <h2>${p.title}</h2>
             ${p.render(c)}
@@ -138,6 +165,28 @@ export class HiveCellView extends LitElement {
         )}
       </hive-split>
     `;
+  }
+
+  /** Opens or closes a pane; the others share its room (sizes start again from the defaults). */
+  private setPaneOpen(id: string, open: boolean): void {
+    this.terminals.layout.update((l) => ({
+      ...l,
+      sizes: [],
+      hidden: open ? l.hidden.filter((h) => h !== id) : [...l.hidden, id],
+    }));
+  }
+
+  /** A pane's revealOn event: the pane opens (if it was closed), takes the focus, and shows `detail`. */
+  private async reveal(event: string, detail: unknown): Promise<void> {
+    const pane = cellPanes.find((p) => p.revealOn === event);
+    if (!pane) return;
+    if (!this.visiblePanes.includes(pane)) this.setPaneOpen(pane.id, true);
+    await this.updateComplete;
+    const el = this.renderRoot.querySelector<HTMLElement & Partial<RevealTarget>>(
+      `[data-pane="${pane.id}"] > :not(h2)`,
+    );
+    el?.reveal?.(detail);
+    el?.focus();
   }
 
   /** Focuses pane `index` (0: the terminal in front). */

@@ -184,6 +184,8 @@ export class HiveDiffReview extends LitElement {
   /** Made once and kept, so Monaco's DOM survives re-renders of the pane around it. */
   private editorHost = document.createElement("div");
   private shown: { path: string; forced: boolean } | undefined;
+  /** A file asked for by reveal() before the file list arrived. */
+  private wanted: string | undefined;
   private offView: (() => void) | undefined;
 
   override connectedCallback(): void {
@@ -191,14 +193,12 @@ export class HiveDiffReview extends LitElement {
     // Focusable, so a click anywhere in the pane (or Alt+digit) gives it the j/k/n/p keys.
     if (!this.hasAttribute("tabindex")) this.tabIndex = 0;
     this.addEventListener("keydown", this.onKey, { capture: true });
-    window.addEventListener("show-diff", this.onShowDiff);
     if (this.cell) this.requestUpdate(); // back in the page: willUpdate starts the store again
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.removeEventListener("keydown", this.onKey, { capture: true });
-    window.removeEventListener("show-diff", this.onShowDiff);
     this.stopStore();
     this.editor?.dispose();
     this.editor = undefined;
@@ -211,7 +211,11 @@ export class HiveDiffReview extends LitElement {
       this.stopStore();
       // The store exists only while a cell is shown, so it is subscribed here rather than by a controller.
       this.store = new DiffStore(hive.socket, this.cell.id);
-      this.offView = this.store.view.subscribe(() => this.requestUpdate());
+      this.offView = this.store.view.subscribe(() => {
+        // After the store's own pick of a first file, which happens in the same update as the list.
+        if (this.wanted) queueMicrotask(() => this.selectWanted());
+        this.requestUpdate();
+      });
       this.store.start();
       this.shown = undefined;
     }
@@ -228,13 +232,26 @@ export class HiveDiffReview extends LitElement {
     void this.syncEditor();
   }
 
-  private onShowDiff = (e: Event) => {
-    const path = (e as CustomEvent<{ path: string }>).detail?.path;
+  /**
+   * Shows one file's diff (a chat link's `show-diff {path}`, handed on by the cell view). A pane that was
+   * just opened has no file list yet: the file is selected as soon as the list arrives.
+   */
+  reveal(detail: unknown): void {
+    const path = (detail as { path?: unknown } | undefined)?.path;
+    if (typeof path !== "string" || !path) return;
     const root = this.cell?.worktreePath;
-    if (!path || !this.store) return;
-    const rel = root && path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
-    if (this.store.entry(rel)) this.store.select(rel);
-  };
+    this.wanted = root && path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+    this.selectWanted();
+  }
+
+  private selectWanted(): void {
+    const wanted = this.wanted;
+    if (!wanted || !this.store?.view.value.summary) return;
+    this.wanted = undefined;
+    if (!this.store.entry(wanted)) return;
+    this.store.select(wanted);
+    void this.updateComplete.then(() => this.list?.revealSelected());
+  }
 
   private onKey = (e: KeyboardEvent) => {
     if (e.ctrlKey || e.metaKey || e.altKey || typing(e) || !this.store) return;

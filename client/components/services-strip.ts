@@ -7,10 +7,13 @@ import { type ServiceLogSession, ServicesStore } from "../stores/services.ts";
 import { buttonStyles, statusStyles } from "./styles.ts";
 import "./terminal-pane.ts";
 
+/** Own-origin previews live at `*.localhost`, which only a browser on Hive's own machine reaches. */
+const LOOPBACK_PAGE = ["localhost", "127.0.0.1", "[::1]"].includes(location.hostname);
+
 /**
  * The services strip of a cell: each service's status, its port as a link through Hive's proxy (so it
- * works from a remote browser too), restart and stop, and its log as a read-only terminal; plus the
- * cell's CPU and memory.
+ * works from a remote browser too), "Own origin" for a full-fidelity preview on a browser on Hive's own
+ * machine, restart and stop, and its log as a read-only terminal; plus the cell's CPU and memory.
  */
 @customElement("hive-services-strip")
 export class HiveServicesStrip extends LitElement {
@@ -145,6 +148,16 @@ export class HiveServicesStrip extends LitElement {
           ? html`<a href=${s.proxyPath} target="_blank" rel="noopener" title="Open through Hive (${s.url} on the Hive machine)"
             >:${s.port}</a
           >`
+          : nothing
+      }
+      ${
+        s.port !== null && s.status === "ready" && LOOPBACK_PAGE
+          ? html`<button
+              title="Open on its own origin (${this.cell.id}--${s.name}.localhost): its own storage and service workers, still unable to act as you"
+              @click=${() => void store.openOwnOrigin(s.name)}
+            >
+              Own origin
+            </button>`
           : nothing
       }
       ${

@@ -155,7 +155,7 @@ export class HiveTerminalPane extends LitElement {
       if (s.status === "exited")
         this.notice = `shell exited${s.exitCode != null ? ` with code ${s.exitCode}` : ""}`;
       else if (s.status === "gone") this.notice = `this terminal is gone (${s.message ?? "closed"})`;
-      else this.notice = "";
+      else this.notice = s.message ?? ""; // input typed while disconnected: waiting, or not sent
     });
     this.scheduleFit();
   }

@@ -1,14 +1,15 @@
 import { css, html, LitElement } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
+import type { TerminalKind } from "../../shared/terminals.ts";
 import type { TerminalTab } from "../stores/terminals.ts";
 import "./terminal-pane.ts";
 import type { HiveTerminalPane } from "./terminal-pane.ts";
 
 /**
- * A cell's shells as tabs: open, switch, rename (double-click), close. Every shell stays mounted so
- * its screen keeps up while hidden. Events up: `terminal-new`, `terminal-select`, `terminal-rename`,
- * `terminal-close`.
+ * A cell's terminals as tabs: open a shell (or OpenCode's TUI on the cell's agent session), switch, rename
+ * (double-click), close. Every terminal stays mounted so its screen keeps up while hidden. Events up:
+ * `terminal-new {kind}`, `terminal-select`, `terminal-rename`, `terminal-close`.
  */
 @customElement("hive-terminal-tabs")
 export class HiveTerminalTabs extends LitElement {
@@ -107,6 +108,8 @@ export class HiveTerminalTabs extends LitElement {
   @property({ attribute: false }) tabs: TerminalTab[] = [];
   @property({ attribute: false }) active: string | null = null;
   @property() error: string | undefined;
+  /** The cell's agent has a session the OpenCode TUI can attach to. */
+  @property({ type: Boolean }) tui = false;
   @state() private renaming: string | null = null;
 
   override render() {
@@ -150,9 +153,16 @@ export class HiveTerminalTabs extends LitElement {
             </button>
           </div>`,
         )}
-        <button class="add" aria-label="New terminal" title="New terminal (Alt+T)" @click=${() => this.emit("terminal-new", {})}>
+        <button class="add" aria-label="New terminal" title="New terminal (Alt+T)" @click=${() => this.openNew("shell")}>
           +
         </button>
+        ${
+          this.tui
+            ? html`<button class="add" title="OpenCode's own terminal UI on this cell's agent session" @click=${() => this.openNew("opencode-tui")}>
+              + OpenCode TUI
+            </button>`
+            : null
+        }
       </div>
       ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : null}
       <div class="screens">
@@ -161,7 +171,7 @@ export class HiveTerminalTabs extends LitElement {
             ? html`<div class="empty">
               <div>
                 <div>No terminal open in this cell.</div>
-                <button class="primary" @click=${() => this.emit("terminal-new", {})}>Open a terminal</button>
+                <button class="primary" @click=${() => this.openNew("shell")}>Open a terminal</button>
               </div>
             </div>`
             : repeat(
@@ -198,6 +208,10 @@ export class HiveTerminalTabs extends LitElement {
     if (this.renaming !== termId) return;
     this.renaming = null;
     this.emit("terminal-rename", { termId, name });
+  }
+
+  private openNew(kind: TerminalKind): void {
+    this.emit("terminal-new", { kind });
   }
 
   private emit(type: string, detail: object): void {

@@ -11,6 +11,9 @@ import { api } from "../api.ts";
 import type { HiveSocket } from "../socket.ts";
 import { Store } from "../store.ts";
 
+/** Hive tool calls the pane keeps, as many as a snapshot brings. */
+const ACTIVITY_KEPT = 50;
+
 export interface AgentView {
   snapshot: AgentSnapshot | undefined;
   /** The last command that failed (send, stop, answer), in words. */
@@ -30,6 +33,8 @@ export function applyAgentEvent(s: AgentSnapshot, e: AgentChannelEvent): AgentSn
       return s.waiting.some((w) => w.id === e.item.id) ? s : { ...s, waiting: [...s.waiting, e.item] };
     case "answered":
       return { ...s, waiting: s.waiting.filter((w) => w.id !== e.id) };
+    case "activity":
+      return { ...s, activity: [...s.activity, e.activity].slice(-ACTIVITY_KEPT) };
     case "message": {
       const messages = [...s.messages];
       const i = messages.findIndex((m) => m.id === e.message.id);

@@ -2,15 +2,15 @@ import { z } from "zod";
 import { Store } from "../store.ts";
 
 /**
- * A cell view's arrangement, remembered per cell in this browser: pane sizes, the names given to
- * terminal tabs, and which terminal is in front.
+ * A cell view's arrangement, remembered per cell in this browser: pane sizes, which panes are closed, and
+ * which terminal is in front (terminal names are Hive's, shared by every browser).
  */
 export const CellLayoutSchema = z.object({
   /** Fractions of the width, one per visible pane, summing to 1. */
   sizes: z.array(z.number().min(0).max(1)).default([]),
-  /** Tab names a person chose, by terminal id (the server's name otherwise). */
-  names: z.record(z.string(), z.string()).default({}),
   activeTermId: z.string().nullable().default(null),
+  /** Panes beside the terminals that a person closed (ids from cell-panes.ts). */
+  hidden: z.array(z.string()).default([]),
 });
 export type CellLayout = z.infer<typeof CellLayoutSchema>;
 

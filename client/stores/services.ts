@@ -1,4 +1,5 @@
 import {
+  PreviewLinkSchema,
   type ResourceSample,
   ResourcesResponseSchema,
   type ServiceState,
@@ -82,6 +83,30 @@ export class ServicesStore {
       if (name) await api("POST", path, undefined, ServiceStateSchema);
       else await api("POST", path);
     } catch (e) {
+      this.error.set((e as Error).message);
+    }
+  }
+
+  /**
+   * Opens the service on its own origin (`<cell>--<service>.localhost`, full fidelity: its own storage and
+   * service workers) through a one-time sign-in link. The tab opens before the link is asked for, so the
+   * browser counts it as the click's; it loses its opener, so the preview cannot steer Hive's tab.
+   */
+  async openOwnOrigin(name: string): Promise<void> {
+    const tab = window.open("about:blank", "_blank");
+    if (tab) tab.opener = null;
+    try {
+      this.error.set(undefined);
+      const link = await api(
+        "POST",
+        `/api/cells/${this.cellId}/services/${encodeURIComponent(name)}/preview-link`,
+        undefined,
+        PreviewLinkSchema,
+      );
+      if (tab) tab.location.href = link.url;
+      else this.error.set("The browser blocked the new tab; allow pop-ups for Hive.");
+    } catch (e) {
+      tab?.close();
       this.error.set((e as Error).message);
     }
   }

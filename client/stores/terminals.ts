@@ -1,4 +1,4 @@
-import type { TerminalInfo } from "../../shared/terminals.ts";
+import type { TerminalInfo, TerminalKind } from "../../shared/terminals.ts";
 import type { HiveSocket } from "../socket.ts";
 import { Store } from "../store.ts";
 import { TerminalSession } from "../terminal-session.ts";
@@ -13,8 +13,8 @@ export interface TerminalTab {
 }
 
 /**
- * A cell's terminal tabs. Which shells exist comes from the server (the cell channel lists them, and
- * they outlive the page); the names a person gave them and which one is in front are remembered
+ * A cell's terminal tabs. Which shells exist and their names come from the server (the cell channel lists
+ * them, and they outlive the page; a rename shows in every browser); which one is in front is remembered
  * with the cell's layout in this browser.
  */
 export class TerminalsStore {
@@ -31,17 +31,19 @@ export class TerminalsStore {
   ) {
     this.layout = new LayoutStore(cell.cellId);
     this.active.set(this.layout.layout.value.activeTermId);
-    this.off = cell.detail.subscribe((d) => this.sync(d.terminals, d.cell !== undefined));
-    this.sync(cell.detail.value.terminals, cell.detail.value.cell !== undefined);
+    this.off = cell.detail.subscribe((d) => this.sync(d.terminals));
+    this.sync(cell.detail.value.terminals);
   }
 
   get cellId(): string {
     return this.layout.cellId;
   }
 
-  async open(cols = 80, rows = 24): Promise<string | undefined> {
+  /** Opens a shell, or OpenCode's TUI on the cell's session (the server names that one). */
+  async open(kind: TerminalKind = "shell", cols = 80, rows = 24): Promise<string | undefined> {
     try {
-      const termId = await TerminalSession.open(this.socket, this.cellId, cols, rows, this.nextName());
+      const name = kind === "shell" ? this.nextName() : undefined;
+      const termId = await TerminalSession.open(this.socket, this.cellId, cols, rows, name, kind);
       this.error.set(undefined);
       this.select(termId);
       return termId;
@@ -56,10 +58,15 @@ export class TerminalsStore {
     this.layout.update((l) => ({ ...l, activeTermId: termId }));
   }
 
+  /** Names the terminal for every browser: Hive keeps the name, and the cell channel brings it back. */
   rename(termId: string, name: string): void {
     const clean = name.trim().slice(0, 80);
     if (!clean) return;
-    this.layout.update((l) => ({ ...l, names: { ...l.names, [termId]: clean } }));
+    if (!this.socket.send({ type: "term.rename", termId, name: clean })) {
+      this.error.set("Not connected to Hive: the new name was not saved. Rename it again once reconnected.");
+      return;
+    }
+    this.error.set(undefined);
     this.tabs.set(this.tabs.value.map((t) => (t.termId === termId ? { ...t, name: clean } : t)));
   }
 
@@ -81,9 +88,7 @@ export class TerminalsStore {
     return tabs.some((t) => t.termId === chosen) ? chosen : (tabs.at(-1)?.termId ?? null);
   }
 
-  /** `known`: the server's list has arrived (before that, an empty list says nothing). */
-  private sync(terminals: TerminalInfo[], known: boolean): void {
-    const names = this.layout.layout.value.names;
+  private sync(terminals: TerminalInfo[]): void {
     const ids = new Set(terminals.map((t) => t.termId));
     for (const [id, s] of this.sessions) {
       if (ids.has(id)) continue;
@@ -92,7 +97,7 @@ export class TerminalsStore {
     }
     const tabs = terminals.map((info) => ({
       termId: info.termId,
-      name: names[info.termId] ?? info.name,
+      name: info.name,
       info,
       session: this.sessionOf(info.termId),
     }));
@@ -100,15 +105,6 @@ export class TerminalsStore {
       tabs.length === this.tabs.value.length &&
       tabs.every((t, i) => t.termId === this.tabs.value[i]?.termId && t.info === this.tabs.value[i]?.info);
     if (!same) this.tabs.set(tabs);
-    if (known) this.pruneNames(ids);
-  }
-
-  private pruneNames(ids: Set<string>): void {
-    const names = this.layout.layout.value.names;
-    const stale = Object.keys(names).filter((id) => !ids.has(id));
-    if (stale.length === 0) return;
-    const kept = Object.fromEntries(Object.entries(names).filter(([id]) => ids.has(id)));
-    this.layout.update((l) => ({ ...l, names: kept }));
   }
 
   private sessionOf(termId: string): TerminalSession {

@@ -143,10 +143,13 @@ export class AgentActivityRepo {
     return { id: Number(info.lastInsertRowid), cellId, tool, input, ok, summary, at };
   }
 
-  forCell(cellId: string): AgentActivity[] {
+  /** The cell's calls, oldest first; the latest `limit` of them when given. */
+  forCell(cellId: string, limit = ACTIVITY_PER_CELL): AgentActivity[] {
     const rows = this.db
-      .prepare("SELECT * FROM agent_activity WHERE cell_id = ? ORDER BY id")
-      .all(cellId) as {
+      .prepare(
+        "SELECT * FROM (SELECT * FROM agent_activity WHERE cell_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+      )
+      .all(cellId, limit) as {
       id: number;
       cell_id: string;
       tool: string;

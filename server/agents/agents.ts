@@ -25,7 +25,13 @@ import { chooseModel } from "./model-choice.ts";
 import { OpencodeServer, opencodeBinary, reapOrphan } from "./opencode-server.ts";
 import { assemblePrompt } from "./prompt.ts";
 import { type OpencodeMessageInfo, toMessage } from "./transcript.ts";
-import { WorkspaceServer } from "./workspace-server.ts";
+import { type ConfigChange, WorkspaceServer } from "./workspace-server.ts";
+
+/** A run is under way: the agent works, or waits for a person in the middle of it. */
+const isBusy = (status: AgentStatus) => status === "working" || status === "waiting";
+
+/** Hive tool calls a chat pane shows on opening; the API has all that are kept. */
+const SNAPSHOT_ACTIVITY = 50;
 
 export interface AgentsDeps {
   db: Db;
@@ -37,8 +43,10 @@ export interface AgentsDeps {
   cellEnv(cellId: string): Record<string, string>;
   /** Extra environment for OpenCode itself (tests give each run its own XDG dirs). */
   opencodeEnv?: NodeJS.ProcessEnv;
-  /** OpenCode config Hive adds for every workspace (its MCP tools server). */
+  /** OpenCode config Hive adds for every workspace. */
   extraConfig?(workspace: Workspace): Record<string, unknown>;
+  /** The OPENCODE_CONFIG_DIR holding Hive's tools for the workspace's OpenCode. */
+  toolsConfigDir?(workspace: Workspace): string;
 }
 
 /**
@@ -55,6 +63,8 @@ export class Agents {
   /** Session id → cell id, for the cell's own session and its sub-agents'. */
   private readonly sessions = new Map<string, string>();
   private readonly router: EventRouter;
+  /** When each cell's last run ended, so a sample of OpenCode's CPU counts runs that ended within it. */
+  private readonly busyEnded = new Map<string, number>();
   private stopped = false;
 
   constructor(private readonly deps: AgentsDeps) {
@@ -66,6 +76,7 @@ export class Agents {
       bus: deps.bus,
       inbox: this.inbox,
       log: this.log,
+      cellIdOf: (sessionId) => this.sessions.get(sessionId),
       cellOf: (sessionId) => {
         const cellId = this.sessions.get(sessionId);
         return cellId ? deps.cells.get(cellId) : undefined;
@@ -103,17 +114,57 @@ export class Agents {
         workspace,
         ...OpencodeServer.files(this.deps.layout, workspace.slug),
         extraConfig: this.deps.extraConfig?.(workspace) ?? {},
-        env: this.deps.opencodeEnv,
+        env: {
+          ...this.deps.opencodeEnv,
+          ...(this.deps.toolsConfigDir ? { OPENCODE_CONFIG_DIR: this.deps.toolsConfigDir(workspace) } : {}),
+        },
         onState: (state) => {
           if (state.kind === "failed")
             this.forEachAgent(workspaceId, (c) => this.setStatus(c.id, "error", state.message));
         },
         onEvent: (e) => this.router.handle(e),
         onEventsOpen: () => void this.resync(workspaceId),
+        busy: () => this.deps.cells.list(workspaceId).some((c) => isBusy(c.agentStatus)),
+        onConfigChange: (change) => this.configChanged(workspaceId, change),
       });
       this.servers.set(workspaceId, ws);
     }
     return ws;
+  }
+
+  /** The cell an OpenCode session works for (its own session or a sub-agent's), if Hive knows it. */
+  cellOfSession(sessionId: string): string | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  /** Each agent of the workspace says what a change to opencode.json does to it. */
+  private configChanged(workspaceId: string, change: ConfigChange): void {
+    this.forEachAgent(workspaceId, (c) => {
+      if (change.kind === "restarting")
+        this.setStatus(c.id, "starting", "opencode.json changed: restarting OpenCode with it…");
+      else if (change.kind === "waiting")
+        this.setStatus(
+          c.id,
+          c.agentStatus,
+          "opencode.json changed: OpenCode restarts with it once this workspace's agents are idle.",
+        );
+      else this.setStatus(c.id, c.agentStatus, `${change.message} OpenCode keeps its previous settings.`);
+    });
+  }
+
+  /** Each running OpenCode server's pid (its process group), for the resource view. */
+  serverProcesses(): { workspaceId: string; pid: number }[] {
+    return [...this.servers].flatMap(([workspaceId, ws]) =>
+      ws.server.pid === undefined ? [] : [{ workspaceId, pid: ws.server.pid }],
+    );
+  }
+
+  /** The workspace's cells whose agent was busy at any time since `sinceMs` (the resource view's interval). */
+  busyCells(workspaceId: string, sinceMs: number): string[] {
+    return this.deps.cells
+      .list(workspaceId)
+      .filter((c) => isBusy(c.agentStatus) || (this.busyEnded.get(c.id) ?? 0) >= sinceMs)
+      .map((c) => c.id);
   }
 
   private forEachAgent(workspaceId: string, fn: (cell: Cell) => void): void {
@@ -125,10 +176,12 @@ export class Agents {
   setStatus(cellId: string, status: AgentStatus, detail: string | null): void {
     const before = this.deps.cells.get(cellId);
     if (!before || (before.agentStatus === status && before.agentStatusDetail === detail)) return;
+    if (isBusy(before.agentStatus) && !isBusy(status)) this.busyEnded.set(cellId, Date.now());
     const cell = this.deps.cells.update(cellId, { agentStatus: status, agentStatusDetail: detail });
     if (!cell) return;
     this.deps.bus.emit("cell.updated", { cell });
     this.deps.bus.emit("agent.event", { cellId, event: { type: "status", status, detail } });
+    if (!isBusy(status)) this.servers.get(cell.workspaceId)?.applyPendingConfig();
   }
 
   /**
@@ -341,6 +394,7 @@ export class Agents {
       model,
       messages,
       waiting: this.inbox.list(cellId),
+      activity: this.activity.forCell(cellId, SNAPSHOT_ACTIVITY),
     };
   }
 
@@ -388,6 +442,7 @@ export class Agents {
     if (ws?.server.state.kind === "running") await this.abort(cellId).catch(() => {});
     if (workflow === "delete") {
       for (const [session, owner] of this.sessions) if (owner === cellId) this.sessions.delete(session);
+      this.busyEnded.delete(cellId);
       this.settings.delete(cellId);
     }
     this.setStatus(cellId, "none", null);

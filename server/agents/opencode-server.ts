@@ -81,9 +81,13 @@ export class OpencodeServer {
   private stopping = false;
   private backoffMs = 500;
   private startPromise: Promise<string> | undefined;
+  /** What the next start passes as OPENCODE_CONFIG_CONTENT (see restart). */
+  private config: Record<string, unknown>;
   state: ServerState = { kind: "stopped" };
 
-  constructor(private readonly opts: OpencodeServerOptions) {}
+  constructor(private readonly opts: OpencodeServerOptions) {
+    this.config = opts.config;
+  }
 
   get authorization(): string {
     return `Basic ${Buffer.from(`opencode:${this.password}`).toString("base64")}`;
@@ -131,7 +135,7 @@ export class OpencodeServer {
         ...process.env,
         ...this.opts.env,
         OPENCODE_SERVER_PASSWORD: this.password,
-        OPENCODE_CONFIG_CONTENT: JSON.stringify(this.opts.config),
+        OPENCODE_CONFIG_CONTENT: JSON.stringify(this.config),
       },
     });
     this.child = child;
@@ -252,6 +256,17 @@ export class OpencodeServer {
     this.log?.end();
     this.log = undefined;
     this.setState({ kind: "stopped" });
+  }
+
+  /**
+   * OpenCode reads its config only at start: a changed one takes a restart (sessions live in its store and
+   * survive it). A server that is not running just starts with it when next needed.
+   */
+  async reconfigure(config: Record<string, unknown>): Promise<void> {
+    this.config = config;
+    if (this.state.kind === "stopped") return;
+    await this.stop();
+    await this.url();
   }
 
   /** For tests that prove the restart: the server's pid. */

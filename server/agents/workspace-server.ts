@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type FSWatcher, watch } from "chokidar";
 import { type ParseError, parse, printParseErrorCode } from "jsonc-parser";
 import type { ProviderList } from "../../shared/agents.ts";
 import { HiveError } from "../../shared/errors.ts";
@@ -16,10 +17,11 @@ import { OpencodeServer, type ServerState } from "./opencode-server.ts";
 
 const PROVIDERS_TTL_MS = 30_000;
 const EVENT_RETRY_MS = 500;
+const CONFIG_FILES = ["opencode.json", "opencode.jsonc"];
 
 /** The workspace's own opencode.json(c), passed to OpenCode because worktrees live outside the repo. */
 export function workspaceOpencodeConfig(repo: string): Record<string, unknown> {
-  for (const name of ["opencode.json", "opencode.jsonc"]) {
+  for (const name of CONFIG_FILES) {
     const file = join(repo, name);
     if (!existsSync(file)) continue;
     const errors: ParseError[] = [];
@@ -36,6 +38,11 @@ export function workspaceOpencodeConfig(repo: string): Record<string, unknown> {
   return {};
 }
 
+/** A config as JSON, minus the `$schema` line OpenCode itself writes into opencode.json when it starts. */
+function comparable(config: Record<string, unknown>): string {
+  return JSON.stringify({ ...config, $schema: undefined });
+}
+
 export interface WorkspaceServerOptions {
   workspace: Workspace;
   logFile: string;
@@ -47,32 +54,106 @@ export interface WorkspaceServerOptions {
   onEvent(event: OpencodeEvent): void;
   /** The event stream (re)connected: anything missed while it was down must be re-read. */
   onEventsOpen(): void;
+  /** Whether an agent of the workspace is mid-run (a restart would cut it off). */
+  busy(): boolean;
+  /** What became of a change to opencode.json. */
+  onConfigChange(change: ConfigChange): void;
 }
+
+/**
+ * `waiting`: a run is under way, the restart follows once every agent of the workspace is idle (see
+ * applyPendingConfig); `restarting`: OpenCode is being restarted with it; `invalid`: the file cannot
+ * be read, the previous config stays in force.
+ */
+export type ConfigChange =
+  | { kind: "waiting" }
+  | { kind: "restarting" }
+  | { kind: "invalid"; message: string };
 
 export class WorkspaceServer {
   readonly server: OpencodeServer;
   readonly api: OpencodeApi;
   private readonly events = new AbortController();
   private providersCache: { at: number; value: ProviderList } | undefined;
+  /** Bumped at every change of the server's state: an answer from before a restart is not cached. */
+  private generation = 0;
   private reading = false;
+  private readonly watcher: FSWatcher;
+  /** The config OpenCode runs with, as JSON, and a changed one waiting for the agents to be idle. */
+  private configJson: string;
+  private pendingConfig: Record<string, unknown> | undefined;
+  private restarting: Promise<void> | undefined;
 
   constructor(private readonly opts: WorkspaceServerOptions) {
+    const config = this.readConfig();
+    this.configJson = comparable(config);
     this.server = new OpencodeServer({
       cwd: opts.workspace.path,
       logFile: opts.logFile,
       pidFile: opts.pidFile,
-      // OpenCode's own snapshots shadow every worktree in a second git repository: on a 20,000-file repo that
-      // pegged a core for ~30 s per new cell and tripled its checkout time. Hive's branch, base commit and diff
-      // already record what the agent changed; a workspace's opencode.json may still turn them back on.
-      config: { snapshot: false, ...workspaceOpencodeConfig(opts.workspace.path), ...opts.extraConfig },
+      config,
       env: opts.env,
       onState: (state) => {
+        this.generation++;
         if (state.kind !== "running") this.providersCache = undefined;
         opts.onState(state);
         if (state.kind === "running") this.readEvents();
       },
     });
     this.api = new OpencodeApi(this.server);
+    this.watcher = watch(
+      CONFIG_FILES.map((f) => join(opts.workspace.path, f)),
+      { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50 } },
+    );
+    this.watcher.on("all", () => this.configFileChanged());
+  }
+
+  private readConfig(): Record<string, unknown> {
+    // OpenCode's own snapshots shadow every worktree in a second git repository: on a 20,000-file repo that
+    // pegged a core for ~30 s per new cell and tripled its checkout time. Hive's branch, base commit and diff
+    // already record what the agent changed; a workspace's opencode.json may still turn them back on.
+    return {
+      snapshot: false,
+      ...workspaceOpencodeConfig(this.opts.workspace.path),
+      ...this.opts.extraConfig,
+    };
+  }
+
+  /** OpenCode reads its model and provider settings only at start: a changed opencode.json takes a restart. */
+  private configFileChanged(): void {
+    let config: Record<string, unknown>;
+    try {
+      config = this.readConfig();
+    } catch (e) {
+      this.opts.onConfigChange({ kind: "invalid", message: (e as Error).message });
+      return;
+    }
+    this.pendingConfig = comparable(config) === this.configJson ? undefined : config;
+    this.applyPendingConfig();
+  }
+
+  /**
+   * Restarts OpenCode with a changed config, unless an agent is mid-run: then the workspace is told, and
+   * this is called again as agents turn idle. Sessions live in OpenCode's store and survive the restart.
+   */
+  applyPendingConfig(): void {
+    const config = this.pendingConfig;
+    if (!config || this.restarting) return;
+    if (this.server.state.kind !== "stopped" && this.opts.busy()) {
+      this.opts.onConfigChange({ kind: "waiting" });
+      return;
+    }
+    this.pendingConfig = undefined;
+    this.configJson = comparable(config);
+    const running = this.server.state.kind !== "stopped";
+    this.restarting = this.server
+      .reconfigure(config)
+      .catch(() => {}) // a failed start is reported through onState and retried by the server
+      .finally(() => {
+        this.restarting = undefined;
+        this.applyPendingConfig();
+      });
+    if (running) this.opts.onConfigChange({ kind: "restarting" });
   }
 
   /** Keeps one reader on the event stream while the server runs; a dropped stream is reopened. */
@@ -92,6 +173,7 @@ export class WorkspaceServer {
   async providers(directory: string): Promise<ProviderList> {
     if (this.providersCache && Date.now() - this.providersCache.at < PROVIDERS_TTL_MS)
       return this.providersCache.value;
+    const generation = this.generation;
     const raw = await this.api.request<{
       providers: { id: string; name: string; models: Record<string, { id: string; name: string }> }[];
       default: Record<string, string>;
@@ -104,11 +186,14 @@ export class WorkspaceServer {
       })),
       defaults: raw.default ?? {},
     };
-    this.providersCache = { at: Date.now(), value };
+    if (generation === this.generation) this.providersCache = { at: Date.now(), value };
     return value;
   }
 
   async stop(): Promise<void> {
+    this.pendingConfig = undefined;
+    await this.watcher.close();
+    await this.restarting;
     this.events.abort();
     await this.server.stop();
   }

@@ -17,6 +17,7 @@ import { GitError, git } from "../worktrees/git.ts";
 import { currentBranch, resolveBase } from "../worktrees/worktrees.ts";
 import { relocate, reviewPrompt } from "./comments.ts";
 import { fileContent } from "./content.ts";
+import { setBranchStatus } from "./kept-branches.ts";
 import { commitAll, dirtyFiles, mergeBranch } from "./merge.ts";
 import { checkRelativePath, resolveInWorktree } from "./paths.ts";
 import type { ReviewStore } from "./review-store.ts";
@@ -304,15 +305,10 @@ export class DiffService {
     return { sent: open.length, prompt };
   }
 
-  private setBranchStatus(cellId: string, branchStatus: Cell["branchStatus"]): void {
-    const cell = this.deps.cells.update(cellId, { branchStatus });
-    if (cell) this.deps.bus.emit("cell.updated", { cell });
-  }
-
   async commit(cellId: string, message: string): Promise<{ commit: string }> {
     const cell = this.cell(cellId);
     const commit = await commitAll(cell.worktreePath, message);
-    this.setBranchStatus(cellId, "pending_review");
+    setBranchStatus(this.deps.cells, this.deps.bus, cellId, "pending_review");
     return { commit };
   }
 
@@ -357,14 +353,14 @@ export class DiffService {
         body.message ?? `${body.strategy === "squash" ? "Squash" : "Merge"} ${cell.branchName}: ${cell.name}`,
     });
     if (!outcome.ok) {
-      this.setBranchStatus(cellId, "conflict");
+      setBranchStatus(this.deps.cells, this.deps.bus, cellId, "conflict");
       throw new HiveError(
         "CONFLICT",
         `Merging ${cell.branchName} into ${baseBranch} conflicts in ${outcome.conflicts.length} file(s): ${outcome.conflicts.slice(0, 5).join(", ")}. Nothing was changed.`,
         { conflicts: outcome.conflicts },
       );
     }
-    this.setBranchStatus(cellId, "merged");
+    setBranchStatus(this.deps.cells, this.deps.bus, cellId, "merged");
     return outcome.result;
   }
 }

@@ -27,7 +27,7 @@ export interface DomainEvents {
   "auth.session.revoked": { sessionId: string };
   /** A shell was opened in a cell, or found again in the PTY host after a restart; see terminals/. */
   "terminal.opened": { terminal: TerminalInfo };
-  "terminal.updated": { terminal: TerminalInfo; change: "exit" | "resized" };
+  "terminal.updated": { terminal: TerminalInfo; change: "exit" | "resized" | "renamed" };
   /** Closed by a user, with its cell, or lost with the PTY host. */
   "terminal.closed": { terminal: TerminalInfo };
   /** Live event of a cell's agent (streamed text, tool calls, status); see agents/agents.ts. */

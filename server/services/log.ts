@@ -96,9 +96,7 @@ export class ServiceLog {
 
   /** The last `bytes` of the file as text. */
   tail(bytes: number): string {
-    const size = sizeOf(this.file);
-    const start = Math.max(0, size - bytes);
-    return readRange(this.file, start, size - start).toString("utf8");
+    return fileTail(this.file, bytes);
   }
 
   /** The last lines of output, for an error's detail. */
@@ -145,6 +143,13 @@ export class ServiceLog {
 /** A pipe's bare \n would leave the cursor in its column on a terminal screen. */
 export function forTerminal(text: string): string {
   return text.replace(/\r?\n/g, "\r\n");
+}
+
+/** The last `bytes` of a file as text; "" when it does not exist. */
+export function fileTail(file: string, bytes: number): string {
+  const size = sizeOf(file);
+  const start = Math.max(0, size - bytes);
+  return readRange(file, start, size - start).toString("utf8");
 }
 
 function sizeOf(file: string): number {

@@ -1,11 +1,12 @@
 import { HiveError } from "../../shared/errors.ts";
-import type { TerminalInfo, TermSnapshot } from "../../shared/terminals.ts";
+import type { TerminalInfo, TerminalKind, TermSnapshot } from "../../shared/terminals.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { HomeLayout } from "../home/home.ts";
 import type { HostMessage, HostSnapshot } from "./host/messages.ts";
 import type { DataMessage } from "./host/wire.ts";
 import { PtyHostClient } from "./host-client.ts";
 import { type Subscriber, TermFlow, type TermSink } from "./term-flow.ts";
+import type { TerminalTitles } from "./titles.ts";
 
 /**
  * The terminals of every cell, as the web server sees them: a facade over the PTY host (which owns
@@ -21,6 +22,14 @@ export interface TerminalLaunch {
   env: Record<string, string>;
 }
 
+/** A program a terminal runs instead of the shell; it still starts in the cell's worktree with its environment. */
+export interface TerminalCommand {
+  file: string;
+  args: string[];
+  /** Added to the cell's environment (e.g. a password that must not go in argv). */
+  env: Record<string, string>;
+}
+
 export interface TerminalsOptions {
   layout: HomeLayout;
   bus: EventBus;
@@ -30,7 +39,13 @@ export interface TerminalsOptions {
   shell?: string;
   shellArgs?: string[];
   scrollbackLines?: number;
+  /** Names people gave terminals; without it a rename lasts until Hive restarts. */
+  titles?: TerminalTitles;
+  /** The other kinds' programs, by the rooms that know them (the agents room: "opencode-tui"). */
+  commands?: Partial<Record<Exclude<TerminalKind, "shell">, (cellId: string) => Promise<TerminalCommand>>>;
 }
+
+const KIND_NAMES: Record<Exclude<TerminalKind, "shell">, string> = { "opencode-tui": "OpenCode TUI" };
 
 interface Live {
   info: TerminalInfo;
@@ -52,6 +67,7 @@ export class Terminals {
    */
   async start(): Promise<void> {
     if (await PtyHostClient.isRunning(this.options.layout)) await this.connection();
+    else this.options.titles?.retain([]); // no host: every terminal named before is gone
   }
 
   /** Disconnects from the PTY host; the shells keep running there. */
@@ -70,18 +86,26 @@ export class Terminals {
     return this.live(termId).info;
   }
 
-  async open(req: { cellId: string; name?: string; cols: number; rows: number }): Promise<TerminalInfo> {
+  async open(req: {
+    cellId: string;
+    name?: string;
+    cols: number;
+    rows: number;
+    kind?: TerminalKind;
+  }): Promise<TerminalInfo> {
     const launch = this.options.launch(req.cellId);
+    const command = await this.command(req.cellId, req.kind ?? "shell");
     const host = await this.connection();
     const count = this.list(req.cellId).length;
     const info = await host.request<TerminalInfo>({
       t: "open",
       spec: {
         cellId: req.cellId,
-        name: req.name ?? `shell ${count + 1}`,
+        name: req.name ?? (req.kind && req.kind !== "shell" ? KIND_NAMES[req.kind] : `shell ${count + 1}`),
         cwd: launch.cwd,
         env: {
           ...launch.env,
+          ...command?.env,
           TERM: "xterm-256color",
           COLORTERM: "truecolor",
           HIVE_CELL_ID: req.cellId,
@@ -89,17 +113,37 @@ export class Terminals {
         },
         cols: req.cols,
         rows: req.rows,
-        shell: this.options.shell ?? process.env.SHELL ?? "/bin/bash",
-        args: this.options.shellArgs ?? ["-l"],
+        shell: command?.file ?? this.options.shell ?? process.env.SHELL ?? "/bin/bash",
+        args: command?.args ?? this.options.shellArgs ?? ["-l"],
         scrollbackLines: this.options.scrollbackLines ?? DEFAULT_SCROLLBACK_LINES,
       },
     });
     return this.track(info).info;
   }
 
+  /** The program of a terminal that is not a shell (undefined for a shell). */
+  private async command(cellId: string, kind: TerminalKind): Promise<TerminalCommand | undefined> {
+    if (kind === "shell") return undefined;
+    const make = this.options.commands?.[kind];
+    if (!make)
+      throw new HiveError("UNAVAILABLE", `${KIND_NAMES[kind]} terminals are not available in this Hive.`);
+    return make(cellId);
+  }
+
   input(termId: string, data: string): void {
     const l = this.running(termId);
     this.host?.notify({ t: "input", num: l.info.numericId, data });
+  }
+
+  /** Renames a terminal for everyone watching its cell (the name is kept across restarts of Hive). */
+  rename(termId: string, name: string): TerminalInfo {
+    const l = this.live(termId);
+    const title = name.trim().slice(0, 80);
+    if (!title) throw new HiveError("BAD_REQUEST", "A terminal's name cannot be empty.", { termId });
+    this.options.titles?.set(termId, l.info.cellId, title);
+    l.info.name = title;
+    this.options.bus.emit("terminal.updated", { terminal: l.info, change: "renamed" });
+    return l.info;
   }
 
   resize(termId: string, cols: number, rows: number): void {
@@ -166,6 +210,7 @@ export class Terminals {
     const existing = this.byNum.get(info.numericId);
     if (existing) return existing;
     const num = info.numericId;
+    info.name = this.options.titles?.get(info.termId) ?? info.name;
     const l: Live = {
       info,
       flow: new TermFlow({
@@ -193,6 +238,7 @@ export class Terminals {
         this.host = host;
         const infos = await host.request<TerminalInfo[]>({ t: "list" });
         for (const info of infos) this.track(info);
+        this.options.titles?.retain(infos.map((i) => i.termId));
         return host;
       })
       .finally(() => {
@@ -228,6 +274,7 @@ export class Terminals {
   private forget(l: Live): void {
     this.byId.delete(l.info.termId);
     this.byNum.delete(l.info.numericId);
+    this.options.titles?.delete(l.info.termId);
     this.options.bus.emit("terminal.closed", { terminal: l.info });
   }
 

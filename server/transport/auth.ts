@@ -303,7 +303,7 @@ export function refuseUpgrade(socket: Duplex, decision: Extract<UpgradeDecision,
   );
 }
 
-function bearerToken(req: IncomingMessage): string | undefined {
+export function bearerToken(req: IncomingMessage): string | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
   return m?.[1];
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { relative, sep } from "node:path";
 import watcher from "@parcel/watcher";
 import { snapshotTree } from "../diffs/snapshot.ts";
@@ -22,6 +23,8 @@ const POLL_MS = 2000;
 const MAX_BATCH_PATHS = 5000;
 /** Plain paths, not globs: parcel matches globs with std::regex per file, a second on 100,000 files. */
 const ALWAYS_IGNORED = [".git", "node_modules"];
+/** New paths looked into per batch for directories parcel has not seen; more means subscribing again. */
+const MAX_CREATED_CHECKED = 200;
 /** Ignored directories passed to the watcher at start; more are still filtered per batch. */
 const MAX_IGNORED_DIRS = 1000;
 
@@ -83,6 +86,12 @@ export class WorktreeWatcher {
   mode: WatchMode = "events";
   reason: string | null = null;
   private subscription: watcher.AsyncSubscription | undefined;
+  private ignore: string[] = [];
+  /** Bumped per subscription: see rescan(). */
+  private generation = 0;
+  private rescanning: Promise<void> | undefined;
+  /** Directories created since the last flush (absolute), to look inside: see rescan(). */
+  private createdDirs = new Set<string>();
   private pollTimer: NodeJS.Timeout | undefined;
   private lastTree: string | undefined;
   private pending = new Set<string>();
@@ -102,14 +111,8 @@ export class WorktreeWatcher {
     if (opts.backend === "poll") await w.startPolling("polling was asked for");
     else {
       try {
-        const ignore = [...ALWAYS_IGNORED, ...(await ignoredDirs(dir))];
-        w.subscription = await (opts.subscribe ?? watcher.subscribe)(
-          dir,
-          (err, events) => w.onEvents(err, events),
-          {
-            ignore,
-          },
-        );
+        w.ignore = [...ALWAYS_IGNORED, ...(await ignoredDirs(dir))];
+        w.subscription = await w.subscribe();
       } catch (e) {
         const err = e as Error;
         if (!isWatchLimit(err)) throw err;
@@ -117,6 +120,49 @@ export class WorktreeWatcher {
       }
     }
     return w;
+  }
+
+  private subscribe(): Promise<watcher.AsyncSubscription> {
+    // A path that never exists tells this subscription's ignore list apart from the last one's.
+    const ignore = this.generation++ === 0 ? this.ignore : [...this.ignore, `.hive-rescan-${this.generation}`];
+    return (this.opts.subscribe ?? watcher.subscribe)(this.dir, (err, events) => this.onEvents(err, events), {
+      ignore,
+    });
+  }
+
+  /**
+   * @parcel/watcher watches a new directory when it hears of it but never looks inside
+   * (parcel-bundler/watcher#243): directories made in it before that (`mkdir -p a/b/c`, an unpacked
+   * archive) would go unwatched for good. When a new directory holds directories, the tree is subscribed
+   * again (parcel shares one subscription per directory and ignore list, so the new one differs by a
+   * path that never exists) and the old subscription goes once the new one is ready: no gap.
+   */
+  private async rescan(): Promise<void> {
+    if (this.rescanning || this.stopped || !this.subscription) return;
+    this.rescanning = (async () => {
+      try {
+        const next = await this.subscribe();
+        const prev = this.subscription;
+        this.subscription = next;
+        await prev?.unsubscribe().catch(() => undefined);
+      } catch (e) {
+        this.opts.onError?.(e as Error);
+      } finally {
+        this.rescanning = undefined;
+      }
+    })();
+    await this.rescanning;
+  }
+
+  /** True when one of these new paths is a directory already holding a directory parcel has not seen. */
+  private async nestedDirs(created: string[]): Promise<boolean> {
+    // Past this many new paths (a branch switch, an unpacked archive) looking is slower than subscribing again.
+    if (created.length > MAX_CREATED_CHECKED) return true;
+    for (const d of created) {
+      const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+      if (entries.some((e) => e.isDirectory())) return true;
+    }
+    return false;
   }
 
   private onEvents(err: Error | null, events: watcher.Event[]): void {
@@ -127,7 +173,10 @@ export class WorktreeWatcher {
       else this.opts.onError?.(err);
       return;
     }
-    for (const e of events) this.add(relative(this.dir, e.path).split(sep).join("/"));
+    for (const e of events) {
+      this.add(relative(this.dir, e.path).split(sep).join("/"));
+      if (e.type === "create") this.createdDirs.add(e.path);
+    }
     this.schedule();
   }
 
@@ -149,15 +198,20 @@ export class WorktreeWatcher {
     this.quietTimer = this.maxTimer = undefined;
     const paths = [...this.pending];
     const truncated = this.truncated;
+    const created = [...this.createdDirs];
     this.pending.clear();
+    this.createdDirs.clear();
     this.truncated = false;
     if (paths.length === 0 || this.stopped) return;
+    if (created.length > 0 && (await this.nestedDirs(created))) void this.rescan();
+    let kept = paths;
     try {
-      const kept = await this.dropIgnored(paths);
-      if ((kept.length > 0 || truncated) && !this.stopped) this.opts.onBatch({ paths: kept, truncated });
+      kept = await this.dropIgnored(paths);
     } catch (e) {
+      // Reported unfiltered rather than lost: an ignored path costs a diff of it, a lost one a stale view.
       this.opts.onError?.(e as Error);
     }
+    if ((kept.length > 0 || truncated) && !this.stopped) this.opts.onBatch({ paths: kept, truncated });
   }
 
   /** Leaves out what .gitignore hides: build output churning must not recompute diffs. */
@@ -205,6 +259,7 @@ export class WorktreeWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.rescanning;
     clearTimeout(this.quietTimer);
     clearTimeout(this.maxTimer);
     clearTimeout(this.pollTimer);

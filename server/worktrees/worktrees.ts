@@ -79,6 +79,23 @@ export async function removeWorktree(repo: string, path: string): Promise<string
   }
 }
 
+/** How far a cell's branch is ahead of what it would merge into; undefined when the branch is gone. */
+export async function unmergedCommits(
+  repo: string,
+  branch: string,
+  baseCommit: string | null,
+  mergeTarget: string | null,
+): Promise<{ head: string; ahead: number; against: string } | undefined> {
+  if (!(await branchExists(repo, branch))) return undefined;
+  const head = (await git(["rev-parse", `refs/heads/${branch}`], { cwd: repo })).trim();
+  const against = mergeTarget && (await branchExists(repo, mergeTarget)) ? mergeTarget : baseCommit;
+  if (!against) return { head, ahead: 0, against: head };
+  const ahead = Number(
+    (await git(["rev-list", "--count", `refs/heads/${branch}`, "--not", against], { cwd: repo })).trim(),
+  );
+  return { head, ahead, against };
+}
+
 /**
  * Deletes the cell's branch unless it holds commits that its base does not: those are kept, and said so.
  * `mergeTarget` is the base branch if the cell forked from one (work merged there is safe to drop).
@@ -89,13 +106,10 @@ export async function deleteBranch(
   baseCommit: string | null,
   mergeTarget: string | null,
 ): Promise<string> {
-  if (!(await branchExists(repo, branch))) return "already gone";
-  const against = mergeTarget && (await branchExists(repo, mergeTarget)) ? mergeTarget : baseCommit;
-  if (against) {
-    const ahead = Number(
-      (await git(["rev-list", "--count", `refs/heads/${branch}`, "--not", against], { cwd: repo })).trim(),
-    );
-    if (ahead > 0) return `kept ${branch}: ${ahead} commit(s) not merged into ${against}`;
+  const unmerged = await unmergedCommits(repo, branch, baseCommit, mergeTarget);
+  if (!unmerged) return "already gone";
+  if (unmerged.ahead > 0) {
+    return `kept ${branch}: ${unmerged.ahead} commit(s) not merged into ${unmerged.against}`;
   }
   await git(["branch", "-D", "--end-of-options", branch], { cwd: repo });
   return `deleted ${branch}`;

@@ -2,6 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import type { Cell } from "../../shared/records.ts";
 import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { terminalText } from "../browser/ui.ts";
 import { type AgentWorld, startAgentWorld } from "./harness.ts";
 
 /** The chat pane in a real Chromium against a real Hive, a real OpenCode and the scripted model. */
@@ -78,4 +79,47 @@ describe("the agent chat pane", () => {
     await chat.locator(".text", { hasText: "Command ran." }).waitFor({ timeout: 60_000 });
     await badge.waitFor({ state: "detached" });
   }, 180_000);
+
+  it("a tool call's 'diff of <file>' link opens the closed Changes pane on that file", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h5-show-diff-fail.png" });
+    });
+    const panes = page.locator("hive-cell-view .panes");
+    await panes.getByRole("button", { name: "Changes" }).click();
+    await page.locator("hive-diff-review").waitFor({ state: "detached" });
+    expect(await panes.getByRole("button", { name: "Changes" }).getAttribute("aria-pressed")).toBe("false");
+
+    // bash.txt (from the previous test) sorts first, so only the link can have chosen from-browser.txt.
+    const link = page
+      .locator("hive-agent-chat details.tool[data-tool='write']")
+      .first()
+      .locator("summary a", { hasText: "diff of from-browser.txt" });
+    await link.click();
+    const review = page.locator("hive-diff-review");
+    await review.waitFor();
+    const row = review.locator("hive-diff-file-list [data-path='from-browser.txt']");
+    await row.waitFor({ timeout: 30_000 });
+    await review.locator("hive-diff-file-list [data-path='bash.txt']").waitFor();
+    await expect.poll(() => row.getAttribute("aria-selected")).toBe("true");
+    expect(await panes.getByRole("button", { name: "Changes" }).getAttribute("aria-pressed")).toBe("true");
+
+    // With the pane already open, the link selects the file again after another was chosen.
+    await review.locator("hive-diff-file-list [data-path='bash.txt']").click();
+    await expect.poll(() => row.getAttribute("aria-selected")).toBe("false");
+    await link.click();
+    await expect.poll(() => row.getAttribute("aria-selected")).toBe("true");
+    await page.screenshot({ path: "/tmp/h5-show-diff.png" });
+  }, 120_000);
+
+  it("'+ OpenCode TUI' opens OpenCode's own TUI on the cell's session in a terminal tab", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h5-tui-fail.png" });
+    });
+    await page.getByRole("button", { name: "+ OpenCode TUI" }).click();
+    await page.locator("hive-terminal-tabs [role='tab']", { hasText: "OpenCode TUI" }).waitFor();
+    await expect
+      .poll(() => terminalText(page), { timeout: 60_000 })
+      .toContain("Please write from-browser.txt");
+    await page.screenshot({ path: "/tmp/h5-tui.png" });
+  }, 120_000);
 });

@@ -89,4 +89,23 @@ describe("services in the web app", () => {
     expect(await figures.textContent()).toMatch(/CPU \d+\.\d% · \d+ MB/);
     await page.screenshot({ path: "/tmp/services-log.png" });
   });
+
+  it("'Own origin' opens the service signed in on <cell>--web.localhost", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/services-own-origin-fail.png" });
+    });
+    const web = page.locator("hive-services-strip [data-service='web']");
+    await web.locator("[data-status='ready']").waitFor({ timeout: 30_000 });
+    const cellId = /\/cells\/([a-z0-9]+)/.exec(page.url())![1]!;
+    const [opened] = await Promise.all([
+      page.context().waitForEvent("page"),
+      web.getByRole("button", { name: "Own origin", exact: true }).click(),
+    ]);
+    const origin = `http://${cellId}--web.localhost:${new URL(hive.url).port}`;
+    await opened.waitForURL(`${origin}/`, { timeout: 30_000 });
+    expect(await opened.locator("h1").textContent()).toBe("hello from service");
+    // The preview cannot reach back into Hive's tab.
+    expect(await opened.evaluate(() => window.opener)).toBeNull();
+    await opened.close();
+  });
 });

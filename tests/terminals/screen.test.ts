@@ -108,40 +108,103 @@ describe("compact scrollback", () => {
 });
 
 describe("a screen behind a flood", () => {
-  it("skips the part of a flood that cannot show and ends exactly where parsing everything ends", async () => {
-    const opts = { cols: 80, rows: 24, scrollbackLines: 1000 };
-    const fed = new Screen(opts);
+  const opts = { cols: 80, rows: 24, scrollbackLines: 1000 };
+  const enc = new TextEncoder();
+  const render = async (s: Screen) => {
+    const t = new xtermHeadless.Terminal({ cols: 80, rows: 24, scrollback: 5000, allowProposedApi: true });
+    await write(t, s.serialize());
+    return rows(t);
+  };
+  /** A screen fed through a ScreenFeed, counting the bytes it had to parse. */
+  function fedScreen() {
+    const screen = new Screen(opts);
+    const counted = { parsed: 0, acknowledged: 0 };
+    const write = screen.write.bind(screen);
+    screen.write = (data) => {
+      for (const d of Array.isArray(data) ? data : [data]) counted.parsed += d.length;
+      return write(data);
+    };
+    const feed = new ScreenFeed(screen, (n) => {
+      counted.acknowledged += n;
+    });
+    return { screen, feed, counted };
+  }
+  /**
+   * Either screen may keep some lines past the limit (history is dropped in whole chunks): every row both
+   * show, at least the last 1,000 lines and the screen, must be the same, colors included.
+   */
+  async function expectSame(fed: Screen, plain: Screen) {
+    const [a, b] = [await render(fed), await render(plain)];
+    const both = Math.min(a.length, b.length);
+    expect(both).toBeGreaterThanOrEqual(1000 + 24);
+    expect(a.slice(-both)).toEqual(b.slice(-both));
+  }
+  const lines = (from: number, n: number, line: (i: number) => string) => {
+    let text = "";
+    for (let i = from; i < from + n; i++) text += line(i);
+    return text;
+  };
+  const colored = (n: number) =>
+    `${n} \x1b[3${n % 8}mcolored\x1b[0m plain \x1b[4${n % 8};1mbg\x1b[22m 漢字 😀 and a tab\there\x1b[K ${"z".repeat(n % 50)}\r\n`;
+
+  it("parses only the lines of a flood that can still show, and ends exactly where parsing everything ends", async () => {
+    const { screen: fed, feed, counted } = fedScreen();
     const plain = new Screen(opts);
-    const parsed: number[] = [];
-    const feed = new ScreenFeed(fed, (n) => parsed.push(n));
-    const enc = new TextEncoder();
     const chunks: Uint8Array[] = [enc.encode("prompt$ cat log\r\n\x1b[1;31mred bold left on ")];
-    for (let c = 0; c < 40; c++) {
-      let text = "";
-      for (let i = 0; i < 1000; i++) {
-        const n = c * 1000 + i;
-        text += `${n} \x1b[3${n % 8}mcolored\x1b[0m plain \x1b[4${n % 8};1mbg\x1b[22m and a tab\there ${"z".repeat(n % 50)}\r\n`;
-      }
-      chunks.push(enc.encode(text));
-    }
+    for (let c = 0; c < 40; c++) chunks.push(enc.encode(lines(c * 1000, 1000, colored)));
     // The flood ends in a colour left on and a full-screen program's cursor moves.
     chunks.push(enc.encode("\x1b[35mstill magenta\r\n\x1b[5;10Hmoved\x1b[2Aup\x1b[0m"));
-    // The output arrives faster than it is parsed: it all waits in the feed.
     for (const c of chunks) feed.write(c);
     for (const c of chunks) await plain.write(c);
     await feed.idle();
     const total = chunks.reduce((n, c) => n + c.length, 0);
-    expect(parsed.reduce((a, b) => a + b, 0)).toBe(total);
-    expect(Math.max(...parsed)).toBeGreaterThan(1024 * 1024);
-    const render = async (s: Screen) => {
-      const t = new xtermHeadless.Terminal({ cols: 80, rows: 24, scrollback: 5000, allowProposedApi: true });
-      await write(t, s.serialize());
-      return rows(t);
+    expect(counted.acknowledged).toBe(total);
+    // 40,000 lines came; what can show is 1,000 of history and the screen (and up to 1,000 waiting to be dropped).
+    expect(counted.parsed).toBeLessThan(total / 10);
+    await expectSame(fed, plain);
+  });
+
+  it("stays exact however the output is split and whenever it is parsed", async () => {
+    // Sections that can and cannot be skipped; each ends at a checkpoint where both screens are compared.
+    const sections = [
+      `prompt$ make\r\n${lines(0, 3000, colored)}`,
+      // A progress bar (CR without LF), then a full-screen program's cursor moves amid lines.
+      `${lines(0, 50, (i) => `\r[${"#".repeat(i % 40)}] ${i}%`)}\r\n\x1b[5;10Hmoved\x1b[2Aup\r\n${lines(3000, 6000, colored)}`,
+      // Plain lines on the alternate screen (no history there) and in a scroll region must not clear history.
+      `\x1b[?1049h${lines(0, 2500, colored)}\x1b[?1049l${lines(10000, 6000, colored)}`,
+      `\x1b[3;20r${lines(0, 2500, colored)}\x1b[r${lines(20000, 6000, colored)}`,
+      // Colours that are never reset pile up; a C1 CSI (U+009B) in UTF-8 is not plain text.
+      `${lines(30000, 2500, (i) => `\x1b[3${i % 8}m${i} never reset\r\n`)}\u009b1mC1${lines(40000, 6000, colored)}prompt$ `,
+    ];
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
     };
-    // The plain screen may keep some lines past the limit (history is dropped in whole chunks); every
-    // row the skipping one shows, at least the last 1,000 lines and the screen, is the same, colors included.
-    const shown = await render(fed);
-    expect(shown.length).toBeGreaterThanOrEqual(1000 + 24);
-    expect(shown).toEqual((await render(plain)).slice(-shown.length));
+    for (let run = 0; run < 2; run++) {
+      const { screen: fed, feed, counted } = fedScreen();
+      const plain = new Screen(opts);
+      let total = 0;
+      for (const section of sections) {
+        const bytes = enc.encode(section);
+        total += bytes.length;
+        for (let at = 0; at < bytes.length; ) {
+          const n = 1 + Math.floor(random() * (run === 0 ? 16 : 8192));
+          feed.write(bytes.slice(at, at + n));
+          // A replay or resize can come at any moment, even in the middle of a sequence or a character.
+          if (random() < (run === 0 ? 0.01 : 0.001)) await feed.idle();
+          // Output arrives a message at a time, with parsing in between.
+          else if (run > 0) await new Promise((r) => setTimeout(r, 0));
+          at += n;
+        }
+        await plain.write(bytes);
+        await feed.idle();
+        await expectSame(fed, plain);
+      }
+      expect(counted.acknowledged).toBe(total);
+      // Tiny pieces parsed every few hundred bytes never pile up enough lines to skip any; in large
+      // pieces, a good part of every long run of plain lines is skipped.
+      if (run > 0) expect(counted.parsed).toBeLessThan(0.8 * total);
+    }
   });
 });

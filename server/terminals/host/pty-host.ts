@@ -3,6 +3,7 @@ import { closeSync, constants, existsSync, openSync, unlinkSync } from "node:fs"
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import * as pty from "node-pty";
 import type { TerminalInfo } from "../../../shared/terminals.ts";
+import { readStat } from "../../services/proc.ts";
 import type { HostMessage, HostRequest, HostSnapshot, OpenSpec } from "./messages.ts";
 import { Outbox } from "./outbox.ts";
 import { OutputCoalescer } from "./output-coalescer.ts";
@@ -21,6 +22,11 @@ const EXIT_DRAIN_MAX_MS = 1000;
 /** A shell whose output waits this long to be parsed into its screen is paused until it is back under LOW. */
 const SCREEN_BACKLOG_HIGH = 8 * 1024 * 1024;
 const SCREEN_BACKLOG_LOW = 2 * 1024 * 1024;
+/**
+ * While a shell's output is paused, this often it is checked for having exited: node-pty discards
+ * what an exited shell left unread 200 ms after the exit (#72, #726), so it must be read before then.
+ */
+const PAUSED_EXIT_POLL_MS = 40;
 
 interface HostTerminal {
   info: TerminalInfo;
@@ -39,6 +45,10 @@ interface HostTerminal {
   /** Connections that asked to pause this terminal's output, and "socket" while a socket is full. */
   pausedBy: Set<unknown>;
   paused: boolean;
+  /** Polls a paused shell for its exit (see PAUSED_EXIT_POLL_MS). */
+  exitPoll: NodeJS.Timeout | undefined;
+  /** The shell is gone: what it left is read whatever the flow control says (the kernel holds little). */
+  draining: boolean;
 }
 
 export class PtyHost {
@@ -218,6 +228,8 @@ export class PtyHost {
       lastOutputAt: 0,
       pausedBy: new Set(),
       paused: false,
+      exitPoll: undefined,
+      draining: false,
     };
     this.screens.create(num, spec.cols, spec.rows, spec.scrollbackLines);
     // Listen in the same tick as the spawn: node-pty drops data emitted before a listener (#652).
@@ -233,6 +245,7 @@ export class PtyHost {
 
   /** node-pty can report the exit before the last output is read (#72, #726): wait for it to go quiet. */
   private async exited(t: HostTerminal, exitCode: number, signal: number): Promise<void> {
+    clearInterval(t.exitPoll);
     const started = performance.now();
     while (
       performance.now() - t.lastOutputAt < EXIT_DRAIN_QUIET_MS &&
@@ -261,6 +274,7 @@ export class PtyHost {
   }
 
   private kill(t: HostTerminal): void {
+    clearInterval(t.exitPoll);
     t.coalescer.dispose();
     releaseSlave(t);
     this.screens.dispose(t.info.numericId);
@@ -303,11 +317,19 @@ export class PtyHost {
   private setPaused(t: HostTerminal, by: unknown, paused: boolean): void {
     if (paused) t.pausedBy.add(by);
     else t.pausedBy.delete(by);
-    const should = t.pausedBy.size > 0;
+    const should = t.pausedBy.size > 0 && !t.draining;
     if (should === t.paused || t.info.exitCode !== null) return;
     t.paused = should;
-    if (should) t.pty.pause();
-    else t.pty.resume();
+    clearInterval(t.exitPoll);
+    if (should) {
+      t.pty.pause();
+      t.exitPoll = setInterval(() => {
+        const stat = readStat(t.pty.pid);
+        if (stat && stat.state !== "Z") return;
+        t.draining = true;
+        this.setPaused(t, "exit", false);
+      }, PAUSED_EXIT_POLL_MS);
+    } else t.pty.resume();
   }
 
   private broadcast(msg: HostMessage): void {

@@ -1,85 +1,103 @@
-import { floodSkip } from "./flood-skip.ts";
 import type { Screen } from "./screen.ts";
+import { WaitingOutput } from "./waiting-output.ts";
 
 /**
- * Feeds one screen its output and resizes in order, a chunk at a time. Output waits here rather than
- * in xterm's own buffer so that, when parsing falls this far behind a flood, the part that can no longer
- * show is skipped instead of parsed (see flood-skip.ts).
+ * Feeds one screen its output and resizes, in order. The screen is only read for a replay, so output
+ * is not parsed as it arrives: it waits (see waiting-output.ts, which drops what of a flood can no longer
+ * show) and is parsed once it goes quiet, when a replay or a resize needs the screen, or when too much
+ * waits. In a flood this takes the parse, the costliest work of the PTY host, off the stream almost
+ * entirely; a screen read at any moment is still exact.
  */
 
-/** Waiting output that makes a skip worth looking for, and how much more must arrive before the next look. */
-const SKIP_BACKLOG_BYTES = 1024 * 1024;
-
-type Item = Uint8Array | (() => void);
+/**
+ * Output is parsed once none has come for this long (long enough that a flood held up by flow control
+ * is not parsed at every pause)...
+ */
+const QUIET_MS = 300;
+/** ...or once this much waits... */
+const PARSE_BUDGET_BYTES = 4 * 1024 * 1024;
+/**
+ * ...or this much that cannot be skipped (a full-screen program's output, or lines after a cursor
+ * movement): parsing it starts a fresh stretch in which plain lines can be skipped again.
+ */
+const UNSKIPPABLE_BUDGET_BYTES = 256 * 1024;
 
 export class ScreenFeed {
-  private queue: Item[] = [];
-  private queued = 0;
-  private running: Promise<void> | undefined;
-  private pushedSinceLook = 0;
+  private readonly waiting: WaitingOutput;
+  private chain: Promise<void> = Promise.resolve();
+  /** Parses under way: a flood waits for them rather than queueing more (see `write`). */
+  private parsing = 0;
+  private quietTimer: NodeJS.Timeout | undefined;
+  private lastWrite = 0;
+  private disposed = false;
 
-  /** `onParsed`: this many bytes are on the screen (or were skipped as unshowable). */
+  /** `onParsed`: this many bytes are on the screen (or were dropped as unshowable). */
   constructor(
     readonly screen: Screen,
     private readonly onParsed: (bytes: number) => void,
-  ) {}
+  ) {
+    this.waiting = new WaitingOutput(screen.keepLines);
+  }
 
   write(data: Uint8Array): void {
-    this.queued += data.length;
-    this.pushedSinceLook += data.length;
-    this.push(data);
+    this.lastWrite = performance.now();
+    const dropped = this.waiting.push(data);
+    if (dropped > 0) this.onParsed(dropped);
+    // While a parse is under way, output piles up unscanned: when that parse ends at rest, what came
+    // meanwhile is scanned and can be skipped. Queueing parse after parse would never give it the chance.
+    if (this.parsing === 0 && this.overBudget()) this.parse();
+    else this.quietTimer ??= setTimeout(this.onQuiet, QUIET_MS);
   }
 
   /** Runs `change` (a resize) once the output before it is on the screen. */
   after(change: () => void): void {
-    this.push(change);
-  }
-
-  /** Resolves once everything pushed so far is on the screen. */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  private push(item: Item): void {
-    this.queue.push(item);
-    this.running ??= this.run().finally(() => {
-      this.running = undefined;
+    this.parse();
+    this.chain = this.chain.then(() => {
+      if (!this.disposed) change();
     });
   }
 
-  private async run(): Promise<void> {
-    while (this.queue.length > 0) {
-      if (this.queued > SKIP_BACKLOG_BYTES && this.pushedSinceLook > SKIP_BACKLOG_BYTES) await this.trySkip();
-      const item = this.queue.shift()!;
-      if (typeof item === "function") {
-        item();
-        continue;
-      }
-      this.queued -= item.length;
-      await this.screen.write(item);
-      this.onParsed(item.length);
-    }
+  /** Resolves once everything written so far is on the screen. */
+  idle(): Promise<void> {
+    this.parse();
+    return this.chain;
   }
 
-  /** Joins the output waiting before the next resize and skips what of it cannot show. */
-  private async trySkip(): Promise<void> {
-    this.pushedSinceLook = 0;
-    let n = 0;
-    let bytes = 0;
-    while (n < this.queue.length && typeof this.queue[n] !== "function")
-      bytes += (this.queue[n++] as Uint8Array).length;
-    const all = new Uint8Array(bytes);
-    let at = 0;
-    for (const c of this.queue.slice(0, n) as Uint8Array[]) {
-      all.set(c, at);
-      at += c.length;
-    }
-    const skip = floodSkip(all, this.screen.keepLines);
-    const rest = skip ? all.subarray(skip.skip) : all;
-    this.queue.splice(0, n, ...(rest.length > 0 ? [rest] : []));
-    if (!skip) return;
-    this.queued -= skip.skip;
-    await this.screen.skipFlood(skip.sgr);
-    this.onParsed(skip.skip);
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.quietTimer);
+    this.screen.dispose();
+  }
+
+  private overBudget(): boolean {
+    return this.waiting.size > (this.waiting.skippable ? PARSE_BUDGET_BYTES : UNSKIPPABLE_BUDGET_BYTES);
+  }
+
+  private readonly onQuiet = (): void => {
+    this.quietTimer = undefined;
+    const since = performance.now() - this.lastWrite;
+    if (since >= QUIET_MS) this.parse();
+    else this.quietTimer = setTimeout(this.onQuiet, QUIET_MS - since);
+  };
+
+  private parse(): void {
+    clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
+    if (this.waiting.size === 0) return;
+    const taken = this.waiting.take(this.screen.keepLines);
+    this.parsing++;
+    this.chain = this.chain.then(async () => {
+      if (this.disposed) return;
+      if (taken.skipped !== undefined) await this.screen.skipFlood(taken.skipped);
+      await this.screen.write(taken.chunks);
+      this.parsing--;
+      this.onParsed(taken.bytes);
+      // Output taken next starts where this ends: it can be scanned for a skip if the parser is at rest.
+      if (this.screen.atRest()) {
+        const dropped = this.waiting.markClean(taken.generation);
+        if (dropped > 0) this.onParsed(dropped);
+      }
+      if (this.parsing === 0 && this.overBudget()) this.parse();
+    });
   }
 }

@@ -38,7 +38,7 @@ port.on("message", (msg: ScreenRequest) => {
       return;
     }
     case "dispose":
-      screens.get(msg.num)?.screen.dispose();
+      screens.get(msg.num)?.dispose();
       screens.delete(msg.num);
       return;
   }

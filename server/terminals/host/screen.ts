@@ -23,6 +23,11 @@ const CHUNK_BYTES = 64 * 1024;
  */
 const COMPRESS_AFTER_MS = 500;
 
+interface InternalCore {
+  _inputHandler?: { _parser?: { currentState: number }; _utf8Decoder?: { interim?: Uint8Array } };
+  buffer?: { scrollTop: number; scrollBottom: number };
+}
+
 interface Chunk {
   /** Deflated, or plain until output goes quiet. */
   data: Buffer | string;
@@ -77,7 +82,7 @@ export class Screen {
   }
 
   /**
-   * Stands in for a skipped flood (see flood-skip.ts): more lines follow than the screen and history
+   * Stands in for a skipped flood (see waiting-output.ts): more lines follow than the screen and history
    * keep, so both start empty and the colors carry on. The screen is scrolled clear under those colors,
    * as the skipped lines would have left it (new rows take the background in force); the blank rows
    * above the cursor are placeholders that never enter the history.
@@ -92,8 +97,33 @@ export class Screen {
     this.openLines = this.historyLines = 0;
   }
 
-  write(data: Uint8Array | string): Promise<void> {
-    return new Promise((resolve) => this.term.write(data, resolve));
+  /** Resolves once the data (one piece, or several in order) is parsed. */
+  write(data: Uint8Array | string | Uint8Array[]): Promise<void> {
+    const parts = Array.isArray(data) ? data : [data];
+    return new Promise((resolve) => {
+      if (parts.length === 0) return resolve();
+      for (let i = 0; i < parts.length - 1; i++) this.term.write(parts[i]!);
+      this.term.write(parts.at(-1)!, resolve);
+    });
+  }
+
+  /**
+   * Whether output can be cut here and its plain lines skipped (see waiting-output.ts): the parser is
+   * between sequences and characters, on the normal screen, with no scroll region. Read from xterm's
+   * internals (pinned @xterm/headless 6); when they are not there the answer is no, and every byte is
+   * parsed.
+   */
+  atRest(): boolean {
+    const core = (this.term as unknown as { _core?: InternalCore })._core;
+    const input = core?._inputHandler;
+    const buffer = core?.buffer;
+    return (
+      input?._parser?.currentState === 0 &&
+      input._utf8Decoder?.interim?.[0] === 0 &&
+      this.term.buffer.active.type === "normal" &&
+      buffer?.scrollTop === 0 &&
+      buffer.scrollBottom === this.term.rows - 1
+    );
   }
 
   resize(cols: number, rows: number): void {

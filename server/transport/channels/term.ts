@@ -41,6 +41,7 @@ export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBu
       cols: f.cols,
       rows: f.rows,
       ...(f.name ? { name: f.name } : {}),
+      ...(f.kind ? { kind: f.kind } : {}),
     });
     conn.send({
       type: "term.opened",
@@ -52,18 +53,23 @@ export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBu
   hub.registerHandler("term.input", (f) => terminals.input(f.termId, f.data));
   hub.registerHandler("term.resize", (f) => terminals.resize(f.termId, f.cols, f.rows));
   hub.registerHandler("term.close", (f) => terminals.close(f.termId));
+  hub.registerHandler("term.rename", (f) => {
+    terminals.rename(f.termId, f.name);
+  });
   hub.registerHandler("term.ack", (f, conn) => attached.get(conn)?.get(f.termId)?.ack(f.bytes));
 
   const publish = (termId: string, event: TermEvent) => hub.publish(channelOf("term", termId), event);
   const offs = [
-    bus.on("terminal.updated", ({ terminal: t, change }) =>
+    bus.on("terminal.updated", ({ terminal: t, change }) => {
+      // A new name travels with the cell's terminal list (`cell:` channel); the screen is unchanged.
+      if (change === "renamed") return;
       publish(
         t.termId,
         change === "exit"
           ? { type: "exit", exitCode: t.exitCode, signal: t.signal }
           : { type: "resized", cols: t.cols, rows: t.rows },
-      ),
-    ),
+      );
+    }),
     bus.on("terminal.closed", ({ terminal }) => publish(terminal.termId, { type: "closed" })),
   ];
   return () => {

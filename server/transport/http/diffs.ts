@@ -6,15 +6,17 @@ import {
   CreateCommentBody,
   DiffQuery,
   FileQuery,
+  KeptBranchParams,
   MergeBody,
   UpdateCommentBody,
   ViewedBody,
 } from "../../../shared/diffs.ts";
 import type { DiffService } from "../../diffs/diffs.ts";
+import type { BranchKeeper } from "../../diffs/kept-branches.ts";
 import { parse, route } from "./errors.ts";
 
-/** The diffs room over HTTP: each route parses, calls one DiffService function, and answers. */
-export function diffRoutes(diffs: DiffService): Router {
+/** The diffs room over HTTP: each route parses, calls one DiffService or BranchKeeper function, and answers. */
+export function diffRoutes(diffs: DiffService, kept: BranchKeeper): Router {
   const r = Router();
   const id = (params: unknown) => parse(IdParams, params, "params").id;
 
@@ -79,6 +81,22 @@ export function diffRoutes(diffs: DiffService): Router {
   r.post(
     "/api/cells/:id/merge",
     route((req) => diffs.merge(id(req.params), parse(MergeBody, req.body, "body"))),
+  );
+  r.post(
+    "/api/cells/:id/abandon",
+    route((req) => kept.abandon(id(req.params))),
+  );
+  r.get(
+    "/api/workspaces/:id/kept-branches",
+    route((req) => kept.list(id(req.params))),
+  );
+  r.delete(
+    "/api/workspaces/:id/kept-branches/:keptId",
+    route(async (req, res) => {
+      const p = parse(KeptBranchParams, req.params, "params");
+      await kept.drop(p.id, p.keptId);
+      res.status(204).end();
+    }),
   );
   return r;
 }

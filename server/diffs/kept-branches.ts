@@ -1,0 +1,158 @@
+import { basename, dirname, join } from "node:path";
+import type { KeptBranch } from "../../shared/diffs.ts";
+import { HiveError } from "../../shared/errors.ts";
+import type { Cell, Workspace } from "../../shared/records.ts";
+import type { CellRepo } from "../db/cells.ts";
+import type { Db } from "../db/connection.ts";
+import type { EventBus } from "../events/bus.ts";
+import { GitError, git } from "../worktrees/git.ts";
+import { unmergedCommits } from "../worktrees/worktrees.ts";
+
+type Row = {
+  id: number;
+  workspace_id: string;
+  branch: string;
+  cell_id: string;
+  cell_name: string;
+  head: string;
+  ahead: number;
+  merge_target: string;
+  kept_at: string;
+};
+
+/** Quotes an argument for a POSIX shell when it needs it, so a printed command can be pasted as is. */
+const shellArg = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+
+const toKept = (r: Row, repo: string): KeptBranch => {
+  const dir = join(dirname(repo), `${basename(repo)}-${r.branch.split("/").pop()}`);
+  return {
+    id: r.id,
+    workspaceId: r.workspace_id,
+    branch: r.branch,
+    cellId: r.cell_id,
+    cellName: r.cell_name,
+    status: "abandoned",
+    head: r.head,
+    ahead: r.ahead,
+    mergeTarget: r.merge_target,
+    keptAt: r.kept_at,
+    restoreCommand: `git -C ${shellArg(repo)} worktree add ${shellArg(dir)} ${shellArg(r.branch)}`,
+    deleteCommand: `git -C ${shellArg(repo)} branch -D ${shellArg(r.branch)}`,
+  };
+};
+
+/** Records a cell's new branch status and tells every listener (sidebar badges, the review pane). */
+export function setBranchStatus(
+  cells: CellRepo,
+  bus: EventBus,
+  cellId: string,
+  branchStatus: Cell["branchStatus"],
+): void {
+  const cell = cells.update(cellId, { branchStatus });
+  if (cell) bus.emit("cell.updated", { cell });
+}
+
+export interface BranchKeeperDeps {
+  db: Db;
+  cells: CellRepo;
+  bus: EventBus;
+  workspace(id: string): Workspace;
+  /** Stops a cell's work (services, terminals, agent, watcher) keeping its worktree: the cells room's archive. */
+  archive(cellId: string): Cell;
+}
+
+/**
+ * Abandoned work: a cell given up on keeps its branch. "Abandon" stops the cell's work and marks its branch
+ * `abandoned` (the worktree stays, so nothing uncommitted is lost and Restore brings it back); deleting a
+ * cell whose branch holds unmerged commits keeps the branch (worktrees/ decides that) and lists it here
+ * per workspace, with the commands to bring it back or drop it.
+ */
+export class BranchKeeper {
+  constructor(private readonly deps: BranchKeeperDeps) {}
+
+  /** Explicit "Abandon": the branch is kept as it is and the cell stops (archived). */
+  abandon(cellId: string): Cell {
+    const cell = this.deps.cells.get(cellId);
+    if (!cell) throw new HiveError("CELL_NOT_FOUND", `No cell with id '${cellId}'.`, { cellId });
+    if (cell.branchStatus === "merged") {
+      throw new HiveError("CELL_STATE", `'${cell.name}' is merged already; there is no work left to abandon.`);
+    }
+    if (cell.status === "ready" || cell.status === "error") this.deps.archive(cellId);
+    else if (cell.status !== "archived") {
+      throw new HiveError(
+        "CELL_STATE",
+        `Cell '${cell.name}' is ${cell.status}; abandon it once it is ready, failed or archived.`,
+        { status: cell.status },
+      );
+    }
+    setBranchStatus(this.deps.cells, this.deps.bus, cellId, "abandoned");
+    return this.deps.cells.get(cellId) ?? cell;
+  }
+
+  /**
+   * Part of deleting a cell, before its worktree and branch go: a branch with commits its base lacks will
+   * be kept, so it is recorded (and the cell marked abandoned). Answers the step's detail.
+   */
+  async keepIfUnmerged(cell: Cell): Promise<string> {
+    if (!cell.branchName) return "no branch";
+    const u = await unmergedCommits(cell.workspacePath, cell.branchName, cell.baseCommit, cell.baseRef);
+    if (!u) return `${cell.branchName} is already gone`;
+    if (u.ahead === 0) return `nothing unmerged on ${cell.branchName}`;
+    this.deps.db
+      .prepare(
+        `INSERT INTO kept_branches (workspace_id, branch, cell_id, cell_name, head, ahead, merge_target, kept_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (workspace_id, branch) DO UPDATE SET cell_id = excluded.cell_id,
+           cell_name = excluded.cell_name, head = excluded.head, ahead = excluded.ahead,
+           merge_target = excluded.merge_target, kept_at = excluded.kept_at`,
+      )
+      .run(
+        cell.workspaceId,
+        cell.branchName,
+        cell.id,
+        cell.name,
+        u.head,
+        u.ahead,
+        u.against,
+        new Date().toISOString(),
+      );
+    setBranchStatus(this.deps.cells, this.deps.bus, cell.id, "abandoned");
+    return `keeping ${cell.branchName} as abandoned: ${u.ahead} commit(s) not in ${u.against}`;
+  }
+
+  /** The workspace's kept branches, newest first; those deleted meanwhile (by git, by hand) are forgotten. */
+  async list(workspaceId: string): Promise<KeptBranch[]> {
+    const ws = this.deps.workspace(workspaceId);
+    const rows = this.deps.db
+      .prepare("SELECT * FROM kept_branches WHERE workspace_id = ? ORDER BY kept_at DESC, id DESC")
+      .all(workspaceId) as Row[];
+    if (rows.length === 0) return [];
+    const refs = await git(["for-each-ref", "--format=%(refname)", "refs/heads/"], { cwd: ws.path });
+    const present = new Set(refs.split("\n").filter(Boolean));
+    const gone = rows.filter((r) => !present.has(`refs/heads/${r.branch}`));
+    const forget = this.deps.db.prepare("DELETE FROM kept_branches WHERE id = ?");
+    for (const r of gone) forget.run(r.id);
+    return rows.filter((r) => !gone.includes(r)).map((r) => toKept(r, ws.path));
+  }
+
+  /** Deletes a kept branch (its work is dropped for good) and forgets it. */
+  async drop(workspaceId: string, keptId: number): Promise<void> {
+    const ws = this.deps.workspace(workspaceId);
+    const row = this.deps.db
+      .prepare("SELECT * FROM kept_branches WHERE workspace_id = ? AND id = ?")
+      .get(workspaceId, keptId) as Row | undefined;
+    if (!row) {
+      throw new HiveError("NOT_FOUND", `Workspace '${ws.name}' has no kept branch ${keptId}.`, { keptId });
+    }
+    try {
+      await git(["branch", "-D", "--end-of-options", row.branch], { cwd: ws.path });
+    } catch (e) {
+      if (!(e instanceof GitError)) throw e;
+      // Already deleted by hand is fine; checked out somewhere is not (git says where).
+      if (!/not found/i.test(e.stderr)) {
+        throw new HiveError("CONFLICT", `Cannot delete ${row.branch}: ${e.stderr.trim()}`, { branch: row.branch });
+      }
+    }
+    this.deps.db.prepare("DELETE FROM kept_branches WHERE id = ?").run(keptId);
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * A terminal's output waiting to be parsed into its screen, which knows how much of itself never needs
+ * parsing. While the waiting output is made of plain lines (text, CR LF, tabs, colors, erase-in-line)
+ * and more of them wait than the screen and its scrollback can hold, everything before the last
+ * `keepLines` of them would scroll out of the kept history anyway: it is dropped, and only its net
+ * effect is kept (the colors in force where the kept part starts; see Screen.skipFlood). Anything else
+ * (cursor movement, modes, other escapes, C1 controls) ends the plain stretch until the next parse.
+ * Each byte is looked at once, as it arrives, so a flood costs a scan instead of a parse.
+ */
+
+const ESC = 0x1b;
+const CR = 0x0d;
+const LF = 0x0a;
+/** Lines that must pile up past `keepLines` before some are dropped (each drop is a small fixed cost). */
+const DROP_STEP_LINES = 1000;
+/**
+ * Colors in force are kept as the SGR sequences since the last full reset; output that keeps adding
+ * colors without resetting them stops being skippable past this many bytes (or sequences) of them.
+ */
+const MAX_SGR_BYTES = 4096;
+const MAX_SGR_SEQUENCES = 64 * 1024;
+
+/** Where the scanner is: outside escape sequences, just after ESC, or in a CSI's parameters. */
+const IN_TEXT = 0;
+const AFTER_ESC = 1;
+const IN_CSI = 2;
+
+export interface TakenOutput {
+  /** SGR sequences in force where `chunks` start, when output before them was dropped. */
+  skipped: string | undefined;
+  chunks: Uint8Array[];
+  bytes: number;
+}
+
+export class WaitingOutput {
+  private chunks: Uint8Array[] = [];
+  /** Bytes waiting (after drops). */
+  size = 0;
+  private skipped: string | undefined;
+  /** Counts takes: a parse that ends cleanly may only vouch for the output taken after it. */
+  private generation = 0;
+  /**
+   * Whether the waiting output starts where xterm's parser is between sequences and characters. Only
+   * then does scanning mean anything; the screen says so once the output before it is parsed.
+   */
+  private clean = true;
+  private plain = true;
+  /** Absolute positions (bytes since the last take): of the first waiting byte, and of the scan. */
+  private base = 0;
+  private pos = 0;
+  private prev = 0;
+  private esc = IN_TEXT;
+  private escStart = 0;
+  private params = 0;
+  private p0 = 0;
+  private p1 = 0;
+  /** Per waiting line end (after its LF): position, SGR sequences begun before it, last reset before it. */
+  private lineEnds: number[] = [];
+  private lineSgrs: number[] = [];
+  private lineResets: number[] = [];
+  private lineHead = 0;
+  /** [start, end) of each SGR sequence still waiting; sequence i (counted since the take) is at 2(i - sgrBase). */
+  private sgrs: number[] = [];
+  private sgrBase = 0;
+  private sgrCount = 0;
+  private lastReset = -1;
+
+  constructor(private keepLines: number) {}
+
+  /** Whether lines that come next can still be dropped (until the next take). */
+  get skippable(): boolean {
+    return this.clean && this.plain;
+  }
+
+  /** Adds output; answers how many bytes were dropped as unshowable (0 mostly). */
+  push(chunk: Uint8Array): number {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (!this.clean || !this.plain) return 0;
+    this.scan(chunk);
+    return this.dropSkippable();
+  }
+
+  /** Takes everything waiting, to be parsed; what comes next waits until `markClean` vouches for it. */
+  take(keepLines: number): TakenOutput & { generation: number } {
+    const taken = { skipped: this.skipped, chunks: this.chunks, bytes: this.size };
+    this.keepLines = keepLines;
+    this.chunks = [];
+    this.size = 0;
+    this.skipped = undefined;
+    this.clean = false;
+    this.resetScan();
+    return { ...taken, generation: ++this.generation };
+  }
+
+  /**
+   * The output taken at `generation` is parsed and left the parser at rest: scan what came since.
+   * Answers how many bytes of it were dropped.
+   */
+  markClean(generation: number): number {
+    if (generation !== this.generation || this.clean) return 0;
+    this.clean = true;
+    for (const c of this.chunks) if (this.plain) this.scan(c);
+    return this.plain ? this.dropSkippable() : 0;
+  }
+
+  private resetScan(): void {
+    this.plain = true;
+    this.base = this.pos = this.prev = this.params = this.p0 = this.p1 = 0;
+    this.esc = IN_TEXT;
+    this.lineEnds = [];
+    this.lineSgrs = [];
+    this.lineResets = [];
+    this.lineHead = 0;
+    this.sgrs = [];
+    this.sgrBase = this.sgrCount = 0;
+    this.lastReset = -1;
+  }
+
+  private scan(data: Uint8Array): void {
+    // Every byte of a flood passes here: state lives in locals and is stored back at the end.
+    let prev = this.prev;
+    let esc = this.esc;
+    let params = this.params;
+    const start = this.pos;
+    const n = data.length;
+    for (let i = 0; i < n; i++) {
+      const b = data[i]!;
+      if (esc === IN_TEXT) {
+        if (b >= 0x20 && b < 0x80) {
+          prev = b;
+          continue;
+        }
+        if (b >= 0x80) {
+          // U+0080..U+009F (C2 80..C2 9F in UTF-8) are C1 controls, such as CSI.
+          if (prev === 0xc2 && b <= 0x9f) {
+            this.plain = false;
+            return;
+          }
+        } else if (b === LF) {
+          if (prev === CR) {
+            this.lineEnds.push(start + i + 1);
+            this.lineSgrs.push(this.sgrCount);
+            this.lineResets.push(this.lastReset);
+          }
+        } else if (b === ESC) {
+          esc = AFTER_ESC;
+          this.escStart = start + i;
+        } else if (b !== CR && b !== 0x09 && b !== 0x08 && b !== 0x07) {
+          this.plain = false;
+          return;
+        }
+      } else if (esc === AFTER_ESC) {
+        if (b !== 0x5b) {
+          this.plain = false;
+          return;
+        }
+        esc = IN_CSI;
+        params = 0;
+      } else if ((b >= 0x30 && b <= 0x39) || b === 0x3b || b === 0x3a) {
+        if (params === 0) this.p0 = b;
+        else if (params === 1) this.p1 = b;
+        params++;
+      } else if (b === 0x6d) {
+        // SGR. A full reset (`ESC[m`, `ESC[0m`, `ESC[0;...m`) makes the colors before it irrelevant.
+        esc = IN_TEXT;
+        if (this.sgrCount - this.sgrBase >= MAX_SGR_SEQUENCES) {
+          this.plain = false;
+          return;
+        }
+        const reset = params === 0 || (this.p0 === 0x30 && (params === 1 || this.p1 === 0x3b));
+        if (reset) this.lastReset = this.sgrCount;
+        this.sgrs.push(this.escStart, start + i + 1);
+        this.sgrCount++;
+      } else if (b === 0x4b) {
+        // Erase in line: it changes only the line it is on.
+        esc = IN_TEXT;
+      } else {
+        this.plain = false;
+        return;
+      }
+      prev = b;
+    }
+    this.prev = prev;
+    this.esc = esc;
+    this.params = params;
+    this.pos = start + n;
+  }
+
+  /** Drops everything before the last `keepLines` waiting lines, once enough more wait; answers the bytes dropped. */
+  private dropSkippable(): number {
+    if (this.lineEnds.length - this.lineHead <= this.keepLines + DROP_STEP_LINES) return 0;
+    const k = this.lineEnds.length - this.keepLines - 1;
+    const cut = this.lineEnds[k]!;
+    const reset = this.lineResets[k]!;
+    const upTo = this.lineSgrs[k]!;
+    let sgr = reset >= this.sgrBase ? "" : (this.skipped ?? "");
+    for (let s = Math.max(reset, this.sgrBase); s < upTo; s++) {
+      const at = 2 * (s - this.sgrBase);
+      sgr += this.text(this.sgrs[at]!, this.sgrs[at + 1]!);
+      if (sgr.length > MAX_SGR_BYTES) {
+        this.plain = false;
+        return 0;
+      }
+    }
+    const dropped = cut - this.base;
+    this.removeFront(dropped);
+    this.base = cut;
+    this.skipped = sgr;
+    this.lineHead = k + 1;
+    this.sgrs.splice(0, 2 * (upTo - this.sgrBase));
+    this.sgrBase = upTo;
+    if (this.lineHead > 4096) {
+      this.lineEnds.splice(0, this.lineHead);
+      this.lineSgrs.splice(0, this.lineHead);
+      this.lineResets.splice(0, this.lineHead);
+      this.lineHead = 0;
+    }
+    return dropped;
+  }
+
+  /** The waiting bytes at absolute positions [from, to), as text (SGR sequences are ASCII). */
+  private text(from: number, to: number): string {
+    let out = "";
+    let at = this.base;
+    for (const c of this.chunks) {
+      const end = at + c.length;
+      if (end > from && at < to) {
+        const part = c.subarray(Math.max(0, from - at), Math.min(c.length, to - at));
+        out += String.fromCharCode(...part);
+      }
+      if (end >= to) break;
+      at = end;
+    }
+    return out;
+  }
+
+  private removeFront(bytes: number): void {
+    this.size -= bytes;
+    let n = 0;
+    while (n < this.chunks.length && bytes >= this.chunks[n]!.length) bytes -= this.chunks[n++]!.length;
+    this.chunks.splice(0, n);
+    if (bytes > 0) this.chunks[0] = this.chunks[0]!.subarray(bytes);
+  }
+}

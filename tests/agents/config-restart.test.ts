@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AgentChannelEvent } from "../../shared/agents.ts";
+import { MODEL_ID, PROVIDER_ID } from "../fixtures/model-server.ts";
+import { type AgentWorld, startAgentWorld } from "./harness.ts";
+
+let world: AgentWorld;
+let cellId: string;
+
+beforeAll(async () => {
+  world = await startAgentWorld();
+  const cell = await world.createCell({ name: "Configured" });
+  cellId = (await world.waitForSession(cell.id)).id;
+}, 90_000);
+
+afterAll(async () => {
+  await world?.close();
+});
+
+/** The workspace's opencode.json with one more model in the scripted provider. */
+function writeOpencodeJson(extraModel: string): void {
+  const provider = world.model.providerConfig() as Record<string, { models: Record<string, unknown> }>;
+  provider[PROVIDER_ID]!.models[extraModel] = { name: `Model ${extraModel}` };
+  world.repo.write(
+    "opencode.json",
+    JSON.stringify({ provider, model: `${PROVIDER_ID}/${MODEL_ID}`, permission: { bash: "ask" } }),
+  );
+}
+
+async function modelIds(): Promise<string[]> {
+  const r = await world.hive.api("GET", `/api/workspaces/${world.hive.workspaceId}/agent/providers`);
+  expect(r.status).toBe(200);
+  return r.body.providers
+    .find((p: { id: string }) => p.id === PROVIDER_ID)
+    .models.map((m: { id: string }) => m.id);
+}
+
+const server = () => world.hive.hive.agents.serverFor(world.hive.workspaceId).server;
+
+async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const isStatus = (status: string, detail?: RegExp) => (e: AgentChannelEvent) =>
+  e.type === "status" && e.status === status && (!detail || detail.test(e.detail ?? ""));
+
+describe("a changed opencode.json", () => {
+  it("restarts the workspace's idle OpenCode with it; the session and its transcript survive", async () => {
+    world.model.script({ text: ["Before the change."] });
+    await world.hive.api("POST", `/api/cells/${cellId}/agent/messages`, { text: "Hello" });
+    await world.waitForEvent(cellId, (e) => e.type === "delta" && e.delta === "Before the change.");
+    await until(() => world.hive.hive.cells.get(cellId).agentStatus === "idle", "the run to end");
+    expect(await modelIds()).not.toContain("added-model");
+    const pid = server().pid;
+    const seen = world.events(cellId).length;
+
+    writeOpencodeJson("added-model");
+    const restarting = await world.waitForEvent(cellId, isStatus("starting", /opencode\.json changed/));
+    expect(world.events(cellId).indexOf(restarting)).toBeGreaterThanOrEqual(seen);
+    await until(() => server().state.kind === "running" && server().pid !== pid, "a new OpenCode");
+    await world.waitForEvent(cellId, (e) => isStatus("idle")(e) && world.events(cellId).indexOf(e) > seen);
+    // The new server read the new file: it offers the added model.
+    expect(await modelIds()).toContain("added-model");
+
+    const again = await world.hive.api("GET", `/api/cells/${cellId}/agent`);
+    expect(again.body.sessionId).toBe(world.hive.hive.cells.get(cellId).opencodeSessionId);
+    const texts = again.body.messages.flatMap((m: { parts: { text?: string }[] }) =>
+      m.parts.map((p) => p.text),
+    );
+    expect(texts).toContain("Before the change.");
+    world.model.script({ text: ["After the change."] });
+    await world.hive.api("POST", `/api/cells/${cellId}/agent/messages`, { text: "Still there?" });
+    await world.waitForEvent(cellId, (e) => e.type === "delta" && e.delta === "After the change.");
+  }, 150_000);
+
+  it("waits for a run to end before restarting, and says so", async () => {
+    await until(() => world.hive.hive.cells.get(cellId).agentStatus === "idle", "an idle agent");
+    world.model.script({ text: ["A ", "slow ", "answer ", "that ", "ends ", "here."], chunkDelayMs: 700 });
+    await world.hive.api("POST", `/api/cells/${cellId}/agent/messages`, { text: "Take your time" });
+    await until(() => world.hive.hive.cells.get(cellId).agentStatus === "working", "the run to start");
+    const pid = server().pid;
+
+    writeOpencodeJson("late-model");
+    await world.waitForEvent(cellId, isStatus("working", /restarts with it once .* idle/));
+    // Mid-run nothing restarts: the answer streams to its end on the same server, then it restarts.
+    const last = await world.waitForEvent(cellId, (e) => e.type === "delta" && e.delta === "here.");
+    const lastDelta = world.events(cellId).indexOf(last);
+    await world.waitForEvent(
+      cellId,
+      (e) => isStatus("starting", /restarting OpenCode/)(e) && world.events(cellId).indexOf(e) > lastDelta,
+    );
+    await until(() => server().state.kind === "running" && server().pid !== pid, "a new OpenCode");
+    expect(await modelIds()).toContain("late-model");
+    const transcript = await world.hive.api("GET", `/api/cells/${cellId}/agent/messages`);
+    const texts = transcript.body.flatMap((m: { parts: { text?: string }[] }) => m.parts.map((p) => p.text));
+    expect(texts).toContain("A slow answer that ends here.");
+  }, 150_000);
+
+  it("an unreadable opencode.json leaves OpenCode running with the previous one, and says so", async () => {
+    await until(() => world.hive.hive.cells.get(cellId).agentStatus === "idle", "an idle agent");
+    const pid = server().pid;
+    world.repo.write("opencode.json", "{ this is not json");
+    await world.waitForEvent(cellId, isStatus("idle", /opencode\.json is not valid JSON.*previous settings/));
+    expect(server().pid).toBe(pid);
+    expect(server().state.kind).toBe("running");
+  }, 60_000);
+});

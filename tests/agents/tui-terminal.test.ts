@@ -1,0 +1,99 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scanProcesses } from "../../server/services/proc.ts";
+import { TestSocket } from "../socket/ws-client.ts";
+import { type AgentWorld, startAgentWorld } from "./harness.ts";
+
+let world: AgentWorld;
+
+beforeAll(async () => {
+  world = await startAgentWorld();
+}, 60_000);
+
+afterAll(async () => {
+  await world?.close();
+});
+
+/** Live processes whose command line contains every one of these words (from /proc). */
+function processesWith(...words: string[]): number[] {
+  return scanProcesses()
+    .filter((p) => p.state !== "Z")
+    .filter((p) => {
+      try {
+        const argv = readFileSync(`/proc/${p.pid}/cmdline`, "utf8").split("\0");
+        return words.every((w) => argv.includes(w));
+      } catch {
+        return false;
+      }
+    })
+    .map((p) => p.pid);
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("the OpenCode TUI terminal", () => {
+  it("attaches OpenCode's own TUI to the cell's session, with Hive's password, and ends when closed", async () => {
+    world.model.script({ text: ["The scripted model says hello to the TUI."] });
+    const cell = await world.createCell({ name: "Tui", description: "Greet whoever attaches." });
+    const withSession = await world.waitForSession(cell.id);
+    const sessionId = withSession.opencodeSessionId!;
+    await world.waitForEvent(
+      cell.id,
+      (e) => e.type === "status" && e.status === "idle" && world.model.requests.some((r) => !r.auxiliary),
+    );
+
+    const sock = await TestSocket.connect(world.hive.url, world.hive.headers);
+    try {
+      const opened = await sock.request({
+        type: "term.open",
+        cellId: cell.id,
+        kind: "opencode-tui",
+        cols: 120,
+        rows: 40,
+      });
+      expect(opened.type).toBe("term.opened");
+      const termId = opened.type === "term.opened" ? opened.termId : "";
+      const info = world.hive.hive.terminals.get(termId);
+      expect(info.name).toBe("OpenCode TUI");
+
+      const view = await sock.attach(termId);
+      // The transcript can only be drawn by a TUI that authenticated to the password-protected server.
+      await view.waitFor("The scripted model says hello to the TUI.", 60_000);
+      await view.waitFor("Greet whoever attaches.");
+      const pids = processesWith("attach", sessionId);
+      expect(pids.length).toBeGreaterThan(0);
+      // The password travels by environment, never in argv where other users could read it.
+      expect(processesWith("--password")).toEqual([]);
+
+      sock.send({ type: "term.close", termId });
+      await sock.next((f) => f.type === "event" && f.channel === `term:${termId}`);
+      await until(() => processesWith("attach", sessionId).length === 0, "the TUI to exit");
+      expect(world.hive.hive.terminals.list(cell.id).map((t) => t.termId)).not.toContain(termId);
+    } finally {
+      sock.close();
+    }
+  }, 150_000);
+
+  it("says why when the cell's agent has no session to attach to", async () => {
+    const sock = await TestSocket.connect(world.hive.url, world.hive.headers);
+    try {
+      const answer = await sock.request({
+        type: "term.open",
+        cellId: "no-such-cell",
+        kind: "opencode-tui",
+        cols: 80,
+        rows: 24,
+      });
+      expect(answer.type).toBe("error");
+      expect(answer.type === "error" && answer.message).toMatch(/no-such-cell/);
+    } finally {
+      sock.close();
+    }
+  }, 30_000);
+});

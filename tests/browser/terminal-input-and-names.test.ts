@@ -1,0 +1,109 @@
+import type { Socket } from "node:net";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Cell } from "../../shared/records.ts";
+import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { startHive, type TestHive } from "../helpers/server.ts";
+import { launchBrowser, signedInPage } from "./browser.ts";
+import { terminalText, typeInTerminal } from "./ui.ts";
+
+/**
+ * Terminals across browsers and outages: a tab's name is Hive's, so every browser shows it; keys typed while
+ * the socket is down reach the shell once it is back, and input too big to replay is refused visibly.
+ */
+describe("terminal names and input across browsers and outages", () => {
+  let repo: TempRepo;
+  let hive: TestHive;
+  let browser: Browser;
+  let page: Page;
+  let cell: Cell;
+  /** Upgraded sockets, so the test can cut them; while `refuse` holds, new ones are cut at once. */
+  const sockets: Socket[] = [];
+  let refuse = false;
+
+  const startUrl = () => hive.hive.auth.startUrl(Number(new URL(hive.url).port));
+  const openCell = async (p: Page) => {
+    await p.goto(`${hive.url}/cells/${cell.id}`);
+    await p.locator("hive-cell-view").waitFor();
+  };
+  const banner = (p: Page) => p.locator("hive-connection-banner [role='alert']");
+  const notice = (p: Page) => p.locator("hive-terminal-pane[active] .notice");
+
+  /** Cuts the socket and keeps the server refusing new ones until the returned function is called. */
+  const outage = async (): Promise<() => Promise<void>> => {
+    refuse = true;
+    for (const s of sockets.splice(0)) s.destroy();
+    await banner(page).waitFor();
+    return async () => {
+      refuse = false;
+      await banner(page).waitFor({ state: "detached", timeout: 20_000 });
+    };
+  };
+
+  beforeAll(async () => {
+    repo = makeRepo();
+    hive = await startHive(repo.path);
+    hive.hive.server.on("upgrade", (_req, socket: Socket) => {
+      if (refuse) socket.destroy();
+      else sockets.push(socket);
+    });
+    cell = await hive.readyCell({ workspaceId: hive.workspaceId, name: "typing" });
+    browser = await launchBrowser();
+    page = await signedInPage(browser, startUrl());
+    await openCell(page);
+    await page.locator("hive-cell-view").getByRole("button", { name: "Open a terminal" }).click();
+    await typeInTerminal(page, "echo ready-$((40+1))");
+    await page.waitForFunction(
+      (pane) => (pane as unknown as { screenText(): string }).screenText().includes("ready-41"),
+      await page.locator("hive-terminal-pane[active]").elementHandle(),
+      { timeout: 15_000 },
+    );
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await hive?.close();
+    repo?.cleanup();
+  });
+
+  it("a tab renamed in one browser has that name in another browser and after a reload", async () => {
+    await page.locator("hive-terminal-tabs .tab").first().dblclick();
+    const input = page.locator("hive-terminal-tabs .tab input");
+    await input.fill("builds");
+    await input.press("Enter");
+    await page.locator("hive-terminal-tabs .tab .name", { hasText: "builds" }).waitFor();
+
+    const elsewhere = await signedInPage(browser, startUrl());
+    await openCell(elsewhere);
+    await elsewhere.locator("hive-terminal-tabs .tab .name", { hasText: "builds" }).waitFor();
+    await elsewhere.context().close();
+
+    await page.reload();
+    await page.locator("hive-terminal-tabs .tab .name", { hasText: "builds" }).waitFor();
+    await page.locator("hive-terminal-pane[active]").waitFor();
+  });
+
+  it("keys typed while the connection is down reach the shell, in order, once it is back", async () => {
+    const back = await outage();
+    await page.locator("hive-terminal-pane[active]").click();
+    await page.keyboard.type("echo queued-$((6*7))");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => notice(page).textContent()).toMatch(/will be sent when the connection is back/);
+    expect(await terminalText(page)).not.toContain("queued-42");
+    await back();
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("queued-42");
+    await expect.poll(() => notice(page).count()).toBe(0);
+  });
+
+  it("input too big to replay is not sent, and the pane says so", async () => {
+    const back = await outage();
+    await page.locator("hive-terminal-pane[active]").click();
+    await page.keyboard.insertText(`echo ${"y".repeat(20_000)}`);
+    await expect.poll(() => notice(page).textContent()).toMatch(/too much to replay and will not be sent/);
+    await back();
+    await expect.poll(() => notice(page).textContent()).toMatch(/were not sent: more than 16 KB/);
+    await typeInTerminal(page, "echo after-$((3*3))");
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("after-9");
+    expect(await terminalText(page)).not.toContain("yyyyyyyyyy");
+  });
+});

@@ -1,0 +1,112 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { KeptBranch } from "../../shared/diffs.ts";
+import type { Cell } from "../../shared/records.ts";
+import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { startHive, type TestHive } from "../helpers/server.ts";
+
+let repo: TempRepo | undefined;
+let h: TestHive | undefined;
+
+afterEach(async () => {
+  await h?.close();
+  repo?.cleanup();
+  h = undefined;
+  repo = undefined;
+});
+
+const commitIn = (dir: string, file: string, text: string) => {
+  writeFileSync(join(dir, file), text);
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@e", ...args], { cwd: dir });
+  git("add", file);
+  git("commit", "-qm", `add ${file}`);
+};
+
+async function start(): Promise<{ hive: TestHive; cell: Cell }> {
+  repo = makeRepo();
+  h = await startHive(repo.path);
+  const cell = await h.readyCell({ workspaceId: h.workspaceId, name: "gave up" });
+  expect(cell.status).toBe("ready");
+  return { hive: h, cell };
+}
+
+const kept = async (hive: TestHive) =>
+  (await hive.api<KeptBranch[]>("GET", `/api/workspaces/${hive.workspaceId}/kept-branches`)).body;
+
+describe("abandoned branches", () => {
+  it("deleting a cell with unmerged commits keeps its branch as abandoned, listed with commands that work", async () => {
+    const { hive, cell } = await start();
+    commitIn(cell.worktreePath!, "idea.txt", "half done\n");
+    const head = repo!.git("rev-parse", cell.branchName!).trim();
+    await hive.api("DELETE", `/api/cells/${cell.id}`);
+    await hive.waitForCell(cell.id, (c) => c === undefined);
+
+    const list = await kept(hive);
+    expect(list).toHaveLength(1);
+    const k = list[0]!;
+    expect(k).toMatchObject({
+      branch: cell.branchName,
+      cellId: cell.id,
+      cellName: "gave up",
+      status: "abandoned",
+      head,
+      ahead: 1,
+    });
+    const steps = (await hive.api("GET", `/api/timings?cellId=${cell.id}&step=keep_unmerged_branch`)).body;
+    expect(steps[0].detail).toMatch(/keeping hive\/gave-up-\w+ as abandoned: 1 commit/);
+
+    // The printed restore command brings the work back as it was.
+    execFileSync("sh", ["-c", k.restoreCommand], { stdio: "pipe" });
+    const restored = `${repo!.path}-${cell.branchName!.split("/").pop()}`;
+    expect(readFileSync(join(restored, "idea.txt"), "utf8")).toBe("half done\n");
+
+    // Dropping it from Hive is refused while it is checked out, and says where.
+    const busy = await hive.api("DELETE", `/api/workspaces/${hive.workspaceId}/kept-branches/${k.id}`);
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.message).toContain(cell.branchName);
+    repo!.git("worktree", "remove", "--force", restored);
+    const dropped = await hive.api("DELETE", `/api/workspaces/${hive.workspaceId}/kept-branches/${k.id}`);
+    expect(dropped.status).toBe(204);
+    expect(repo!.git("branch", "--list", cell.branchName!).trim()).toBe("");
+    expect(await kept(hive)).toEqual([]);
+  });
+
+  it("lists nothing for a cell whose branch had no work of its own, and forgets branches deleted by hand", async () => {
+    const { hive, cell } = await start();
+    const other = await hive.readyCell({ workspaceId: hive.workspaceId, name: "second" });
+    commitIn(other.worktreePath!, "b.txt", "b\n");
+    await hive.api("DELETE", `/api/cells/${cell.id}`);
+    await hive.api("DELETE", `/api/cells/${other.id}`);
+    await hive.waitForCell(cell.id, (c) => c === undefined);
+    await hive.waitForCell(other.id, (c) => c === undefined);
+    expect((await kept(hive)).map((k) => k.branch)).toEqual([other.branchName]);
+
+    execFileSync("sh", ["-c", (await kept(hive))[0]!.deleteCommand]);
+    expect(await kept(hive)).toEqual([]);
+  });
+
+  it("Abandon stops the cell and keeps its branch and its uncommitted work; a merged cell cannot be abandoned", async () => {
+    const { hive, cell } = await start();
+    commitIn(cell.worktreePath!, "kept.txt", "committed\n");
+    writeFileSync(join(cell.worktreePath!, "draft.txt"), "not committed\n");
+
+    const r = await hive.api<Cell>("POST", `/api/cells/${cell.id}/abandon`);
+    expect(r.status).toBe(200);
+    expect(r.body.branchStatus).toBe("abandoned");
+    const after = await hive.waitForCell(cell.id, (c) => c?.status === "archived");
+    expect(after?.branchStatus).toBe("abandoned");
+    expect(readFileSync(join(cell.worktreePath!, "draft.txt"), "utf8")).toBe("not committed\n");
+    expect(repo!.git("branch", "--list", cell.branchName!)).toContain(cell.branchName!);
+
+    const second = await hive.readyCell({ workspaceId: hive.workspaceId, name: "done" });
+    commitIn(second.worktreePath!, "done.txt", "done\n");
+    expect((await hive.api("POST", `/api/cells/${second.id}/merge`, { strategy: "ff" })).status).toBe(200);
+    const refused = await hive.api("POST", `/api/cells/${second.id}/abandon`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/merged already/);
+    expect(existsSync(second.worktreePath!)).toBe(true);
+  });
+});
