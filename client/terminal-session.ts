@@ -14,10 +14,17 @@ import { Store } from "./store.ts";
  * as binary frames; input, resize and acknowledgements go back over the same socket.
  */
 
-/** Acknowledge written output in chunks of half the server's ack unit (one frame per chunk)… */
+/** Acknowledge output in chunks of half the server's ack unit (one frame per chunk)… */
 const ACK_CHUNK_BYTES = TERM_ACK_MAX_BYTES / 2;
 /** …and whatever is left once output pauses, so the server's count of unacknowledged bytes drains. */
 const ACK_IDLE_MS = 10;
+/**
+ * Output received but not yet written into xterm is acknowledged up to this much. The server's window
+ * then covers only output still on its way, and xterm always has a queue to work through: fed one
+ * message at a time, it ran dry between them and the page showed floods at half the speed it can.
+ * What xterm holds stays bounded by this plus the server's high watermark.
+ */
+const READ_AHEAD_BYTES = 2 * 1024 * 1024;
 
 /** Where a session writes: an xterm in the browser (or a bench's counter). */
 export interface TerminalSink {
@@ -33,7 +40,10 @@ export class TerminalSession {
   readonly status = new Store<{ status: TerminalStatus; exitCode?: number | null; message?: string }>({
     status: "attaching",
   });
-  private unacked = 0;
+  /** Output bytes since the snapshot: received, written into xterm, and acknowledged. */
+  private received = 0;
+  private written = 0;
+  private acked = 0;
   /** Bumped by each snapshot: writes of an older screen finishing late must not count as acks. */
   private epoch = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
@@ -77,14 +87,18 @@ export class TerminalSession {
         if (!parsed.success) return console.warn("hive: unexpected terminal snapshot", parsed.error);
         offBinary?.();
         // Output queued before the snapshot belongs to the old screen; the serialized one replaces it.
-        this.unacked = 0;
+        this.received = this.written = this.acked = 0;
         const epoch = ++this.epoch;
         sink.reset(parsed.data.screen, parsed.data.cols, parsed.data.rows);
-        offBinary = this.socket.onBinary(parsed.data.numericId, (bytes) =>
+        offBinary = this.socket.onBinary(parsed.data.numericId, (bytes) => {
+          this.received += bytes.length;
+          this.ack();
           sink.write(bytes, () => {
-            if (epoch === this.epoch) this.written(bytes.length);
-          }),
-        );
+            if (epoch !== this.epoch) return;
+            this.written += bytes.length;
+            this.ack();
+          });
+        });
         const { exitCode, signal } = parsed.data;
         const exited = exitCode !== null || signal !== null;
         this.status.set(exited ? { status: "exited", exitCode } : { status: "live" });
@@ -115,7 +129,8 @@ export class TerminalSession {
   /** Sends keystrokes; while the socket is down they wait (see PendingInput) and the pane says so. */
   input(data: string): void {
     if (this.pending.empty && this.socket.send({ type: "term.input", termId: this.termId, data })) {
-      if (this.status.value.message && this.status.value.status === "live") this.status.set({ status: "live" });
+      if (this.status.value.message && this.status.value.status === "live")
+        this.status.set({ status: "live" });
       return;
     }
     const queued = this.pending.push(data);
@@ -157,16 +172,18 @@ export class TerminalSession {
     this.offs = [];
   }
 
-  private written(bytes: number): void {
-    this.unacked += bytes;
+  private ack(): void {
+    const due = Math.min(this.received, this.written + READ_AHEAD_BYTES) - this.acked;
+    if (due <= 0) return;
     clearTimeout(this.ackTimer);
-    if (this.unacked >= ACK_CHUNK_BYTES) this.flushAck();
+    if (due >= ACK_CHUNK_BYTES) this.flushAck();
     else this.ackTimer = setTimeout(() => this.flushAck(), ACK_IDLE_MS);
   }
 
   private flushAck(): void {
-    if (this.unacked === 0) return;
-    this.socket.send({ type: "term.ack", termId: this.termId, bytes: this.unacked });
-    this.unacked = 0;
+    const due = Math.min(this.received, this.written + READ_AHEAD_BYTES) - this.acked;
+    if (due <= 0) return;
+    this.socket.send({ type: "term.ack", termId: this.termId, bytes: due });
+    this.acked += due;
   }
 }

@@ -21,8 +21,8 @@ import { servicesContributor } from "./services/contributor.ts";
 import { ServiceProxy } from "./services/proxy.ts";
 import { Services } from "./services/services.ts";
 import { cellTerminalLaunch, terminalsContributor } from "./terminals/contributor.ts";
-import { TerminalTitles } from "./terminals/titles.ts";
 import { Terminals, type TerminalsOptions } from "./terminals/terminals.ts";
+import { TerminalTitles } from "./terminals/titles.ts";
 import { Auth, assertAuthModeAllowed } from "./transport/auth.ts";
 import { registerAgentChannels } from "./transport/channels/agents.ts";
 import { registerCellChannels } from "./transport/channels/cells.ts";
@@ -109,7 +109,18 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
   const cellRepo = new CellRepo(db);
   const workspaces = new Workspaces(new WorkspaceRepo(db), bus);
   const cells = new Cells({ cells: cellRepo, timings, workspaces, bus, layout });
-  const services = new Services({ db, bus, logsDir: layout.logsDir, host: options.host, cells: cellRepo });
+  const services = new Services({
+    db,
+    bus,
+    logsDir: layout.logsDir,
+    host: options.host,
+    cells: cellRepo,
+    // Called only once sampling starts, after the agents exist.
+    agentUsage: {
+      servers: () => agents.serverProcesses(),
+      busyCells: (workspaceId, sinceMs) => agents.busyCells(workspaceId, sinceMs),
+    },
+  });
   cells.addContributor(servicesContributor(services));
   const serviceProxy = new ServiceProxy(services, [auth.cookieName, previewCookieName(auth)]);
   const agents = new Agents({

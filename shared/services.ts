@@ -48,26 +48,49 @@ export const ServicesEventSchema = z.discriminatedUnion("type", [
 ]);
 export type ServicesEvent = z.infer<typeof ServicesEventSchema>;
 
-/** One sample of a cell's processes: what each source (service, shells, agent) used. */
-export const ResourceSampleSchema = z.object({
-  cellId: z.string(),
-  at: z.string(),
-  /** Percent of one core, summed over the cell's processes. */
+const UsageSchema = z.object({
   cpuPercent: z.number(),
   rssBytes: z.number().int(),
   processes: z.number().int(),
-  bySource: z.record(
-    z.string(),
-    z.object({ cpuPercent: z.number(), rssBytes: z.number().int(), processes: z.number().int() }),
-  ),
+});
+
+/**
+ * One sample of a cell's processes: what each source used: `service:<name>`, `worktree` (shells, what they
+ * run, and the commands its agent runs there) and `agent`, the cell's SHARE of its workspace's OpenCode
+ * server: the server's CPU over the interval split evenly among the cells whose agents were busy in it
+ * (counted in `cpuPercent`), and the server's whole memory, shared by every cell of the workspace (so
+ * not counted in `rssBytes` or `processes`).
+ */
+export const ResourceSampleSchema = z.object({
+  cellId: z.string(),
+  at: z.string(),
+  /** Percent of one core, summed over the cell's processes and its share of the agent server. */
+  cpuPercent: z.number(),
+  /** The cell's own processes' memory (the agent server's shared memory is in bySource.agent). */
+  rssBytes: z.number().int(),
+  processes: z.number().int(),
+  bySource: z.record(z.string(), UsageSchema),
 });
 export type ResourceSample = z.infer<typeof ResourceSampleSchema>;
+
+/**
+ * A workspace's OpenCode server as a whole, in the latest sample: `busyCells` is how many cells shared its
+ * CPU; with none, its CPU is the workspace's shared agent overhead, on no cell.
+ */
+export const AgentServerUsageSchema = UsageSchema.extend({
+  workspaceId: z.string(),
+  at: z.string(),
+  busyCells: z.number().int(),
+});
+export type AgentServerUsage = z.infer<typeof AgentServerUsageSchema>;
 
 export const ResourcesResponseSchema = z.object({
   cellId: z.string(),
   intervalMs: z.number().int(),
   latest: ResourceSampleSchema.nullable(),
   history: z.array(ResourceSampleSchema),
+  /** The cell's workspace's OpenCode server, when it runs. */
+  agentServer: AgentServerUsageSchema.nullable(),
 });
 export type ResourcesResponse = z.infer<typeof ResourcesResponseSchema>;
 

@@ -1,4 +1,4 @@
-import { css, html, LitElement, nothing } from "lit";
+import { css, html, LitElement, nothing, render } from "lit";
 import { customElement, property, query, state } from "lit/decorators.js";
 import { COMPARE_MODES, type CompareMode, type DiffFile, type ReviewComment } from "../../shared/diffs.ts";
 import type { Cell } from "../../shared/records.ts";
@@ -6,7 +6,8 @@ import { hive } from "../context.ts";
 import { DiffStore } from "../stores/diff.ts";
 import "./diff-file-list.ts";
 import type { HiveDiffFileList } from "./diff-file-list.ts";
-import type { GutterClick, MonacoDiff } from "./monaco-diff.ts";
+import type { GutterClick, InlineZone, MonacoDiff } from "./monaco-diff.ts";
+import "./review-comment.ts";
 import { buttonStyles } from "./styles.ts";
 
 const COMPARE_LABEL: Record<CompareMode, string> = {
@@ -27,7 +28,8 @@ const size = (bytes: number | null) =>
 
 const typing = (e: KeyboardEvent) => {
   const t = e.composedPath()[0] as HTMLElement | undefined;
-  if (!t || t.closest?.(".monaco-editor")) return false; // Monaco is read-only here: its keys are ours
+  // Monaco is read-only here: keys in its own input area are ours (a comment's text field is not Monaco's).
+  if (!t || t.classList?.contains("inputarea")) return false;
   return t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable;
 };
 
@@ -131,34 +133,12 @@ export class HiveDiffReview extends LitElement {
         overflow: auto;
         border-top: 1px solid var(--hive-border);
       }
-      .comment,
-      .draft {
+      .hint {
         padding: 6px 8px;
-        border-bottom: 1px solid var(--hive-border);
-        display: flex;
-        flex-direction: column;
-        gap: 4px;
       }
-      .comment.resolved {
-        opacity: 0.6;
-      }
-      .comment .meta {
-        display: flex;
-        gap: 8px;
-        align-items: center;
-        font-size: 12px;
-      }
-      .comment .meta .grow {
-        flex: 1;
-      }
-      .comment p {
-        margin: 0;
-        white-space: pre-wrap;
-      }
-      textarea {
-        width: 100%;
-        min-height: 56px;
-        resize: vertical;
+      /* A comment under its line inside the diff: Monaco sets the zone's size, the content sets Monaco's. */
+      .zone {
+        white-space: normal;
       }
       .error,
       .ok {
@@ -175,7 +155,8 @@ export class HiveDiffReview extends LitElement {
   ];
 
   @property({ attribute: false }) cell!: Cell;
-  @state() private draft: GutterClick | undefined;
+  /** A comment being written, under the line whose number was clicked. */
+  @state() private draft: (GutterClick & { path: string }) | undefined;
   @state() private sideBySide = true;
   @state() private editorState: "idle" | "loading" | "ready" | "failed" = "idle";
   @query("hive-diff-file-list") private list!: HiveDiffFileList;
@@ -187,9 +168,12 @@ export class HiveDiffReview extends LitElement {
   /** A file asked for by reveal() before the file list arrived. */
   private wanted: string | undefined;
   private offView: (() => void) | undefined;
+  /** The DOM each comment (and the draft) is shown in under its line, kept while it stays shown. */
+  private zoneNodes = new Map<string, HTMLElement>();
 
   override connectedCallback(): void {
     super.connectedCallback();
+    for (const [type, fn] of Object.entries(this.commentActions)) this.addEventListener(type, fn);
     // Focusable, so a click anywhere in the pane (or Alt+digit) gives it the j/k/n/p keys.
     if (!this.hasAttribute("tabindex")) this.tabIndex = 0;
     this.addEventListener("keydown", this.onKey, { capture: true });
@@ -199,6 +183,8 @@ export class HiveDiffReview extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.removeEventListener("keydown", this.onKey, { capture: true });
+    for (const [type, fn] of Object.entries(this.commentActions)) this.removeEventListener(type, fn);
+    this.zoneNodes.clear();
     this.stopStore();
     this.editor?.dispose();
     this.editor = undefined;
@@ -291,7 +277,8 @@ export class HiveDiffReview extends LitElement {
           if (!before.has(link)) this.renderRoot.append(link.cloneNode());
         }
         this.editor = new MonacoDiff(this.editorHost, (click) => {
-          this.draft = click;
+          const path = this.store?.view.value.selected;
+          if (path) this.draft = { ...click, path };
         });
         this.editor.setSideBySide(this.sideBySide);
         this.editorState = "ready";
@@ -306,8 +293,78 @@ export class HiveDiffReview extends LitElement {
     if (this.shown?.path === file.path && this.shown.forced === v.forced) this.editor.update(old, now);
     else this.editor.show(file.path, old, now);
     this.shown = { path: file.path, forced: v.forced };
-    this.editor.setComments(v.comments.filter((c) => c.path === file.path));
+    const mine = v.comments.filter((c) => c.path === file.path);
+    this.editor.setComments(mine);
+    this.editor.setInline(this.inlineZones(file.path, mine));
   }
+
+  /**
+   * Comments under their lines inside the diff (an outdated one has no line: it is only listed), and the
+   * form for a new one. Each keeps its DOM while shown, so typing in it survives updates.
+   */
+  private inlineZones(path: string, comments: ReviewComment[]): InlineZone[] {
+    const zones: InlineZone[] = [];
+    const place = (key: string, side: "old" | "new", line: number, content: unknown) => {
+      let node = this.zoneNodes.get(key);
+      if (!node) {
+        node = document.createElement("div");
+        // Keys typed in a comment are the comment's, not Monaco's (which would act on the editor).
+        node.addEventListener("keydown", (e) => e.stopPropagation());
+        this.zoneNodes.set(key, node);
+      }
+      render(html`<div class="zone">${content}</div>`, node);
+      zones.push({ key, side, line, node });
+    };
+    for (const c of comments) {
+      if (!c.outdated)
+        place(
+          `c${c.id}`,
+          c.side,
+          c.line,
+          html`<hive-review-comment inline .comment=${c}></hive-review-comment>`,
+        );
+    }
+    const d = this.draft;
+    if (d && d.path === path) {
+      place(
+        `draft:${d.side}:${d.line}`,
+        d.side,
+        d.line,
+        html`<hive-comment-form .line=${d.line} .side=${d.side}></hive-comment-form>`,
+      );
+    }
+    const keys = new Set(zones.map((z) => z.key));
+    for (const key of this.zoneNodes.keys()) if (!keys.has(key)) this.zoneNodes.delete(key);
+    return zones;
+  }
+
+  /** What the comments (inline and in the list) ask for, as events bubbling up from them. */
+  private readonly commentActions: Record<string, (e: Event) => void> = {
+    "comment-add": (e) => {
+      const d = this.draft;
+      const body = (e as CustomEvent<{ body: string }>).detail.body;
+      if (!d || !this.store) return;
+      void this.store.addComment(d.path, d.line, d.side, body).then((ok) => {
+        if (ok && this.draft === d) this.draft = undefined;
+      });
+    },
+    "comment-cancel": () => {
+      this.draft = undefined;
+    },
+    "comment-resolve": (e) => {
+      const { id, resolved } = (e as CustomEvent<{ id: number; resolved: boolean }>).detail;
+      void this.store?.setResolved(id, resolved);
+    },
+    "comment-edit": (e) => {
+      const { id, body } = (e as CustomEvent<{ id: number; body: string }>).detail;
+      void this.store?.editComment(id, body);
+    },
+    "comment-delete": (e) => void this.store?.deleteComment((e as CustomEvent<{ id: number }>).detail.id),
+    "comment-reveal": (e) => {
+      const { line, side } = (e as CustomEvent<{ line: number; side: "old" | "new" }>).detail;
+      this.editor?.reveal(line, side);
+    },
+  };
 
   override render() {
     const s = this.store;
@@ -401,6 +458,19 @@ export class HiveDiffReview extends LitElement {
           @click=${() => s.merge(this.renderRoot.querySelector<HTMLSelectElement>("#strategy")!.value as "ff")}
           ?disabled=${!!v.busy}
         >Merge into base</button>
+        <button
+          class="danger"
+          title="Stop this cell and keep its branch as abandoned (nothing is deleted)"
+          @click=${() => {
+            if (
+              confirm(
+                `Abandon '${this.cell.name}'? Its services, terminals and agent stop; the branch ${this.cell.branchName} and the worktree are kept.`,
+              )
+            )
+              void s.abandon();
+          }}
+          ?disabled=${!!v.busy || this.cell.branchStatus === "merged" || this.cell.branchStatus === "abandoned"}
+        >Abandon…</button>
       </div>
       </details>`;
   }
@@ -444,49 +514,10 @@ export class HiveDiffReview extends LitElement {
   }
 
   private comments(path: string) {
-    const s = this.store!;
-    const v = s.view.value;
-    const mine = v.comments.filter((c) => c.path === path);
+    const mine = this.store!.view.value.comments.filter((c) => c.path === path);
     return html`<div class="comments">
-      ${this.draft ? this.draftForm(path, this.draft) : mine.length === 0 ? html`<div class="comment muted">Click a line number to comment on it.</div>` : nothing}
-      ${mine.map((c) => this.comment(c))}
-    </div>`;
-  }
-
-  private draftForm(path: string, at: GutterClick) {
-    const save = async () => {
-      const ta = this.renderRoot.querySelector<HTMLTextAreaElement>("#draft")!;
-      if (ta.value.trim() && (await this.store!.addComment(path, at.line, at.side, ta.value.trim())))
-        this.draft = undefined;
-    };
-    return html`<div class="draft">
-      <label for="draft">Comment on line ${at.line}${at.side === "old" ? " (old side)" : ""}</label>
-      <textarea
-        id="draft"
-        @keydown=${(e: KeyboardEvent) => {
-          if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) void save();
-          if (e.key === "Escape") this.draft = undefined;
-        }}
-      ></textarea>
-      <div>
-        <button class="primary" @click=${save}>Comment</button>
-        <button @click=${() => (this.draft = undefined)}>Cancel</button>
-      </div>
-    </div>`;
-  }
-
-  private comment(c: ReviewComment) {
-    const s = this.store!;
-    return html`<div class="comment ${c.resolved ? "resolved" : ""}" data-comment=${c.id}>
-      <div class="meta">
-        <a class="link" @click=${() => this.editor?.reveal(c.line, c.side)}>line ${c.line}${c.side === "old" ? " (old)" : ""}</a>
-        ${c.outdated ? html`<span class="muted">outdated</span>` : nothing}
-        ${c.sentAt ? html`<span class="muted">sent to agent</span>` : nothing}
-        <span class="grow"></span>
-        <button @click=${() => s.setResolved(c.id, !c.resolved)}>${c.resolved ? "Unresolve" : "Resolve"}</button>
-        <button class="danger" @click=${() => s.deleteComment(c.id)} aria-label="Delete comment">✕</button>
-      </div>
-      <p>${c.body}</p>
+      ${mine.length === 0 && !this.draft ? html`<div class="hint muted">Click a line number to comment on it.</div>` : nothing}
+      ${mine.map((c) => html`<hive-review-comment .comment=${c}></hive-review-comment>`)}
     </div>`;
   }
 }

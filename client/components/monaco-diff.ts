@@ -31,6 +31,20 @@ export interface GutterClick {
   side: "old" | "new";
 }
 
+/** Something shown inside the diff, under a line of one side: a review comment or a comment form. */
+export interface InlineZone {
+  key: string;
+  side: "old" | "new";
+  line: number;
+  /** Rendered by the caller; its first child's height decides the zone's. */
+  node: HTMLElement;
+}
+
+interface PlacedZone extends InlineZone {
+  id: string;
+  zone: monaco.editor.IViewZone;
+}
+
 /** Monaco's language for a path, by its extension or file name (plain text when unknown). */
 function languageOf(path: string): string {
   const name = path.slice(path.lastIndexOf("/") + 1).toLowerCase();
@@ -46,6 +60,9 @@ export class MonacoDiff {
   private readonly editor: monaco.editor.IStandaloneDiffEditor;
   private decorations: { old: string[]; new: string[] } = { old: [], new: [] };
   private models: monaco.editor.ITextModel[] = [];
+  private zones = new Map<string, PlacedZone>();
+  /** Zones grow and shrink with their content (an edit form opening, a long comment). */
+  private readonly sizes = new ResizeObserver(() => this.layoutZones());
 
   constructor(host: HTMLElement, onGutter: (click: GutterClick) => void) {
     const dark = matchMedia("(prefers-color-scheme: dark)").matches;
@@ -79,6 +96,7 @@ export class MonacoDiff {
       monaco.editor.createModel(original, language),
       monaco.editor.createModel(modified, language),
     ];
+    this.clearZones();
     this.editor.setModel({ original: next[0]!, modified: next[1]! });
     for (const m of this.models) m.dispose();
     this.models = next;
@@ -89,8 +107,72 @@ export class MonacoDiff {
   update(original: string, modified: string): void {
     const [o, m] = this.models;
     if (!o || !m) return;
+    if (o.getValue() === original && m.getValue() === modified) return;
+    // Lines move under new text: zones are placed again by the caller's next setInline().
+    this.clearZones();
     if (o.getValue() !== original) o.setValue(original);
     if (m.getValue() !== modified) m.setValue(modified);
+  }
+
+  /**
+   * Shows each zone under its line (Monaco view zones), adding, moving and removing only what changed. A
+   * zone whose line is past the end of its side is left out (the caller lists it anyway).
+   */
+  setInline(items: InlineZone[]): void {
+    const want = new Map(items.map((i) => [i.key, i]));
+    for (const [key, z] of this.zones) {
+      const w = want.get(key);
+      if (w && w.side === z.side && w.line === z.line && w.node === z.node) continue;
+      this.removeZone(z);
+      this.zones.delete(key);
+    }
+    for (const item of items) {
+      if (this.zones.has(item.key)) continue;
+      const ed = this.side(item.side);
+      if (item.line > (ed.getModel()?.getLineCount() ?? 0)) continue;
+      const zone: monaco.editor.IViewZone = {
+        afterLineNumber: item.line,
+        heightInPx: this.contentHeight(item.node),
+        domNode: item.node,
+        // The zone's own buttons and text fields get the mouse, not the editor's selection.
+        suppressMouseDown: true,
+      };
+      let id = "";
+      ed.changeViewZones((a) => {
+        id = a.addZone(zone);
+      });
+      this.zones.set(item.key, { ...item, id, zone });
+      const content = item.node.firstElementChild;
+      if (content) this.sizes.observe(content);
+    }
+  }
+
+  private contentHeight(node: HTMLElement): number {
+    return Math.max(24, Math.ceil((node.firstElementChild as HTMLElement | null)?.offsetHeight ?? 0) + 6);
+  }
+
+  private layoutZones(): void {
+    for (const z of this.zones.values()) {
+      const h = this.contentHeight(z.node);
+      if (h === z.zone.heightInPx) continue;
+      z.zone.heightInPx = h;
+      this.side(z.side).changeViewZones((a) => a.layoutZone(z.id));
+    }
+  }
+
+  private removeZone(z: PlacedZone): void {
+    const content = z.node.firstElementChild;
+    if (content) this.sizes.unobserve(content);
+    this.side(z.side).changeViewZones((a) => a.removeZone(z.id));
+  }
+
+  private clearZones(): void {
+    for (const z of this.zones.values()) this.removeZone(z);
+    this.zones.clear();
+  }
+
+  private side(side: "old" | "new"): monaco.editor.ICodeEditor {
+    return side === "old" ? this.editor.getOriginalEditor() : this.editor.getModifiedEditor();
   }
 
   setSideBySide(on: boolean): void {
@@ -125,12 +207,14 @@ export class MonacoDiff {
   }
 
   reveal(line: number, side: "old" | "new"): void {
-    const ed = side === "old" ? this.editor.getOriginalEditor() : this.editor.getModifiedEditor();
+    const ed = this.side(side);
     ed.revealLineInCenter(line);
     ed.setPosition({ lineNumber: line, column: 1 });
   }
 
   dispose(): void {
+    this.sizes.disconnect();
+    this.clearZones();
     this.editor.dispose();
     for (const m of this.models) m.dispose();
     this.models = [];

@@ -1,7 +1,7 @@
 import { css, html, LitElement, nothing, type PropertyValues, svg } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import type { Cell } from "../../shared/records.ts";
-import type { ServiceState } from "../../shared/services.ts";
+import type { ResourceSample, ServiceState } from "../../shared/services.ts";
 import { hive } from "../context.ts";
 import { type ServiceLogSession, ServicesStore } from "../stores/services.ts";
 import { buttonStyles, statusStyles } from "./styles.ts";
@@ -113,18 +113,13 @@ export class HiveServicesStrip extends LitElement {
 
   override render() {
     const store = this.store;
-    if (!store || store.services.value.length === 0) return nothing;
+    if (!store || (store.services.value.length === 0 && !store.resources.value)) return nothing;
     const services = store.services.value;
     const failed = services.filter((s) => s.status === "error" && s.detail);
     return html`
       <div class="bar" role="group" aria-label="Services">
         ${services.map((s) => this.service(s))}
-        <button @click=${() => void store.act("restart")} title="Restart every service">Restart all</button>
-        ${
-          services.some((s) => s.status === "ready" || s.status === "starting")
-            ? html`<button @click=${() => void store.act("stop")}>Stop all</button>`
-            : html`<button @click=${() => void store.act("start")}>Start all</button>`
-        }
+        ${services.length > 0 ? this.allButtons(services) : nothing}
         ${store.error.value ? html`<span class="error" role="alert">${store.error.value}</span>` : nothing}
         ${this.figures()}
       </div>
@@ -172,12 +167,41 @@ export class HiveServicesStrip extends LitElement {
     </span>`;
   }
 
+  private allButtons(services: ServiceState[]) {
+    const store = this.store!;
+    return html`<button @click=${() => void store.act("restart")} title="Restart every service">Restart all</button>
+      ${
+        services.some((s) => s.status === "ready" || s.status === "starting")
+          ? html`<button @click=${() => void store.act("stop")}>Stop all</button>`
+          : html`<button @click=${() => void store.act("start")}>Start all</button>`
+      }`;
+  }
+
   private figures() {
     const r = this.store?.resources.value;
     if (!r) return nothing;
-    return html`<span class="figures" title="CPU and memory of the cell's processes (${r.processes})"
-      >${this.sparkline()} CPU ${r.cpuPercent.toFixed(1)}% · ${Math.round(r.rssBytes / 1024 / 1024)} MB</span
+    return html`<span class="figures" title="CPU and memory of the cell's processes (${r.processes}), with its share of the agent's CPU"
+      >${this.sparkline()} CPU ${r.cpuPercent.toFixed(1)}% · ${mb(r.rssBytes)} MB${this.agentShare(r)}</span
     >`;
+  }
+
+  /**
+   * The workspace's one OpenCode server serves every cell: a cell shows the share of its CPU it caused
+   * (split among the cells whose agents were busy), and its memory as shared by all the workspace's cells.
+   */
+  private agentShare(r: ResourceSample) {
+    const agent = r.bySource.agent;
+    if (!agent) return nothing;
+    const server = this.store?.agentServer.value;
+    const overhead =
+      server && server.busyCells === 0 && server.cpuPercent > 0
+        ? html` · workspace agent overhead ${server.cpuPercent.toFixed(1)}% CPU (no agent busy)`
+        : nothing;
+    return html` · <span
+        class="agent-share"
+        title="The workspace's OpenCode server serves every cell: this cell's share of its CPU, split evenly among the cells whose agents were busy, and its memory, which every cell of the workspace shares"
+        >agent share ${agent.cpuPercent.toFixed(1)}% CPU · ${mb(agent.rssBytes)} MB shared${overhead}</span
+      >`;
   }
 
   /** The last hour of CPU use, scaled to its own peak. */
@@ -208,7 +232,7 @@ export class HiveServicesStrip extends LitElement {
     const store = new ServicesStore(hive.socket, this.cell.id);
     this.store = store;
     store.connect();
-    this.offs = [store.services, store.resources, store.history, store.error].map((s) =>
+    this.offs = [store.services, store.resources, store.history, store.agentServer, store.error].map((s) =>
       s.subscribe(() => this.requestUpdate()),
     );
   }
@@ -219,6 +243,10 @@ export class HiveServicesStrip extends LitElement {
     this.store?.dispose();
     this.store = undefined;
   }
+}
+
+function mb(bytes: number): number {
+  return Math.round(bytes / 1024 / 1024);
 }
 
 declare global {

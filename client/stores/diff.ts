@@ -209,6 +209,14 @@ export class DiffStore {
     });
   }
 
+  editComment(id: number, body: string): Promise<boolean> {
+    return this.run("comment", async () => {
+      await api("PATCH", `${commentsPath(this.cellId)}/${id}`, { body });
+      await this.loadComments();
+      return undefined;
+    });
+  }
+
   deleteComment(id: number): Promise<boolean> {
     return this.run("comment", async () => {
       await api("DELETE", `${commentsPath(this.cellId)}/${id}`);
@@ -248,6 +256,14 @@ export class DiffStore {
     return this.run("commit", async () => {
       const r = await api<{ commit: string }>("POST", `/api/cells/${this.cellId}/commit`, { message });
       return `Committed ${r.commit.slice(0, 10)}.`;
+    });
+  }
+
+  /** Gives the work up: the cell stops (archived, worktree kept) and its branch is kept as abandoned. */
+  abandon(): Promise<boolean> {
+    return this.run("abandon", async () => {
+      await api("POST", `/api/cells/${this.cellId}/abandon`);
+      return "Abandoned: the cell is stopped and archived; its branch and worktree are kept (Restore brings it back).";
     });
   }
 

@@ -1,4 +1,5 @@
 import {
+  type AgentServerUsage,
   PreviewLinkSchema,
   type ResourceSample,
   ResourcesResponseSchema,
@@ -38,6 +39,8 @@ export class ServicesStore {
   readonly resources = new Store<ResourceSample | null>(null);
   /** The last hour of samples, oldest first (the server keeps a day). */
   readonly history = new Store<ResourceSample[]>([]);
+  /** The workspace's OpenCode server as a whole (its CPU is shared overhead while no agent is busy). */
+  readonly agentServer = new Store<AgentServerUsage | null>(null);
   /** The last command or load that failed, in words. */
   readonly error = new Store<string | undefined>(undefined);
   private offs: (() => void)[] = [];
@@ -124,6 +127,7 @@ export class ServicesStore {
         ResourcesResponseSchema,
       );
       this.history.set(r.history);
+      this.agentServer.set(r.agentServer);
       this.resources.set(r.latest);
     } catch {
       // The strip shows services without figures; the next poll tries again.

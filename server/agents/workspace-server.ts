@@ -146,6 +146,9 @@ export class WorkspaceServer {
     this.pendingConfig = undefined;
     this.configJson = comparable(config);
     const running = this.server.state.kind !== "stopped";
+    // The old server answers until it has exited: nothing it says about providers is kept.
+    this.providersCache = undefined;
+    this.generation++;
     this.restarting = this.server
       .reconfigure(config)
       .catch(() => {}) // a failed start is reported through onState and retried by the server

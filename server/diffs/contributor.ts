@@ -7,14 +7,22 @@ import type { BranchKeeper } from "./kept-branches.ts";
  * The diffs room's part in a cell's teardown: stop its file watcher, and on delete drop its review ref and
  * record the branch as abandoned when it will be kept for unmerged work.
  */
-export function diffsContributor(diffs: DiffService, files: FilesChannel, kept: BranchKeeper): CellContributor {
+export function diffsContributor(
+  diffs: DiffService,
+  files: FilesChannel,
+  kept: BranchKeeper,
+): CellContributor {
   return {
     teardownSteps: (cell, workflow) => [
       { name: "stop_file_watch", label: "Stop watching files", run: () => files.drop(cell.id) },
       ...(workflow === "delete"
         ? [
             { name: "drop_review_ref", label: "Drop the review point", run: () => diffs.forget(cell) },
-            { name: "keep_unmerged_branch", label: "Keep unmerged work", run: () => kept.keepIfUnmerged(cell) },
+            {
+              name: "keep_unmerged_branch",
+              label: "Keep unmerged work",
+              run: () => kept.keepIfUnmerged(cell),
+            },
           ]
         : []),
     ],

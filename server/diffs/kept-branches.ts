@@ -75,7 +75,10 @@ export class BranchKeeper {
     const cell = this.deps.cells.get(cellId);
     if (!cell) throw new HiveError("CELL_NOT_FOUND", `No cell with id '${cellId}'.`, { cellId });
     if (cell.branchStatus === "merged") {
-      throw new HiveError("CELL_STATE", `'${cell.name}' is merged already; there is no work left to abandon.`);
+      throw new HiveError(
+        "CELL_STATE",
+        `'${cell.name}' is merged already; there is no work left to abandon.`,
+      );
     }
     if (cell.status === "ready" || cell.status === "error") this.deps.archive(cellId);
     else if (cell.status !== "archived") {
@@ -150,7 +153,9 @@ export class BranchKeeper {
       if (!(e instanceof GitError)) throw e;
       // Already deleted by hand is fine; checked out somewhere is not (git says where).
       if (!/not found/i.test(e.stderr)) {
-        throw new HiveError("CONFLICT", `Cannot delete ${row.branch}: ${e.stderr.trim()}`, { branch: row.branch });
+        throw new HiveError("CONFLICT", `Cannot delete ${row.branch}: ${e.stderr.trim()}`, {
+          branch: row.branch,
+        });
       }
     }
     this.deps.db.prepare("DELETE FROM kept_branches WHERE id = ?").run(keptId);

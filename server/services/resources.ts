@@ -1,7 +1,7 @@
 import { readlinkSync } from "node:fs";
 import { sep } from "node:path";
 import type { Cell } from "../../shared/records.ts";
-import type { ResourceSample } from "../../shared/services.ts";
+import type { AgentServerUsage, ResourceSample } from "../../shared/services.ts";
 import type { Db } from "../db/connection.ts";
 import { clockTicksPerSecond, type ProcStat, scanProcesses } from "./proc.ts";
 
@@ -60,19 +60,30 @@ export class ResourceRepo {
   }
 }
 
+/** The agents room's side: each workspace's OpenCode server, and whose agent kept it busy. */
+export interface AgentUsageSource {
+  /** Each running OpenCode server's pid, which leads its own process group. */
+  servers(): { workspaceId: string; pid: number }[];
+  /** The workspace's cells whose agent was busy at any time since `sinceMs`. */
+  busyCells(workspaceId: string, sinceMs: number): string[];
+}
+
 export interface ResourceSamplerOptions {
   db: Db;
   cells: { list(): Cell[] };
   /** Each running service's process group, by service name. */
   serviceGroups(cellId: string): Map<string, number>;
+  agents?: AgentUsageSource;
   intervalMs?: number;
 }
 
 /**
  * Samples CPU and memory of each cell's processes from one scan of /proc: every service's process
  * group ("service:<name>"), and every other process working inside the cell's worktree ("worktree":
- * its shells, what they run, and the commands its agent runs there). The agent's OpenCode server is
- * shared by the workspace's cells, so it belongs to no single cell.
+ * its shells, what they run, and the commands its agent runs there). The workspace's OpenCode server
+ * serves all its cells at once, so each cell gets a share of it ("agent", see ResourceSampleSchema):
+ * its CPU goes to the cells whose agents were busy during the interval, evenly, or, with none busy, to
+ * the workspace's shared overhead (agentServer); its memory is shown as shared.
  */
 export class ResourceSampler {
   readonly intervalMs: number;
@@ -80,6 +91,8 @@ export class ResourceSampler {
   private timer: NodeJS.Timeout | undefined;
   private last = new Map<number, { startTicks: number; cpuTicks: number }>();
   private lastAt = 0;
+  /** The latest whole-server figures per workspace (kept in memory only: one line per workspace). */
+  private readonly servers = new Map<string, AgentServerUsage>();
 
   constructor(private readonly opts: ResourceSamplerOptions) {
     this.intervalMs = opts.intervalMs ?? SAMPLE_INTERVAL_MS;
@@ -114,9 +127,14 @@ export class ResourceSampler {
       }
     };
     const cwds = new Map<number, string | undefined>();
+    const cwdOfCached = (pid: number) => {
+      if (!cwds.has(pid)) cwds.set(pid, cwdOf(pid));
+      return cwds.get(pid);
+    };
+    const live = this.opts.cells.list().filter((c) => c.status !== "archived" && c.status !== "deleting");
+    const shares = this.agentShares(table, live, cpu, cwdOfCached, now);
     const out: ResourceSample[] = [];
-    for (const cell of this.opts.cells.list()) {
-      if (cell.status === "archived" || cell.status === "deleting") continue;
+    for (const cell of live) {
       const groups = this.opts.serviceGroups(cell.id);
       const sourceOfGroup = new Map([...groups].map(([name, pgid]) => [pgid, `service:${name}`]));
       const root = cell.worktreePath;
@@ -124,11 +142,7 @@ export class ResourceSampler {
       for (const p of table) {
         if (p.state === "Z") continue;
         let source = sourceOfGroup.get(p.pgid);
-        if (!source && root) {
-          if (!cwds.has(p.pid)) cwds.set(p.pid, cwdOf(p.pid));
-          const cwd = cwds.get(p.pid);
-          if (cwd && (cwd === root || cwd.startsWith(root + sep))) source = "worktree";
-        }
+        if (!source && root && within(cwdOfCached(p.pid), root)) source = "worktree";
         if (!source) continue;
         const u = bySource[source] ?? { cpuPercent: 0, rssBytes: 0, processes: 0 };
         bySource[source] = u;
@@ -136,14 +150,16 @@ export class ResourceSampler {
         u.rssBytes += p.rssBytes;
         u.processes++;
       }
-      const usages = Object.values(bySource);
-      if (usages.length === 0) continue;
+      const own = Object.values(bySource);
+      const share = shares.get(cell.id);
+      if (share) bySource.agent = share;
+      if (own.length === 0 && !share) continue;
       const sample: ResourceSample = {
         cellId: cell.id,
         at: new Date(now).toISOString(),
-        cpuPercent: round(usages.reduce((n, u) => n + u.cpuPercent, 0)),
-        rssBytes: usages.reduce((n, u) => n + u.rssBytes, 0),
-        processes: usages.reduce((n, u) => n + u.processes, 0),
+        cpuPercent: round(own.reduce((n, u) => n + u.cpuPercent, share?.cpuPercent ?? 0)),
+        rssBytes: own.reduce((n, u) => n + u.rssBytes, 0),
+        processes: own.reduce((n, u) => n + u.processes, 0),
         bySource: Object.fromEntries(
           Object.entries(bySource).map(([k, u]) => [k, { ...u, cpuPercent: round(u.cpuPercent) }]),
         ),
@@ -156,6 +172,61 @@ export class ResourceSampler {
     this.repo.pruneBefore(now - HISTORY_MS);
     return out;
   }
+
+  /** The latest figures of a workspace's OpenCode server as a whole, if it ran at the last sample. */
+  agentServer(workspaceId: string): AgentServerUsage | null {
+    return this.servers.get(workspaceId) ?? null;
+  }
+
+  /**
+   * Each workspace's OpenCode server (its process group, minus processes working in a worktree, which
+   * count for that cell), and each live cell's share of it.
+   */
+  private agentShares(
+    table: ProcStat[],
+    live: Cell[],
+    cpu: (p: ProcStat) => number,
+    cwdOf: (pid: number) => string | undefined,
+    now: number,
+  ): Map<string, Usage> {
+    const shares = new Map<string, Usage>();
+    this.servers.clear();
+    const agents = this.opts.agents;
+    if (!agents) return shares;
+    const roots = live.flatMap((c) => (c.worktreePath ? [c.worktreePath] : []));
+    const since = this.lastAt || now - this.intervalMs;
+    for (const { workspaceId, pid } of agents.servers()) {
+      const use: Usage = { cpuPercent: 0, rssBytes: 0, processes: 0 };
+      for (const p of table) {
+        if (p.pgid !== pid || p.state === "Z") continue;
+        const cwd = cwdOf(p.pid);
+        if (roots.some((r) => within(cwd, r))) continue;
+        use.cpuPercent += cpu(p);
+        use.rssBytes += p.rssBytes;
+        use.processes++;
+      }
+      if (use.processes === 0) continue;
+      const cells = live.filter((c) => c.workspaceId === workspaceId);
+      const busy = new Set(agents.busyCells(workspaceId, since));
+      const busyCount = cells.filter((c) => busy.has(c.id)).length;
+      for (const c of cells) {
+        const cpuShare = busy.has(c.id) ? use.cpuPercent / busyCount : 0;
+        shares.set(c.id, { cpuPercent: round(cpuShare), rssBytes: use.rssBytes, processes: use.processes });
+      }
+      this.servers.set(workspaceId, {
+        ...use,
+        cpuPercent: round(use.cpuPercent),
+        workspaceId,
+        at: new Date(now).toISOString(),
+        busyCells: busyCount,
+      });
+    }
+    return shares;
+  }
+}
+
+function within(path: string | undefined, root: string): boolean {
+  return path !== undefined && (path === root || path.startsWith(root + sep));
 }
 
 function round(n: number): number {

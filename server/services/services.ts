@@ -10,7 +10,7 @@ import { cellPortEnv, type NamedPort, serviceOwnEnv, serviceUrl } from "./env.ts
 import { ServiceLog } from "./log.ts";
 import { PortAllocator, PortRepo } from "./ports.ts";
 import { bootId, readStat, signalGroup } from "./proc.ts";
-import { ResourceSampler } from "./resources.ts";
+import { type AgentUsageSource, ResourceSampler } from "./resources.ts";
 import { ServiceRunner } from "./runner.ts";
 import { ServiceRepo, type ServiceRow } from "./service-repo.ts";
 import { parseSpec, portRequests, readyCheckOf, type ServiceSpec, specOf, startOrder } from "./spec.ts";
@@ -26,6 +26,8 @@ export interface ServicesOptions {
   cells: { get(id: string): Cell | undefined; list(): Cell[] };
   /** How often CPU and memory are sampled (default every few seconds). */
   resourceIntervalMs?: number;
+  /** The workspaces' OpenCode servers, whose use the resource view shares out among cells. */
+  agentUsage?: AgentUsageSource;
 }
 
 interface Entry {
@@ -51,6 +53,7 @@ export class Services {
       db: opts.db,
       cells: opts.cells,
       serviceGroups: (cellId) => this.processGroups(cellId),
+      agents: opts.agentUsage,
       intervalMs: opts.resourceIntervalMs,
     });
     opts.bus.on("cell.removed", ({ cellId }) => void this.dropCell(cellId));
@@ -73,12 +76,14 @@ export class Services {
 
   /** The cell's CPU and memory: the latest sample and the history of the last `minutes`. */
   resourcesOf(cellId: string, minutes: number): ResourcesResponse {
-    if (!this.opts.cells.get(cellId)) throw new HiveError("CELL_NOT_FOUND", `No cell with id '${cellId}'.`);
+    const cell = this.opts.cells.get(cellId);
+    if (!cell) throw new HiveError("CELL_NOT_FOUND", `No cell with id '${cellId}'.`);
     return {
       cellId,
       intervalMs: this.resources.intervalMs,
       latest: this.resources.repo.latest(cellId),
       history: this.resources.repo.since(cellId, Date.now() - minutes * 60_000),
+      agentServer: this.resources.agentServer(cell.workspaceId),
     };
   }
 

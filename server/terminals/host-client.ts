@@ -12,6 +12,8 @@ import { type DataMessage, encodeJson, WireDecoder } from "./host/wire.ts";
 /** The web server's connection to the PTY host of its home; starts the host when none answers. */
 
 const HOST_START_TIMEOUT_MS = 10_000;
+/** The host's output is read into one buffer of this size, reused for every read (see WireDecoder). */
+const READ_BUFFER_BYTES = 256 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const HOST_MAIN = join(ROOT, "server", "terminals", "host", "main.ts");
@@ -36,13 +38,14 @@ export class PtyHostClient {
 
   private constructor(
     private readonly sock: Socket,
+    reads: { push(chunk: Buffer): void },
     private readonly events: HostClientEvents,
   ) {
     const decoder = new WireDecoder(
       (msg) => this.onMessage(msg as HostMessage),
       (msg) => this.events.data(msg),
     );
-    sock.on("data", (chunk) => decoder.push(chunk));
+    reads.push = (chunk) => decoder.push(chunk);
     sock.on("error", () => {});
     sock.on("close", () => {
       this.closed = true;
@@ -58,13 +61,16 @@ export class PtyHostClient {
   /** Connects to the home's PTY host, starting one first if none answers. */
   static async connect(layout: HomeLayout, events: HostClientEvents): Promise<PtyHostClient> {
     const paths = ptyHostPaths(layout);
-    let sock = await tryConnect(paths.socket);
+    // Reads reach the client's decoder once it exists; none can come before (no I/O in between).
+    const reads = { push: (_chunk: Buffer) => {} };
+    const onRead = (chunk: Buffer) => reads.push(chunk);
+    let sock = await tryConnect(paths.socket, onRead);
     if (!sock) {
       startHost(layout);
       const deadline = Date.now() + HOST_START_TIMEOUT_MS;
       while (!sock && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
-        sock = await tryConnect(paths.socket);
+        sock = await tryConnect(paths.socket, onRead);
       }
       if (!sock) {
         throw new HiveError(
@@ -73,7 +79,7 @@ export class PtyHostClient {
         );
       }
     }
-    return new PtyHostClient(sock, events);
+    return new PtyHostClient(sock, reads, events);
   }
 
   static async isRunning(layout: HomeLayout): Promise<boolean> {
@@ -178,10 +184,25 @@ function startHost(layout: HomeLayout): void {
   }
 }
 
-function tryConnect(path: string): Promise<Socket | undefined> {
+/** `onRead`: every read, as a view of one reused buffer (valid only during the call). */
+function tryConnect(path: string, onRead?: (chunk: Buffer) => void): Promise<Socket | undefined> {
   return new Promise((resolve) => {
     if (!existsSync(path)) return resolve(undefined);
-    const sock = createConnection(path);
+    const buffer = onRead ? Buffer.allocUnsafe(READ_BUFFER_BYTES) : undefined;
+    const sock = createConnection({
+      path,
+      ...(onRead && buffer
+        ? {
+            onread: {
+              buffer,
+              callback: (n: number) => {
+                onRead(buffer.subarray(0, n));
+                return true;
+              },
+            },
+          }
+        : {}),
+    });
     sock.once("connect", () => {
       sock.removeAllListeners("error");
       resolve(sock);

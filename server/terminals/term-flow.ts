@@ -13,9 +13,18 @@ import type { DataMessage } from "./host/wire.ts";
 
 /** Output held for one subscriber while its snapshot is being taken. */
 const MAX_BUFFERED_BYTES = 4 * TERM_HIGH_WATERMARK;
+/**
+ * At most this much of a subscriber's output is on its way (in socket buffers, in the browser) at a time;
+ * the rest of its window waits here. Output on its way is ahead of everything else on that socket, such
+ * as the echo of a keystroke in another terminal, and the kernel would otherwise take megabytes of it.
+ */
+const TRANSIT_BYTES = 256 * 1024;
 
 export interface TermSink {
-  /** Output to forward as a binary frame; `interactive` output may go ahead of bulk. */
+  /**
+   * Output to forward as a binary frame; `interactive` output may go ahead of bulk. The bytes may be a
+   * view of a reused read buffer: valid only during the call.
+   */
   data(numericId: number, bytes: Uint8Array, interactive: boolean): void;
   /** A fresh screen replaces the backlog this subscriber missed while it lagged. */
   resync(snapshot: TermSnapshot): void;
@@ -33,6 +42,9 @@ export class Subscriber {
   overflowed = false;
   buffered: DataMessage[] = [];
   bufferedBytes = 0;
+  /** Output past TRANSIT_BYTES, waiting for acks (in order). */
+  private held: { num: number; bytes: Uint8Array; interactive: boolean }[] = [];
+  private heldBytes = 0;
 
   constructor(
     readonly sink: TermSink,
@@ -40,7 +52,7 @@ export class Subscriber {
   ) {}
 
   get inflight(): number {
-    return this.sent - this.acked + this.bufferedBytes;
+    return this.sent - this.acked + this.bufferedBytes + this.heldBytes;
   }
 
   /** Called once the subscriber has been sent the snapshot taken at `offset`. */
@@ -48,6 +60,7 @@ export class Subscriber {
     this.startOffset = offset;
     this.started = true;
     this.sent = this.acked = 0;
+    this.dropHeld();
     const buffered = this.buffered;
     this.buffered = [];
     this.bufferedBytes = 0;
@@ -64,7 +77,18 @@ export class Subscriber {
 
   ack(bytes: number): void {
     this.acked = Math.min(this.sent, this.acked + bytes);
+    while (this.held.length > 0 && this.sent - this.acked < TRANSIT_BYTES) {
+      const h = this.held.shift()!;
+      this.heldBytes -= h.bytes.length;
+      this.send(h.num, h.bytes, h.interactive);
+    }
     this.flow.update();
+  }
+
+  /** A stale subscriber gets a fresh screen instead of what was held for it. */
+  dropHeld(): void {
+    this.held = [];
+    this.heldBytes = 0;
   }
 
   detach(): void {
@@ -80,7 +104,8 @@ export class Subscriber {
         this.bufferedBytes = 0;
         this.overflowed = true;
       }
-      this.buffered.push(msg);
+      // The bytes are a view of the host connection's read buffer: keep a copy.
+      this.buffered.push({ ...msg, bytes: Buffer.from(msg.bytes) });
       this.bufferedBytes += msg.bytes.length;
       return;
     }
@@ -89,8 +114,16 @@ export class Subscriber {
     if (end <= this.startOffset) return;
     const bytes =
       msg.offset >= this.startOffset ? msg.bytes : msg.bytes.subarray(this.startOffset - msg.offset);
+    const interactive = (msg.flags & 1) === 1;
+    if (this.held.length > 0 || this.sent - this.acked >= TRANSIT_BYTES) {
+      this.held.push({ num: msg.num, bytes: Uint8Array.from(bytes), interactive });
+      this.heldBytes += bytes.length;
+    } else this.send(msg.num, bytes, interactive);
+  }
+
+  private send(num: number, bytes: Uint8Array, interactive: boolean): void {
     this.sent += bytes.length;
-    this.sink.data(msg.num, bytes, (msg.flags & 1) === 1);
+    this.sink.data(num, bytes, interactive);
   }
 }
 
@@ -131,7 +164,11 @@ export class TermFlow {
     const active = [...this.subscribers].filter((s) => !s.stale);
     const keepingUp = active.some((s) => s.inflight <= TERM_HIGH_WATERMARK);
     if (keepingUp) {
-      for (const s of active) if (s.started && s.inflight > TERM_HIGH_WATERMARK) s.stale = true;
+      for (const s of active) {
+        if (!s.started || s.inflight <= TERM_HIGH_WATERMARK) continue;
+        s.stale = true;
+        s.dropHeld();
+      }
     }
     for (const s of this.subscribers)
       if (s.stale && !s.resyncing && s.inflight < TERM_LOW_WATERMARK) this.resync(s);

@@ -124,7 +124,8 @@ export class WorktreeWatcher {
 
   private subscribe(): Promise<watcher.AsyncSubscription> {
     // A path that never exists tells this subscription's ignore list apart from the last one's.
-    const ignore = this.generation++ === 0 ? this.ignore : [...this.ignore, `.hive-rescan-${this.generation}`];
+    const ignore =
+      this.generation++ === 0 ? this.ignore : [...this.ignore, `.hive-rescan-${this.generation}`];
     return (this.opts.subscribe ?? watcher.subscribe)(this.dir, (err, events) => this.onEvents(err, events), {
       ignore,
     });

@@ -122,4 +122,15 @@ describe("the agent chat pane", () => {
       .toContain("Please write from-browser.txt");
     await page.screenshot({ path: "/tmp/h5-tui.png" });
   }, 120_000);
+
+  it("the cell's figures show its share of the workspace's OpenCode, with its memory as shared", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h5-agent-share-fail.png" });
+    });
+    // Sampled every few seconds on the server, polled as often by the page.
+    const share = page.locator("hive-services-strip .agent-share");
+    await share.waitFor({ timeout: 30_000 });
+    expect(await share.textContent()).toMatch(/agent share \d+\.\d% CPU · \d+ MB shared/);
+    await page.screenshot({ path: "/tmp/h5-agent-share.png" });
+  }, 60_000);
 });

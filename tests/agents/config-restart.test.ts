@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentChannelEvent } from "../../shared/agents.ts";
 import { MODEL_ID, PROVIDER_ID } from "../fixtures/model-server.ts";
+import { until } from "../services/harness.ts";
 import { type AgentWorld, startAgentWorld } from "./harness.ts";
 
 let world: AgentWorld;
@@ -36,18 +37,6 @@ async function modelIds(): Promise<string[]> {
 
 const server = () => world.hive.hive.agents.serverFor(world.hive.workspaceId).server;
 
-async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const isStatus = (status: string, detail?: RegExp) => (e: AgentChannelEvent) =>
   e.type === "status" && e.status === status && (!detail || detail.test(e.detail ?? ""));
 
@@ -64,7 +53,11 @@ describe("a changed opencode.json", () => {
     writeOpencodeJson("added-model");
     const restarting = await world.waitForEvent(cellId, isStatus("starting", /opencode\.json changed/));
     expect(world.events(cellId).indexOf(restarting)).toBeGreaterThanOrEqual(seen);
-    await until(() => server().state.kind === "running" && server().pid !== pid, "a new OpenCode");
+    await until(
+      () => server().state.kind === "running" && server().pid !== undefined && server().pid !== pid,
+      "a new OpenCode",
+      60_000,
+    );
     await world.waitForEvent(cellId, (e) => isStatus("idle")(e) && world.events(cellId).indexOf(e) > seen);
     // The new server read the new file: it offers the added model.
     expect(await modelIds()).toContain("added-model");
@@ -96,7 +89,11 @@ describe("a changed opencode.json", () => {
       cellId,
       (e) => isStatus("starting", /restarting OpenCode/)(e) && world.events(cellId).indexOf(e) > lastDelta,
     );
-    await until(() => server().state.kind === "running" && server().pid !== pid, "a new OpenCode");
+    await until(
+      () => server().state.kind === "running" && server().pid !== undefined && server().pid !== pid,
+      "a new OpenCode",
+      60_000,
+    );
     expect(await modelIds()).toContain("late-model");
     const transcript = await world.hive.api("GET", `/api/cells/${cellId}/agent/messages`);
     const texts = transcript.body.flatMap((m: { parts: { text?: string }[] }) => m.parts.map((p) => p.text));

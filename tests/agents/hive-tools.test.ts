@@ -1,10 +1,12 @@
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { LOG_TAIL_BYTES, LOG_TAIL_LINES, logTail } from "../../server/agents/hive-tools/tool-calls.ts";
 import type { AgentActivity, AgentPart } from "../../shared/agents.ts";
 import type { ServiceState } from "../../shared/services.ts";
 import { launchBrowser, signedInPage } from "../browser/browser.ts";
 import { requestText } from "../fixtures/model-server.ts";
+import { tempDir } from "../helpers/repo.ts";
 import { serviceCommand } from "../services/harness.ts";
 import { TestSocket } from "../socket/ws-client.ts";
 import { type AgentWorld, startAgentWorld } from "./harness.ts";
@@ -267,4 +269,49 @@ describe("Hive's tools for the agent", () => {
       await browser.close();
     }
   }, 240_000);
+
+  it("after a Hive restart the tools answer with a new token at the new address, and the old token is refused", async () => {
+    const before = toolCredentials();
+    await world.restartHive();
+    const cell = world.hive.hive.cells.list().find((c) => c.name === "Tools")!;
+    const after = await expect.poll(() => toolCredentials(), { timeout: 30_000 }).not.toEqual(before);
+    expect(after).toBeUndefined(); // poll resolves to nothing; read the file again below
+    const now = toolCredentials();
+    expect(now.token).not.toBe(before.token);
+    expect(now.url).toBe(world.hive.url);
+    const stale = await fetch(`${now.url}/api/agent-tools/services`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${before.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ directory: cell.worktreePath, sessionId: cell.opencodeSessionId, args: {} }),
+    });
+    expect(stale.status).toBe(401);
+
+    const rows = (await activity(cell.id)).length;
+    world.model.script({ toolCalls: [{ name: "hive_services", args: {} }] }, { text: ["Still here."] });
+    await world.hive.api("POST", `/api/cells/${cell.id}/agent/messages`, { text: "And now?" });
+    const part = await toolPart(cell.id, "hive_services");
+    expect(String(part.state?.output)).toContain("web: ");
+    expect((await activity(cell.id)).length).toBe(rows + 1);
+  }, 240_000);
+
+  it("reads only the end of a huge log, in whole lines", () => {
+    const dir = tempDir("hive-log-");
+    const file = join(dir, "big.log");
+    try {
+      const lines = Array.from({ length: 50_000 }, (_, i) => `line ${i} ${"x".repeat(i % 300)}`);
+      writeFileSync(file, `${lines.join("\n")}\n`);
+      const tail = logTail(file);
+      expect(tail.length).toBeLessThanOrEqual(LOG_TAIL_BYTES);
+      const got = tail.split("\n");
+      expect(got.length).toBeLessThanOrEqual(LOG_TAIL_LINES);
+      expect(got.at(-1)).toBe(lines.at(-1));
+      // Every line is whole: it is one of the lines written, in order.
+      const first = lines.indexOf(got[0]!);
+      expect(first).toBeGreaterThan(0);
+      expect(got).toEqual(lines.slice(first, first + got.length));
+      expect(logTail(join(file, "..", "missing.log"))).toBe("");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

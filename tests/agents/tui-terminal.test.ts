@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanProcesses } from "../../server/services/proc.ts";
+import { until } from "../services/harness.ts";
 import { TestSocket } from "../socket/ws-client.ts";
 import { type AgentWorld, startAgentWorld } from "./harness.ts";
 
@@ -27,14 +28,6 @@ function processesWith(...words: string[]): number[] {
       }
     })
     .map((p) => p.pid);
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe("the OpenCode TUI terminal", () => {

@@ -22,7 +22,9 @@ afterEach(async () => {
 });
 
 async function start(): Promise<SpawnedHive> {
-  const h = await spawnHive(["--workspace", repo.path, "--home", home, "--port", "0"], { SHELL: "/bin/bash" });
+  const h = await spawnHive(["--workspace", repo.path, "--home", home, "--port", "0"], {
+    SHELL: "/bin/bash",
+  });
   running.push(h);
   return h;
 }
@@ -42,7 +44,11 @@ describe("terminal names", () => {
     home = tempDir("hive-home-");
     const first = await start();
     const ws = (await first.api("GET", "/api/workspaces")).body[0].id;
-    const r = await first.api<Cell>("POST", "/api/cells", { workspaceId: ws, templateId: "basic", name: "named" });
+    const r = await first.api<Cell>("POST", "/api/cells", {
+      workspaceId: ws,
+      templateId: "basic",
+      name: "named",
+    });
     const cell = (await first.waitForCell(r.body.id, (c) => c?.status === "ready"))!;
     const me = await connect(first);
     const other = await connect(first);

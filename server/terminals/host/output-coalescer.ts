@@ -1,7 +1,8 @@
 /**
  * Batches one terminal's output. Output that follows input, or that comes after a quiet spell, goes
  * out at once (keystroke echo must never wait on a timer); only sustained output is gathered for up
- * to COALESCE_MS into frames of up to MAX_BATCH_BYTES.
+ * to COALESCE_MS into frames of up to MAX_BATCH_BYTES. Each batch is gathered behind `headroom` free
+ * bytes, so it can become a frame without another copy.
  */
 
 export const COALESCE_MS = 5;
@@ -14,8 +15,14 @@ export class OutputCoalescer {
   private lastEmit = 0;
   private inputSinceEmit = false;
 
-  /** `emit` gets a fresh buffer it may keep or transfer; `interactive` marks output sent at once. */
-  constructor(private readonly emit: (bytes: Uint8Array, interactive: boolean) => void) {}
+  /**
+   * `emit` gets a fresh buffer it may keep: `headroom` free bytes, then the output; `interactive` marks
+   * output sent at once.
+   */
+  constructor(
+    private readonly headroom: number,
+    private readonly emit: (frame: Uint8Array, interactive: boolean) => void,
+  ) {}
 
   noteInput(): void {
     this.inputSinceEmit = true;
@@ -24,7 +31,9 @@ export class OutputCoalescer {
   push(chunk: Uint8Array): void {
     const now = performance.now();
     if (this.size === 0 && (this.inputSinceEmit || now - this.lastEmit >= COALESCE_MS)) {
-      this.send(Uint8Array.from(chunk), true, now);
+      const out = new Uint8Array(this.headroom + chunk.length);
+      out.set(chunk, this.headroom);
+      this.send(out, true, now);
       return;
     }
     this.parts.push(chunk);
@@ -38,8 +47,8 @@ export class OutputCoalescer {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.size === 0) return;
-    const out = new Uint8Array(this.size);
-    let at = 0;
+    const out = new Uint8Array(this.headroom + this.size);
+    let at = this.headroom;
     for (const p of this.parts) {
       out.set(p, at);
       at += p.length;

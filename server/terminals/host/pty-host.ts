@@ -8,7 +8,7 @@ import type { HostMessage, HostRequest, HostSnapshot, OpenSpec } from "./message
 import { Outbox } from "./outbox.ts";
 import { OutputCoalescer } from "./output-coalescer.ts";
 import { Screens } from "./screens.ts";
-import { DATA_INTERACTIVE, encodeData, encodeJson, WireDecoder } from "./wire.ts";
+import { DATA_HEADER_BYTES, DATA_INTERACTIVE, encodeJson, sealData, WireDecoder } from "./wire.ts";
 
 /**
  * The PTY host: a small process per Hive home that owns every shell and its screen, so the web server
@@ -222,7 +222,9 @@ export class PtyHost {
       },
       pty: proc,
       slave: holdSlave(proc),
-      coalescer: new OutputCoalescer((bytes, interactive) => this.output(t, bytes, interactive)),
+      coalescer: new OutputCoalescer(DATA_HEADER_BYTES, (frame, interactive) =>
+        this.output(t, frame, interactive),
+      ),
       offset: 0,
       unparsed: 0,
       lastOutputAt: 0,
@@ -296,8 +298,10 @@ export class PtyHost {
     return { info: t.info, screen, offset };
   }
 
-  private output(t: HostTerminal, bytes: Uint8Array, interactive: boolean): void {
-    const frame = encodeData(t.info.numericId, t.offset, interactive ? DATA_INTERACTIVE : 0, bytes);
+  /** `frame`: DATA_HEADER_BYTES of room, then the output. */
+  private output(t: HostTerminal, data: Uint8Array, interactive: boolean): void {
+    const bytes = data.subarray(DATA_HEADER_BYTES);
+    const frame = sealData(data, t.info.numericId, t.offset, interactive ? DATA_INTERACTIVE : 0);
     t.offset += bytes.length;
     t.unparsed += bytes.length;
     if (t.unparsed > SCREEN_BACKLOG_HIGH) this.setPaused(t, "screen", true);

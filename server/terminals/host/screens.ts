@@ -49,9 +49,12 @@ export class Screens {
     this.post({ op: "create", num, cols, rows, lines });
   }
 
-  /** Takes ownership of `data` (it is moved to the worker). */
+  /**
+   * `data` is copied to the worker (it is also on its way to the web server): the copy is allocated on
+   * the worker's heap, which keeps the main thread's garbage, and its pauses, smaller.
+   */
   write(num: number, data: Uint8Array): void {
-    this.worker.postMessage({ op: "write", num, data } satisfies ScreenRequest, [data.buffer as ArrayBuffer]);
+    this.post({ op: "write", num, data });
   }
 
   resize(num: number, cols: number, rows: number): void {

@@ -1,0 +1,102 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import type { Cell } from "../../shared/records.ts";
+import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { startHive, type TestHive } from "../helpers/server.ts";
+
+/**
+ * Review comments inside the diff, in a real Chromium against a real Hive: written under the line whose
+ * number was clicked, resolved and edited right there, still there after a reload, moving with their line
+ * when the file changes above it, and listed as outdated once the line is gone.
+ */
+describe("inline review comments", () => {
+  let repo: TempRepo;
+  let hive: TestHive;
+  let browser: Browser;
+  let page: Page;
+  let cell: Cell;
+
+  const modified = () => page.locator("hive-diff-review .editor.modified");
+  const inline = () => modified().locator(".view-zones hive-review-comment");
+  const write = (text: string) => writeFileSync(join(cell.worktreePath!, "src", "app.js"), text);
+  /** The comment sits right under the line it belongs to. */
+  const underLine = async (zone: Locator, line: number) => {
+    const number = modified().locator(".margin-view-overlays .line-numbers", { hasText: new RegExp(`^${line}$`) });
+    const [z, n] = await Promise.all([zone.boundingBox(), number.boundingBox()]);
+    return z !== null && n !== null && Math.abs(z.y - (n.y + n.height)) < 6;
+  };
+
+  beforeAll(async () => {
+    repo = makeRepo({ "README.md": "# r\n", "src/app.js": "const a = 1;\nconst b = 2;\nconst c = 3;\nconst d = 4;\n" });
+    hive = await startHive(repo.path);
+    cell = await hive.readyCell({ workspaceId: hive.workspaceId, name: "inline" });
+    write("const a = 1;\nconst b = 2;\nconst c = 30;\nconst d = 4;\n");
+    browser = await launchBrowser();
+    page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)), {
+      width: 1600,
+      height: 900,
+    });
+    await page.goto(`${hive.url}/cells/${cell.id}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await hive?.close();
+    repo?.cleanup();
+  });
+
+  it("writes, resolves and edits a comment under its line, and finds it there after a reload", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-inline-fail.png" });
+    });
+    await modified().locator(".view-line", { hasText: "const c = 30;" }).waitFor({ timeout: 60_000 });
+    await modified().locator(".margin-view-overlays .line-numbers", { hasText: /^3$/ }).click();
+    const form = modified().locator(".view-zones hive-comment-form");
+    await form.getByLabel("Comment on line 3").fill("Why 30?");
+    await form.getByRole("button", { name: "Comment", exact: true }).click();
+    await form.waitFor({ state: "detached" });
+    const zone = inline().filter({ hasText: "Why 30?" });
+    await zone.waitFor();
+    expect(await underLine(zone, 3)).toBe(true);
+
+    await zone.getByRole("button", { name: "Resolve" }).click();
+    await zone.getByText("resolved", { exact: true }).waitFor();
+    await zone.getByRole("button", { name: "Unresolve" }).click();
+    await zone.getByRole("button", { name: "Resolve" }).waitFor();
+
+    await zone.getByRole("button", { name: "Edit" }).click();
+    await zone.getByLabel("Edit comment on line 3").fill("Why 30 and not 3?");
+    await zone.getByRole("button", { name: "Save" }).click();
+    await inline().filter({ hasText: "Why 30 and not 3?" }).waitFor();
+    // The list below the editor shows the same comment.
+    await page
+      .locator("hive-diff-review .comments hive-review-comment", { hasText: "Why 30 and not 3?" })
+      .waitFor();
+
+    await page.reload();
+    const again = inline().filter({ hasText: "Why 30 and not 3?" });
+    await again.waitFor({ timeout: 60_000 });
+    await expect.poll(() => underLine(again, 3)).toBe(true);
+  }, 180_000);
+
+  it("follows its line when lines are added above it, and is listed as outdated once the line is gone", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-inline-move-fail.png" });
+    });
+    write("// one\n// two\nconst a = 1;\nconst b = 2;\nconst c = 30;\nconst d = 4;\n");
+    const zone = inline().filter({ hasText: "Why 30 and not 3?" });
+    await modified().locator(".view-line", { hasText: "// two" }).waitFor({ timeout: 30_000 });
+    await expect
+      .poll(async () => (await zone.locator("[data-line]").getAttribute("data-line")) ?? "", { timeout: 30_000 })
+      .toBe("5");
+    await expect.poll(() => underLine(zone, 5), { timeout: 10_000 }).toBe(true);
+
+    write("// one\n// two\nconst a = 1;\nconst b = 2;\nconst d = 4;\n");
+    await zone.waitFor({ state: "detached", timeout: 30_000 });
+    const listed = page.locator("hive-diff-review .comments hive-review-comment", { hasText: "Why 30 and not 3?" });
+    await listed.getByText("outdated").waitFor({ timeout: 30_000 });
+  }, 120_000);
+});
