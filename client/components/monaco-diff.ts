@@ -17,14 +17,12 @@ import type { ReviewComment } from "../../shared/diffs.ts";
 // Only the editor worker (it computes diffs off the main thread); syntax colouring needs no worker.
 self.MonacoEnvironment = { getWorker: () => new EditorWorker() };
 
-// Gutter marks for commented lines; global because the editor lives in the light DOM.
-const style = document.createElement("style");
-style.textContent = `
+// Gutter marks for commented lines, added to the document or shadow root the editor lives in.
+const GUTTER_STYLE = `
   .hive-comment-glyph { background: var(--hive-accent, #36c); border-radius: 50%; margin: 4px; width: 10px !important; height: 10px !important; }
   .hive-comment-glyph.resolved { background: var(--hive-muted, #888); }
   .hive-comment-line { background: rgba(255, 200, 0, 0.12); }
 `;
-document.head.append(style);
 
 export interface GutterClick {
   line: number;
@@ -43,6 +41,7 @@ export interface InlineZone {
 interface PlacedZone extends InlineZone {
   id: string;
   zone: monaco.editor.IViewZone;
+  widget: monaco.editor.IOverlayWidget;
 }
 
 /** Monaco's language for a path, by its extension or file name (plain text when unknown). */
@@ -65,6 +64,10 @@ export class MonacoDiff {
   private readonly sizes = new ResizeObserver(() => this.layoutZones());
 
   constructor(host: HTMLElement, onGutter: (click: GutterClick) => void) {
+    const root = host.getRootNode();
+    const style = document.createElement("style");
+    style.textContent = GUTTER_STYLE;
+    (root instanceof ShadowRoot ? root : document.head).append(style);
     const dark = matchMedia("(prefers-color-scheme: dark)").matches;
     this.editor = monaco.editor.createDiffEditor(host, {
       readOnly: true,
@@ -87,6 +90,8 @@ export class MonacoDiff {
       });
     listen(this.editor.getOriginalEditor(), "old");
     listen(this.editor.getModifiedEditor(), "new");
+    for (const ed of [this.editor.getOriginalEditor(), this.editor.getModifiedEditor()])
+      ed.onDidLayoutChange(() => this.layoutZones());
   }
 
   /** Shows a file's two sides; the old models are disposed (one file open at a time). */
@@ -115,8 +120,10 @@ export class MonacoDiff {
   }
 
   /**
-   * Shows each zone under its line (Monaco view zones), adding, moving and removing only what changed. A
-   * zone whose line is past the end of its side is left out (the caller lists it anyway).
+   * Shows each item under its line, adding, moving and removing only what changed. An empty view zone
+   * makes the room under the line; the item itself is an overlay widget kept on top of that room, since
+   * Monaco's text layer lies over view zones and would take their clicks (VS Code's comment threads do the
+   * same). An item whose line is past the end of its side is left out (the caller lists it anyway).
    */
   setInline(items: InlineZone[]): void {
     const want = new Map(items.map((i) => [i.key, i]));
@@ -130,29 +137,46 @@ export class MonacoDiff {
       if (this.zones.has(item.key)) continue;
       const ed = this.side(item.side);
       if (item.line > (ed.getModel()?.getLineCount() ?? 0)) continue;
+      item.node.style.position = "absolute";
+      const widget: monaco.editor.IOverlayWidget = {
+        getId: () => `hive.inline.${item.key}`,
+        getDomNode: () => item.node,
+        getPosition: () => null, // placed by the zone's callbacks below
+      };
       const zone: monaco.editor.IViewZone = {
         afterLineNumber: item.line,
         heightInPx: this.contentHeight(item.node),
-        domNode: item.node,
-        // The zone's own buttons and text fields get the mouse, not the editor's selection.
-        suppressMouseDown: true,
+        domNode: document.createElement("div"),
+        onDomNodeTop: (top) => {
+          item.node.style.top = `${top}px`;
+        },
       };
+      ed.addOverlayWidget(widget);
       let id = "";
       ed.changeViewZones((a) => {
         id = a.addZone(zone);
       });
-      this.zones.set(item.key, { ...item, id, zone });
+      this.zones.set(item.key, { ...item, id, zone, widget });
+      this.placeAcross(ed, item.node);
       const content = item.node.firstElementChild;
       if (content) this.sizes.observe(content);
     }
   }
 
+  /** Spans the text area of its side, left of the scrollbar. */
+  private placeAcross(ed: monaco.editor.ICodeEditor, node: HTMLElement): void {
+    const layout = ed.getLayoutInfo();
+    node.style.left = `${layout.contentLeft}px`;
+    node.style.width = `${Math.max(120, layout.contentWidth - layout.verticalScrollbarWidth - 8)}px`;
+  }
+
   private contentHeight(node: HTMLElement): number {
-    return Math.max(24, Math.ceil((node.firstElementChild as HTMLElement | null)?.offsetHeight ?? 0) + 6);
+    return Math.max(24, Math.ceil((node.firstElementChild as HTMLElement | null)?.offsetHeight ?? 0) + 4);
   }
 
   private layoutZones(): void {
     for (const z of this.zones.values()) {
+      this.placeAcross(this.side(z.side), z.node);
       const h = this.contentHeight(z.node);
       if (h === z.zone.heightInPx) continue;
       z.zone.heightInPx = h;
@@ -163,7 +187,9 @@ export class MonacoDiff {
   private removeZone(z: PlacedZone): void {
     const content = z.node.firstElementChild;
     if (content) this.sizes.unobserve(content);
-    this.side(z.side).changeViewZones((a) => a.removeZone(z.id));
+    const ed = this.side(z.side);
+    ed.changeViewZones((a) => a.removeZone(z.id));
+    ed.removeOverlayWidget(z.widget);
   }
 
   private clearZones(): void {

@@ -153,6 +153,9 @@ function commentStyles() {
     .grow {
       flex: 1;
     }
+    .meta > * {
+      white-space: nowrap;
+    }
     .muted,
     .tag {
       color: var(--hive-muted);

@@ -30,6 +30,22 @@ import { type ConfigChange, WorkspaceServer } from "./workspace-server.ts";
 /** A run is under way: the agent works, or waits for a person in the middle of it. */
 const isBusy = (status: AgentStatus) => status === "working" || status === "waiting";
 
+/**
+ * Runs `$0 "$@"` (opencode attach) again when it fails: the TUI gives up when its server restarts (a changed
+ * opencode.json, a failed health check; the server keeps its port) or drops its connection under load. A
+ * person quitting it ends the loop; 15 failures in a row end it too.
+ */
+const TUI_RECONNECT = `n=0
+while :; do
+  start=$(date +%s)
+  "$0" "$@" && exit 0
+  [ $(($(date +%s) - start)) -gt 60 ] && n=0
+  n=$((n + 1))
+  [ "$n" -gt 15 ] && exit 1
+  printf '\r\n[Hive] The OpenCode TUI lost its server; reconnecting in 2 s (%s/15)\r\n' "$n"
+  sleep 2
+done`;
+
 /** Hive tool calls a chat pane shows on opening; the API has all that are kept. */
 const SNAPSHOT_ACTIVITY = 50;
 
@@ -148,7 +164,9 @@ export class Agents {
           c.agentStatus,
           "opencode.json changed: OpenCode restarts with it once this workspace's agents are idle.",
         );
-      else this.setStatus(c.id, c.agentStatus, `${change.message} OpenCode keeps its previous settings.`);
+      else if (change.kind === "invalid")
+        this.setStatus(c.id, c.agentStatus, `${change.message} OpenCode keeps its previous settings.`);
+      else if (c.agentStatusDetail?.includes("opencode.json")) this.setStatus(c.id, c.agentStatus, null);
     });
   }
 
@@ -421,9 +439,10 @@ export class Agents {
     const cell = this.cell(cellId);
     const { id, dir, ws } = this.session(cell);
     const url = await ws.server.url();
+    const bin = opencodeBinary({ ...process.env, ...this.deps.opencodeEnv });
     return {
-      file: opencodeBinary({ ...process.env, ...this.deps.opencodeEnv }),
-      args: ["attach", url, "--session", id, "--dir", dir],
+      file: "/bin/sh",
+      args: ["-c", TUI_RECONNECT, bin, "attach", url, "--session", id, "--dir", dir],
       // The password goes by environment, not argv, where any local user could read it.
       env: {
         ...(this.deps.opencodeEnv as Record<string, string>),

@@ -62,11 +62,12 @@ export interface OpencodeServerOptions {
   onState(state: ServerState): void;
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback port: `preferred` if it is free, else any. */
+async function freePort(preferred = 0): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
+    srv.once("error", (e) => (preferred ? resolvePort(freePort()) : reject(e)));
+    srv.listen(preferred, "127.0.0.1", () => {
       const port = (srv.address() as { port: number }).port;
       srv.close(() => resolvePort(port));
     });
@@ -81,6 +82,8 @@ export class OpencodeServer {
   private stopping = false;
   private backoffMs = 500;
   private startPromise: Promise<string> | undefined;
+  /** The last start's port, tried first: a restarted server keeps its address, so attached TUIs reconnect. */
+  private port: number | undefined;
   /** What the next start passes as OPENCODE_CONFIG_CONTENT (see restart). */
   private config: Record<string, unknown>;
   state: ServerState = { kind: "stopped" };
@@ -117,7 +120,8 @@ export class OpencodeServer {
     }
     this.setState({ kind: "starting" });
     reapOrphan(this.opts.pidFile);
-    const port = await freePort();
+    const port = await freePort(this.port);
+    this.port = port;
     this.log ??= createWriteStream(this.opts.logFile, { flags: "a" });
     this.log.write(`\n--- ${new Date().toISOString()} starting ${bin} serve on port ${port}\n`);
     const [file, args] = withParentDeathSignal(bin, [

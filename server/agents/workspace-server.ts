@@ -63,12 +63,13 @@ export interface WorkspaceServerOptions {
 /**
  * `waiting`: a run is under way, the restart follows once every agent of the workspace is idle (see
  * applyPendingConfig); `restarting`: OpenCode is being restarted with it; `invalid`: the file cannot
- * be read, the previous config stays in force.
+ * be read, the previous config stays in force; `current`: the file says what OpenCode runs with (again).
  */
 export type ConfigChange =
   | { kind: "waiting" }
   | { kind: "restarting" }
-  | { kind: "invalid"; message: string };
+  | { kind: "invalid"; message: string }
+  | { kind: "current" };
 
 export class WorkspaceServer {
   readonly server: OpencodeServer;
@@ -129,7 +130,8 @@ export class WorkspaceServer {
       return;
     }
     this.pendingConfig = comparable(config) === this.configJson ? undefined : config;
-    this.applyPendingConfig();
+    if (this.pendingConfig) this.applyPendingConfig();
+    else this.opts.onConfigChange({ kind: "current" });
   }
 
   /**

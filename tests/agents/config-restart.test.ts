@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentChannelEvent } from "../../shared/agents.ts";
 import { MODEL_ID, PROVIDER_ID } from "../fixtures/model-server.ts";
@@ -103,9 +105,24 @@ describe("a changed opencode.json", () => {
   it("an unreadable opencode.json leaves OpenCode running with the previous one, and says so", async () => {
     await until(() => world.hive.hive.cells.get(cellId).agentStatus === "idle", "an idle agent");
     const pid = server().pid;
+    const good = readFileSync(join(world.repo.path, "opencode.json"), "utf8");
     world.repo.write("opencode.json", "{ this is not json");
-    await world.waitForEvent(cellId, isStatus("idle", /opencode\.json is not valid JSON.*previous settings/));
+    const invalid = await world.waitForEvent(
+      cellId,
+      isStatus("idle", /opencode\.json is not valid JSON.*previous settings/),
+    );
     expect(server().pid).toBe(pid);
     expect(server().state.kind).toBe("running");
+    // Fixed back to what OpenCode runs with: nothing restarts, and the notice goes.
+    world.repo.write("opencode.json", good);
+    await world.waitForEvent(
+      cellId,
+      (e) =>
+        isStatus("idle")(e) &&
+        e.type === "status" &&
+        e.detail === null &&
+        world.events(cellId).indexOf(e) > world.events(cellId).indexOf(invalid),
+    );
+    expect(server().pid).toBe(pid);
   }, 60_000);
 });

@@ -5,7 +5,7 @@ import { LOG_TAIL_BYTES, LOG_TAIL_LINES, logTail } from "../../server/agents/hiv
 import type { AgentActivity, AgentPart } from "../../shared/agents.ts";
 import type { ServiceState } from "../../shared/services.ts";
 import { launchBrowser, signedInPage } from "../browser/browser.ts";
-import { requestText } from "../fixtures/model-server.ts";
+import { type RecordedRequest, requestText } from "../fixtures/model-server.ts";
 import { tempDir } from "../helpers/repo.ts";
 import { serviceCommand } from "../services/harness.ts";
 import { TestSocket } from "../socket/ws-client.ts";
@@ -44,10 +44,25 @@ async function webService(cellId: string): Promise<ServiceState> {
   return (r.body as ServiceState[]).find((s) => s.name === "web")!;
 }
 
-function toolPart(cellId: string, tool: string, status = "completed"): Promise<AgentPart> {
+/** The first part of this tool in this state among the cell's agent events from index `since` on. */
+function toolPart(cellId: string, tool: string, status = "completed", since = 0): Promise<AgentPart> {
   return world
-    .waitForEvent(cellId, (e) => e.type === "part" && e.part.tool === tool && e.part.state?.status === status)
+    .waitForEvent(
+      cellId,
+      (e) =>
+        e.type === "part" &&
+        e.part.tool === tool &&
+        e.part.state?.status === status &&
+        world.events(cellId).indexOf(e) >= since,
+    )
     .then((e) => (e as { part: AgentPart }).part);
+}
+
+/** The model request (other cells' requests may come between) that carries this text back to the model. */
+async function requestWith(text: string): Promise<RecordedRequest> {
+  const find = () => world.model.requests.find((r) => !r.auxiliary && requestText(r).includes(text));
+  await expect.poll(find, { timeout: 120_000 }).toBeTruthy();
+  return find()!;
 }
 
 async function activity(cellId: string): Promise<AgentActivity[]> {
@@ -88,15 +103,12 @@ describe("Hive's tools for the agent", () => {
         120_000,
       );
       world.model.script({ toolCalls: [{ name: "hive_services", args: {} }] }, { text: ["Seen them."] });
-      const before = world.model.requests.filter((r) => !r.auxiliary).length;
       await world.hive.api("POST", `/api/cells/${cell.id}/agent/messages`, { text: "Which services run?" });
 
       const part = await toolPart(cell.id, "hive_services");
       expect(String(part.state?.output)).toContain(`web: ready port ${web.port} ${web.url}`);
       // The real OpenCode handed the tool's answer back to the model.
-      await world.model.waitForRequests(before + 2);
-      const followUp = world.model.requests.filter((r) => !r.auxiliary)[before + 1]!;
-      expect(requestText(followUp)).toContain(`port ${web.port}`);
+      const followUp = await requestWith(`web: ready port ${web.port}`);
       expect(followUp.tools).toEqual(
         expect.arrayContaining([
           "hive_services",
@@ -138,6 +150,7 @@ describe("Hive's tools for the agent", () => {
     const setup = await toolPart(cell.id, "hive_setup_log");
     expect(String(setup.state?.output)).toContain("setting up the cell");
     const failed = await toolPart(cell.id, "hive_service_log", "error");
+    await world.waitForEvent(cell.id, (e) => e.type === "delta" && e.delta === "All done.");
     expect(String(failed.state?.error)).toContain("This cell has no service 'nope'; its services: web.");
 
     let after = await webService(cell.id);
@@ -166,13 +179,10 @@ describe("Hive's tools for the agent", () => {
       title: "not a cell",
     });
     world.model.script({ toolCalls: [{ name: "hive_services", args: {} }] }, { text: ["Refused."] });
-    const before = world.model.requests.filter((r) => !r.auxiliary).length;
     await ws.api.request("POST", `/session/${session.id}/prompt_async`, repoDir, {
       parts: [{ type: "text", text: "List services" }],
     });
-    await world.model.waitForRequests(before + 2);
-    const followUp = world.model.requests.filter((r) => !r.auxiliary)[before + 1]!;
-    expect(requestText(followUp)).toContain("is not the worktree of a live cell of this workspace");
+    await requestWith(`'${repoDir}' is not the worktree of a live cell of this workspace`);
   }, 180_000);
 
   it("answers only to the workspace's agent token, for its own cell and session", async () => {
@@ -274,8 +284,6 @@ describe("Hive's tools for the agent", () => {
     const before = toolCredentials();
     await world.restartHive();
     const cell = world.hive.hive.cells.list().find((c) => c.name === "Tools")!;
-    const after = await expect.poll(() => toolCredentials(), { timeout: 30_000 }).not.toEqual(before);
-    expect(after).toBeUndefined(); // poll resolves to nothing; read the file again below
     const now = toolCredentials();
     expect(now.token).not.toBe(before.token);
     expect(now.url).toBe(world.hive.url);
@@ -287,9 +295,10 @@ describe("Hive's tools for the agent", () => {
     expect(stale.status).toBe(401);
 
     const rows = (await activity(cell.id)).length;
+    const since = world.events(cell.id).length;
     world.model.script({ toolCalls: [{ name: "hive_services", args: {} }] }, { text: ["Still here."] });
     await world.hive.api("POST", `/api/cells/${cell.id}/agent/messages`, { text: "And now?" });
-    const part = await toolPart(cell.id, "hive_services");
+    const part = await toolPart(cell.id, "hive_services", "completed", since);
     expect(String(part.state?.output)).toContain("web: ");
     expect((await activity(cell.id)).length).toBe(rows + 1);
   }, 240_000);

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanProcesses } from "../../server/services/proc.ts";
 import { until } from "../services/harness.ts";
@@ -63,6 +64,22 @@ describe("the OpenCode TUI terminal", () => {
       expect(pids.length).toBeGreaterThan(0);
       // The password travels by environment, never in argv where other users could read it.
       expect(processesWith("--password")).toEqual([]);
+
+      // A restart of OpenCode (here: a changed opencode.json) keeps its port, and the TUI carries on.
+      const server = world.hive.hive.agents.serverFor(world.hive.workspaceId).server;
+      const pid = server.pid;
+      const config = JSON.parse(readFileSync(join(world.repo.path, "opencode.json"), "utf8"));
+      config.provider.scripted.models["tui-model"] = { name: "Added while the TUI is open" };
+      world.repo.write("opencode.json", JSON.stringify(config));
+      await until(
+        () => server.state.kind === "running" && server.pid !== undefined && server.pid !== pid,
+        "OpenCode to restart",
+        60_000,
+      );
+      await until(() => world.hive.hive.cells.get(cell.id).agentStatus === "idle", "the agent to be back");
+      world.model.script({ text: ["An answer after the restart."] });
+      await world.hive.api("POST", `/api/cells/${cell.id}/agent/messages`, { text: "Still attached?" });
+      await view.waitFor("An answer after the restart.", 60_000);
 
       sock.send({ type: "term.close", termId });
       await sock.next((f) => f.type === "event" && f.channel === `term:${termId}`);

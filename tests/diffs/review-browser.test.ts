@@ -72,11 +72,13 @@ describe("the diff review pane", () => {
     await modified.locator(".view-line", { hasText: "return a - b;" }).waitFor({ timeout: 30_000 });
     await modified.locator(".margin-view-overlays .line-numbers", { hasText: /^2$/ }).click();
     await review.getByLabel("Comment on line 2").fill("This subtracts; it should add.");
-    await review.getByRole("button", { name: "Comment", exact: true }).click();
-    await review.locator(".comment", { hasText: "This subtracts; it should add." }).waitFor();
+    await review.locator("hive-comment-form button", { hasText: /^\s*Comment\s*$/ }).click();
+    await review.locator(".comments hive-review-comment", { hasText: "This subtracts; it should add." }).waitFor();
 
     await page.reload();
-    const again = page.locator("hive-diff-review .comment", { hasText: "This subtracts; it should add." });
+    const again = page.locator("hive-diff-review .comments hive-review-comment", {
+      hasText: "This subtracts; it should add.",
+    });
     await again.waitFor({ timeout: 30_000 });
     expect(await again.textContent()).toContain("line 2");
 

@@ -71,6 +71,22 @@ describe("terminal flow control", () => {
     for (const c of conns) expect(c.backlog).toBeLessThan(4 * 1024 * 1024);
   });
 
+  it("keeps only a few hundred KB of a flood on its way, so another terminal's echo is not queued behind it", async () => {
+    const s = await connect();
+    const flood = await s.attach(await s.openTerminal(cell.id), { ack: false });
+    const typing = await s.attach(await s.openTerminal(cell.id));
+    flood.input("yes hive-flood-line\r");
+    await new Promise((r) => setTimeout(r, 1500));
+    // Nothing of the flood is acknowledged: all the server let out is what is on its way.
+    const received = flood.received;
+    expect(received).toBeGreaterThan(100 * 1024);
+    expect(received).toBeLessThanOrEqual(256 * 1024 + 128 * 1024);
+    typing.input("echo typed-$((6*7))\r");
+    await typing.waitFor(/^typed-42$/m, 5000);
+    expect(flood.received).toBe(received);
+    s.send({ type: "term.input", termId: flood.termId, data: "\x03" });
+  });
+
   it("does not let a tab that stopped reading hold back another tab, and resyncs it when it reads again", async () => {
     const slow = await connect();
     const fast = await connect();

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, existsSync, openSync, unlinkSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import * as pty from "node-pty";
 import type { TerminalInfo } from "../../../shared/terminals.ts";
@@ -27,6 +27,11 @@ const SCREEN_BACKLOG_LOW = 2 * 1024 * 1024;
  * what an exited shell left unread 200 ms after the exit (#72, #726), so it must be read before then.
  */
 const PAUSED_EXIT_POLL_MS = 40;
+/**
+ * Typing up to this size is written to the PTY at once, on this thread; node-pty writes through the
+ * thread pool, one more thread to wake before a keystroke is echoed.
+ */
+const DIRECT_INPUT_BYTES = 4096;
 
 interface HostTerminal {
   info: TerminalInfo;
@@ -49,6 +54,8 @@ interface HostTerminal {
   exitPoll: NodeJS.Timeout | undefined;
   /** The shell is gone: what it left is read whatever the flow control says (the kernel holds little). */
   draining: boolean;
+  /** Input is written straight to the PTY until once it does not fit; then node-pty queues it, in order. */
+  directInput: boolean;
 }
 
 export class PtyHost {
@@ -133,8 +140,7 @@ export class PtyHost {
     const t = "num" in msg ? this.terminals.get(msg.num) : undefined;
     switch (msg.t) {
       case "input":
-        t?.coalescer.noteInput();
-        t?.pty.write(msg.data);
+        if (t) this.input(t, msg.data);
         return;
       case "resize":
         if (!t || t.info.exitCode !== null || t.info.signal !== null) return;
@@ -232,6 +238,7 @@ export class PtyHost {
       paused: false,
       exitPoll: undefined,
       draining: false,
+      directInput: true,
     };
     this.screens.create(num, spec.cols, spec.rows, spec.scrollbackLines);
     // Listen in the same tick as the spawn: node-pty drops data emitted before a listener (#652).
@@ -262,6 +269,28 @@ export class PtyHost {
     if (signal && exitCode === 0) t.info.exitCode = 128 + signal;
     if (this.terminals.has(t.info.numericId)) {
       this.broadcast({ t: "exit", num: t.info.numericId, exitCode: t.info.exitCode, signal: t.info.signal });
+    }
+  }
+
+  private input(t: HostTerminal, data: string): void {
+    t.coalescer.noteInput();
+    const fd = (t.pty as pty.IPty & { fd?: number }).fd;
+    if (!t.directInput || fd === undefined || data.length > DIRECT_INPUT_BYTES) {
+      t.directInput = false;
+      t.pty.write(data);
+      return;
+    }
+    const bytes = Buffer.from(data);
+    let written = 0;
+    try {
+      written = writeSync(fd, bytes);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") return;
+    }
+    if (written < bytes.length) {
+      // The PTY's input queue is full (the program does not read): the rest waits in node-pty's.
+      t.directInput = false;
+      t.pty.write(bytes.subarray(written));
     }
   }
 

@@ -7,8 +7,9 @@ import type { Hub } from "../hub.ts";
 /**
  * The agent channels:
  * - `agent:<cellId>`: an AgentSnapshot (transcript from OpenCode's store, status, mode, model, what
- *   is waiting), then AgentChannelEvents (`delta` streamed text, `part`, `message`, `status`,
- *   `waiting`/`answered`, `mode`, `reset` with a fresh snapshot after OpenCode restarted);
+ *   is waiting, the latest Hive tool calls), then AgentChannelEvents (`delta` streamed text, `part`,
+ *   `message`, `status`, `waiting`/`answered`, `mode`, `activity` for a Hive tool call, `reset` with a
+ *   fresh snapshot after OpenCode restarted);
  * - `inbox:all`: `{items}` (every agent waiting for a person, across cells), then `added`/`removed`.
  */
 export function registerAgentChannels(hub: Hub, agents: Agents, bus: EventBus): () => void {
