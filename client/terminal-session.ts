@@ -25,6 +25,12 @@ const ACK_IDLE_MS = 10;
  * What xterm holds stays bounded by this plus the server's high watermark.
  */
 const READ_AHEAD_BYTES = 2 * 1024 * 1024;
+/**
+ * Output is handed to xterm in pieces of at most this size: xterm parses a piece without a break, and
+ * large messages (the server gathers output for a browser that falls behind) must not hold the page,
+ * and the echo of typing in another terminal, for tens of milliseconds.
+ */
+const WRITE_PIECE_BYTES = 64 * 1024;
 
 /** Where a session writes: an xterm in the browser (or a bench's counter). */
 export interface TerminalSink {
@@ -93,11 +99,14 @@ export class TerminalSession {
         offBinary = this.socket.onBinary(parsed.data.numericId, (bytes) => {
           this.received += bytes.length;
           this.ack();
-          sink.write(bytes, () => {
-            if (epoch !== this.epoch) return;
-            this.written += bytes.length;
-            this.ack();
-          });
+          for (let at = 0; at < bytes.length; at += WRITE_PIECE_BYTES) {
+            const piece = bytes.subarray(at, at + WRITE_PIECE_BYTES);
+            sink.write(piece, () => {
+              if (epoch !== this.epoch) return;
+              this.written += piece.length;
+              this.ack();
+            });
+          }
         });
         const { exitCode, signal } = parsed.data;
         const exited = exitCode !== null || signal !== null;

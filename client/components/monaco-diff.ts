@@ -60,14 +60,14 @@ export class MonacoDiff {
   private decorations: { old: string[]; new: string[] } = { old: [], new: [] };
   private models: monaco.editor.ITextModel[] = [];
   private zones = new Map<string, PlacedZone>();
+  private readonly style = document.createElement("style");
   /** Zones grow and shrink with their content (an edit form opening, a long comment). */
   private readonly sizes = new ResizeObserver(() => this.layoutZones());
 
   constructor(host: HTMLElement, onGutter: (click: GutterClick) => void) {
     const root = host.getRootNode();
-    const style = document.createElement("style");
-    style.textContent = GUTTER_STYLE;
-    (root instanceof ShadowRoot ? root : document.head).append(style);
+    this.style.textContent = GUTTER_STYLE;
+    (root instanceof ShadowRoot ? root : document.head).append(this.style);
     const dark = matchMedia("(prefers-color-scheme: dark)").matches;
     this.editor = monaco.editor.createDiffEditor(host, {
       readOnly: true,
@@ -241,6 +241,7 @@ export class MonacoDiff {
   dispose(): void {
     this.sizes.disconnect();
     this.clearZones();
+    this.style.remove();
     this.editor.dispose();
     for (const m of this.models) m.dispose();
     this.models = [];

@@ -17,6 +17,7 @@ import type { CellRepo } from "../db/cells.ts";
 import type { Db } from "../db/connection.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { HomeLayout } from "../home/home.ts";
+import type { TerminalCommand } from "../terminals/terminals.ts";
 import type { Workspaces } from "../workspaces/workspaces.ts";
 import { AgentActivityRepo, AgentLogRepo, CellAgentRepo } from "./agent-repo.ts";
 import { EventRouter } from "./event-router.ts";
@@ -25,26 +26,11 @@ import { chooseModel } from "./model-choice.ts";
 import { OpencodeServer, opencodeBinary, reapOrphan } from "./opencode-server.ts";
 import { assemblePrompt } from "./prompt.ts";
 import { type OpencodeMessageInfo, toMessage } from "./transcript.ts";
+import { tuiCommand } from "./tui-command.ts";
 import { type ConfigChange, WorkspaceServer } from "./workspace-server.ts";
 
 /** A run is under way: the agent works, or waits for a person in the middle of it. */
 const isBusy = (status: AgentStatus) => status === "working" || status === "waiting";
-
-/**
- * Runs `$0 "$@"` (opencode attach) again when it fails: the TUI gives up when its server restarts (a changed
- * opencode.json, a failed health check; the server keeps its port) or drops its connection under load. A
- * person quitting it ends the loop; 15 failures in a row end it too.
- */
-const TUI_RECONNECT = `n=0
-while :; do
-  start=$(date +%s)
-  "$0" "$@" && exit 0
-  [ $(($(date +%s) - start)) -gt 60 ] && n=0
-  n=$((n + 1))
-  [ "$n" -gt 15 ] && exit 1
-  printf '\r\n[Hive] The OpenCode TUI lost its server; reconnecting in 2 s (%s/15)\r\n' "$n"
-  sleep 2
-done`;
 
 /** Hive tool calls a chat pane shows on opening; the API has all that are kept. */
 const SNAPSHOT_ACTIVITY = 50;
@@ -433,23 +419,16 @@ export class Agents {
   }
 
   /** The command an "OpenCode TUI" terminal runs to attach to the cell's session. */
-  async tuiCommand(
-    cellId: string,
-  ): Promise<{ file: string; args: string[]; env: Record<string, string>; cwd: string }> {
-    const cell = this.cell(cellId);
-    const { id, dir, ws } = this.session(cell);
-    const url = await ws.server.url();
-    const bin = opencodeBinary({ ...process.env, ...this.deps.opencodeEnv });
-    return {
-      file: "/bin/sh",
-      args: ["-c", TUI_RECONNECT, bin, "attach", url, "--session", id, "--dir", dir],
-      // The password goes by environment, not argv, where any local user could read it.
-      env: {
-        ...(this.deps.opencodeEnv as Record<string, string>),
-        OPENCODE_SERVER_PASSWORD: ws.server.password,
-      },
-      cwd: dir,
-    };
+  async tuiCommand(cellId: string): Promise<TerminalCommand> {
+    const { id, dir, ws } = this.session(this.cell(cellId));
+    return tuiCommand({
+      bin: opencodeBinary({ ...process.env, ...this.deps.opencodeEnv }),
+      url: await ws.server.url(),
+      sessionId: id,
+      dir,
+      password: ws.server.password,
+      env: this.deps.opencodeEnv,
+    });
   }
 
   /** Delete/archive: the run is stopped and the inbox forgets the cell; the transcript stays in OpenCode. */

@@ -43,7 +43,7 @@ export class Subscriber {
   buffered: DataMessage[] = [];
   bufferedBytes = 0;
   /** Output past TRANSIT_BYTES, waiting for acks (in order). */
-  private held: { num: number; bytes: Uint8Array; interactive: boolean }[] = [];
+  private held: { num: number; bytes: Uint8Array }[] = [];
   private heldBytes = 0;
 
   constructor(
@@ -80,7 +80,7 @@ export class Subscriber {
     while (this.held.length > 0 && this.sent - this.acked < TRANSIT_BYTES) {
       const h = this.held.shift()!;
       this.heldBytes -= h.bytes.length;
-      this.send(h.num, h.bytes, h.interactive);
+      this.send(h.num, h.bytes, false);
     }
     this.flow.update();
   }
@@ -115,10 +115,14 @@ export class Subscriber {
     const bytes =
       msg.offset >= this.startOffset ? msg.bytes : msg.bytes.subarray(this.startOffset - msg.offset);
     const interactive = (msg.flags & 1) === 1;
-    if (this.held.length > 0 || this.sent - this.acked >= TRANSIT_BYTES) {
-      this.held.push({ num: msg.num, bytes: Uint8Array.from(bytes), interactive });
-      this.heldBytes += bytes.length;
-    } else this.send(msg.num, bytes, interactive);
+    if (this.held.length > 0 || this.sent - this.acked >= TRANSIT_BYTES) this.hold(msg.num, bytes);
+    else this.send(msg.num, bytes, interactive);
+  }
+
+  /** The bytes are a view of the host connection's read buffer: what waits is a copy. */
+  private hold(num: number, bytes: Uint8Array): void {
+    this.held.push({ num, bytes: Uint8Array.from(bytes) });
+    this.heldBytes += bytes.length;
   }
 
   private send(num: number, bytes: Uint8Array, interactive: boolean): void {

@@ -129,8 +129,11 @@ export class Hub {
     this.handlers.set(type, handler as unknown as FrameHandler<ClientFrame["type"]>);
   }
 
-  /** Sends an event to a channel's subscribers and keeps it for replays. */
-  publish(channel: Channel, event: unknown): void {
+  /**
+   * Sends an event to a channel's subscribers and keeps it for replays. `coalesce`: small, frequent events
+   * (streamed text) published in one tick may leave in one write.
+   */
+  publish(channel: Channel, event: unknown, opts: { coalesce?: boolean } = {}): void {
     const state = this.channels.get(channel);
     // Nobody ever subscribed: a first subscriber gets a snapshot, which has this change in it.
     if (!state) return;
@@ -139,7 +142,11 @@ export class Hub {
     state.events.push(entry);
     if (state.events.length > REPLAY_EVENTS) state.events.shift();
     for (const sub of state.subs.values()) {
-      if (sub.ready) sub.conn.send({ type: "event", channel, seq: entry.seq, event }, { channel });
+      if (sub.ready)
+        sub.conn.send(
+          { type: "event", channel, seq: entry.seq, event },
+          { channel, coalesce: opts.coalesce },
+        );
       else if (sub.pending.length < REPLAY_EVENTS) sub.pending.push(entry);
       // Too much happened while its snapshot was being made: it gets another one instead.
       else sub.overflowed = true;

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { CLOSE_CODES, encodeTermData, type ServerFrame } from "../../shared/protocol.ts";
 
@@ -31,6 +32,7 @@ export class Connection {
   private readonly inBulk = new Map<string, number>();
   private queued = 0;
   private closed = false;
+  private corked = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -50,7 +52,9 @@ export class Connection {
     return this.queued + this.ws.bufferedAmount;
   }
 
-  send(frame: ServerFrame, opts: { channel?: string; bulk?: boolean } = {}): void {
+  /** `coalesce`: the frame may leave in one write with the others of this tick (a burst of small events). */
+  send(frame: ServerFrame, opts: { channel?: string; bulk?: boolean; coalesce?: boolean } = {}): void {
+    if (opts.coalesce) this.coalesceTick();
     const data = JSON.stringify(frame);
     this.enqueue({ data, channel: opts.channel, bytes: data.length }, opts.bulk ?? false);
   }
@@ -100,6 +104,22 @@ export class Connection {
       this.queued -= frame.bytes;
       this.ws.send(frame.data, { binary: typeof frame.data !== "string" }, this.onSent);
     }
+  }
+
+  /**
+   * Holds the socket's writes until the end of this tick, so that a burst of small frames (OpenCode hands
+   * over streamed tokens in bunches after any stall) costs one system call instead of one each, which was
+   * most of Hive's time per token (bench/agent-stream). ws keeps its socket private, hence the cast.
+   */
+  private coalesceTick(): void {
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (this.corked || this.closed || !socket || socket.destroyed) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   /** ws calls back once a frame is written out: room for the next ones. */

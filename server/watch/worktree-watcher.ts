@@ -135,17 +135,22 @@ export class WorktreeWatcher {
    * @parcel/watcher watches a new directory when it hears of it but never looks inside
    * (parcel-bundler/watcher#243): directories made in it before that (`mkdir -p a/b/c`, an unpacked
    * archive) would go unwatched for good. When a new directory holds directories, the tree is subscribed
-   * again (parcel shares one subscription per directory and ignore list, so the new one differs by a
-   * path that never exists) and the old subscription goes once the new one is ready: no gap.
+   * again. parcel keeps one crawled tree per directory while any subscription holds it, so the old
+   * subscription must go first; what is written in between is not heard, so the next batch is marked
+   * truncated and the consumer re-reads everything. The new subscription differs from the old by a path
+   * in its ignore list that never exists, so it cannot be handed the old one while that is being torn down.
    */
   private async rescan(): Promise<void> {
     if (this.rescanning || this.stopped || !this.subscription) return;
     this.rescanning = (async () => {
       try {
-        const next = await this.subscribe();
         const prev = this.subscription;
-        this.subscription = next;
+        this.subscription = undefined;
         await prev?.unsubscribe().catch(() => undefined);
+        if (this.stopped) return;
+        this.subscription = await this.subscribe();
+        this.truncated = true;
+        this.schedule();
       } catch (e) {
         this.opts.onError?.(e as Error);
       } finally {
@@ -203,11 +208,11 @@ export class WorktreeWatcher {
     this.pending.clear();
     this.createdDirs.clear();
     this.truncated = false;
-    if (paths.length === 0 || this.stopped) return;
-    if (created.length > 0 && (await this.nestedDirs(created))) void this.rescan();
+    if ((paths.length === 0 && !truncated) || this.stopped) return;
+    if (created.length < 0) void this.rescan();
     let kept = paths;
     try {
-      kept = await this.dropIgnored(paths);
+      if (paths.length > 0) kept = await this.dropIgnored(paths);
     } catch (e) {
       // Reported unfiltered rather than lost: an ignored path costs a diff of it, a lost one a stale view.
       this.opts.onError?.(e as Error);

@@ -310,7 +310,7 @@ describe("Hive's tools for the agent", () => {
       const lines = Array.from({ length: 50_000 }, (_, i) => `line ${i} ${"x".repeat(i % 300)}`);
       writeFileSync(file, `${lines.join("\n")}\n`);
       const tail = logTail(file);
-      expect(tail.length).toBeLessThanOrEqual(LOG_TAIL_BYTES);
+      expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(LOG_TAIL_BYTES);
       const got = tail.split("\n");
       expect(got.length).toBeLessThanOrEqual(LOG_TAIL_LINES);
       expect(got.at(-1)).toBe(lines.at(-1));

@@ -23,16 +23,22 @@ describe("inline review comments", () => {
   const inline = () => modified().locator("hive-review-comment");
   const write = (text: string) => writeFileSync(join(cell.worktreePath!, "src", "app.js"), text);
   /** Monaco keeps its widgets out of the accessibility tree, so what is inside them is found by text. */
-  const button = (within: Locator, name: string) => within.locator("button", { hasText: new RegExp(`^\\s*${name}\\s*$`) });
+  const button = (within: Locator, name: string) =>
+    within.locator("button", { hasText: new RegExp(`^\\s*${name}\\s*$`) });
   /** The comment sits right under the line it belongs to. */
   const underLine = async (zone: Locator, line: number) => {
-    const number = modified().locator(".margin-view-overlays .line-numbers", { hasText: new RegExp(`^${line}$`) });
+    const number = modified().locator(".margin-view-overlays .line-numbers", {
+      hasText: new RegExp(`^${line}$`),
+    });
     const [z, n] = await Promise.all([zone.boundingBox(), number.boundingBox()]);
     return z !== null && n !== null && Math.abs(z.y - (n.y + n.height)) < 6;
   };
 
   beforeAll(async () => {
-    repo = makeRepo({ "README.md": "# r\n", "src/app.js": "const a = 1;\nconst b = 2;\nconst c = 3;\nconst d = 4;\n" });
+    repo = makeRepo({
+      "README.md": "# r\n",
+      "src/app.js": "const a = 1;\nconst b = 2;\nconst c = 3;\nconst d = 4;\n",
+    });
     hive = await startHive(repo.path);
     cell = await hive.readyCell({ workspaceId: hive.workspaceId, name: "inline" });
     write("const a = 1;\nconst b = 2;\nconst c = 30;\nconst d = 4;\n");
@@ -92,13 +98,17 @@ describe("inline review comments", () => {
     const zone = inline().filter({ hasText: "Why 30 and not 3?" });
     await modified().locator(".view-line", { hasText: "// two" }).waitFor({ timeout: 30_000 });
     await expect
-      .poll(async () => (await zone.locator("[data-line]").getAttribute("data-line")) ?? "", { timeout: 30_000 })
+      .poll(async () => (await zone.locator("[data-line]").getAttribute("data-line")) ?? "", {
+        timeout: 30_000,
+      })
       .toBe("5");
     await expect.poll(() => underLine(zone, 5), { timeout: 10_000 }).toBe(true);
 
     write("// one\n// two\nconst a = 1;\nconst b = 2;\nconst d = 4;\n");
     await zone.waitFor({ state: "detached", timeout: 30_000 });
-    const listed = page.locator("hive-diff-review .comments hive-review-comment", { hasText: "Why 30 and not 3?" });
+    const listed = page.locator("hive-diff-review .comments hive-review-comment", {
+      hasText: "Why 30 and not 3?",
+    });
     await listed.getByText("outdated").waitFor({ timeout: 30_000 });
   }, 120_000);
 });

@@ -73,7 +73,9 @@ describe("the diff review pane", () => {
     await modified.locator(".margin-view-overlays .line-numbers", { hasText: /^2$/ }).click();
     await review.getByLabel("Comment on line 2").fill("This subtracts; it should add.");
     await review.locator("hive-comment-form button", { hasText: /^\s*Comment\s*$/ }).click();
-    await review.locator(".comments hive-review-comment", { hasText: "This subtracts; it should add." }).waitFor();
+    await review
+      .locator(".comments hive-review-comment", { hasText: "This subtracts; it should add." })
+      .waitFor();
 
     await page.reload();
     const again = page.locator("hive-diff-review .comments hive-review-comment", {

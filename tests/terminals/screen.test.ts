@@ -189,7 +189,7 @@ describe("a screen behind a flood", () => {
         const bytes = enc.encode(section);
         total += bytes.length;
         for (let at = 0; at < bytes.length; ) {
-          const n = 1 + Math.floor(random() * (run === 0 ? 16 : 8192));
+          const n = 1 + Math.floor(random() * (run === 0 ? 48 : 8192));
           feed.write(bytes.slice(at, at + n));
           // A replay or resize can come at any moment, even in the middle of a sequence or a character.
           if (random() < (run === 0 ? 0.01 : 0.001)) await feed.idle();

@@ -1,13 +1,18 @@
 // Hive's tools for the agent, loaded by OpenCode from the config directory Hive gives it
 // (OPENCODE_CONFIG_DIR, copied there as tools/hive.js, so each export is offered as `hive_<name>`).
-// Plain JavaScript with no imports but Node's: OpenCode would otherwise need to npm-install
-// @opencode-ai/plugin first, which fails offline. Arguments are plain JSON Schema for the same reason.
+// Plain JavaScript importing only Node's own modules, so nothing has to be installed beside it (Hive tells
+// OpenCode the directory's npm dependencies are in place); arguments are plain JSON Schema, not zod, for
+// the same reason.
 // Which cell calls is told by OpenCode (the directory and session the tool runs for), never by the model.
 import { readFileSync } from "node:fs";
 
 /** Hive's address and this workspace's agent token: written by Hive (0600), read per call. */
 function hive() {
-  return JSON.parse(readFileSync(new URL("../hive-tools.json", import.meta.url), "utf8"));
+  try {
+    return JSON.parse(readFileSync(new URL("../hive-tools.json", import.meta.url), "utf8"));
+  } catch (e) {
+    throw new Error(`Hive's tools are not ready: Hive has not written its address yet (${e.message}).`);
+  }
 }
 
 async function call(name, args, context) {
@@ -17,6 +22,8 @@ async function call(name, args, context) {
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify({ directory: context.directory, sessionId: context.sessionID, args }),
     signal: context.abort,
+  }).catch((e) => {
+    throw new Error(`Hive is not reachable at ${url} (${e.message}); is it still running?`);
   });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(body.error?.message ?? `Hive answered ${res.status}.`);

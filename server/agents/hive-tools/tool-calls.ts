@@ -43,7 +43,7 @@ export function logTail(file: string): string {
   const text = fileTail(file, LOG_TAIL_BYTES);
   const lines = text.split("\n");
   // A cut in the middle of a line leaves half a line first: drop it.
-  if (text.length >= LOG_TAIL_BYTES) lines.shift();
+  if (Buffer.byteLength(text) >= LOG_TAIL_BYTES) lines.shift();
   return lines.slice(-LOG_TAIL_LINES).join("\n").trimEnd();
 }
 

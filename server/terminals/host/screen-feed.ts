@@ -49,11 +49,13 @@ export class ScreenFeed {
     else this.quietTimer ??= setTimeout(this.onQuiet, QUIET_MS);
   }
 
-  /** Runs `change` (a resize) once the output before it is on the screen. */
-  after(change: () => void): void {
+  /** Resizes the screen once the output before it is on it. */
+  resize(cols: number, rows: number): void {
     this.parse();
+    // Output that comes before the resize is done may show on the screen of either size.
+    this.waiting.keepLines = Math.max(this.screen.keepLines, this.screen.keepLinesAt(rows));
     this.chain = this.chain.then(() => {
-      if (!this.disposed) change();
+      if (!this.disposed) this.screen.resize(cols, rows);
     });
   }
 

@@ -26,7 +26,7 @@ port.on("message", (msg: ScreenRequest) => {
       return;
     case "resize": {
       const feed = screens.get(msg.num);
-      feed?.after(() => feed.screen.resize(msg.cols, msg.rows));
+      feed?.resize(msg.cols, msg.rows);
       return;
     }
     case "serialize": {

@@ -78,7 +78,12 @@ export class Screen {
 
   /** Lines of output that can still show (history, screen and the cursor's line). */
   get keepLines(): number {
-    return this.options.scrollbackLines + this.term.rows + 1;
+    return this.keepLinesAt(this.term.rows);
+  }
+
+  /** The same, for a screen of this many rows. */
+  keepLinesAt(rows: number): number {
+    return this.options.scrollbackLines + rows + 1;
   }
 
   /**

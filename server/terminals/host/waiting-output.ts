@@ -65,7 +65,8 @@ export class WaitingOutput {
   private sgrCount = 0;
   private lastReset = -1;
 
-  constructor(private keepLines: number) {}
+  /** `keepLines`: lines of output that can still show (history, screen and the cursor's line). */
+  constructor(public keepLines: number) {}
 
   /** Whether lines that come next can still be dropped (until the next take). */
   get skippable(): boolean {

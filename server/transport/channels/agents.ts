@@ -22,7 +22,9 @@ export function registerAgentChannels(hub: Hub, agents: Agents, bus: EventBus): 
     },
   });
   const offs = [
-    bus.on("agent.event", ({ cellId, event }) => hub.publish(channelOf("agent", cellId), event)),
+    bus.on("agent.event", ({ cellId, event }) =>
+      hub.publish(channelOf("agent", cellId), event, { coalesce: event.type === "delta" }),
+    ),
     bus.on("agent.inbox", ({ event }) => hub.publish(channelOf("inbox", "all"), event)),
   ];
   return () => {
