@@ -5,6 +5,7 @@ import type { Cell } from "../../shared/records.ts";
 import { hive } from "../context.ts";
 import { DiffStore } from "../stores/diff.ts";
 import "./diff-file-list.ts";
+import "./diff-finish.ts";
 import type { HiveDiffFileList } from "./diff-file-list.ts";
 import type { GutterClick, InlineZone, MonacoDiff } from "./monaco-diff.ts";
 import "./review-comment.ts";
@@ -88,11 +89,6 @@ export class HiveDiffReview extends LitElement {
           border-right: none;
           border-bottom: 1px solid var(--hive-border);
         }
-      }
-      details.finish > summary {
-        cursor: pointer;
-        padding: 4px 8px;
-        color: var(--hive-muted);
       }
       .main {
         display: flex;
@@ -438,41 +434,7 @@ export class HiveDiffReview extends LitElement {
           Send review to agent${open ? ` (${open})` : ""}
         </button>
       </div>
-      <details class="finish">
-      <summary>Finish: commit and merge · branch ${this.cell.branchStatus.replace("_", " ")}</summary>
-      <div class="bar">
-        <input id="message" placeholder="Commit message" aria-label="Commit message" class="grow" />
-        <button
-          @click=${async () => {
-            const input = this.renderRoot.querySelector<HTMLInputElement>("#message")!;
-            if (input.value.trim() && (await s.commit(input.value.trim()))) input.value = "";
-          }}
-          ?disabled=${!!v.busy}
-        >Commit</button>
-        <select id="strategy" aria-label="Merge strategy">
-          <option value="ff">Fast-forward</option>
-          <option value="merge">Merge commit</option>
-          <option value="squash">Squash</option>
-        </select>
-        <button
-          @click=${() => s.merge(this.renderRoot.querySelector<HTMLSelectElement>("#strategy")!.value as "ff")}
-          ?disabled=${!!v.busy}
-        >Merge into base</button>
-        <button
-          class="danger"
-          title="Stop this cell and keep its branch as abandoned (nothing is deleted)"
-          @click=${() => {
-            if (
-              confirm(
-                `Abandon '${this.cell.name}'? Its services, terminals and agent stop; the branch ${this.cell.branchName} and the worktree are kept.`,
-              )
-            )
-              void s.abandon();
-          }}
-          ?disabled=${!!v.busy || this.cell.branchStatus === "merged" || this.cell.branchStatus === "abandoned"}
-        >Abandon…</button>
-      </div>
-      </details>`;
+      <hive-diff-finish .cell=${this.cell} .store=${s} ?busy=${!!v.busy}></hive-diff-finish>`;
   }
 
   private fileHead(f: DiffFile) {

@@ -424,6 +424,7 @@ export class Agents {
     return tuiCommand({
       bin: opencodeBinary({ ...process.env, ...this.deps.opencodeEnv }),
       url: await ws.server.url(),
+      pidFile: ws.server.pidFile,
       sessionId: id,
       dir,
       password: ws.server.password,

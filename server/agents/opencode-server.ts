@@ -273,6 +273,11 @@ export class OpencodeServer {
     await this.url();
   }
 
+  /** Where the running server's identity is kept; rewritten at each start. */
+  get pidFile(): string {
+    return this.opts.pidFile;
+  }
+
   /** For tests that prove the restart: the server's pid. */
   get pid(): number | undefined {
     return this.child?.pid;

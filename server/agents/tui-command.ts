@@ -1,18 +1,31 @@
 import type { TerminalCommand } from "../terminals/terminals.ts";
 
 /**
- * Runs `$0 "$@"` (opencode attach) again when it fails: the TUI gives up when its server restarts (a changed
- * opencode.json, a failed health check; the server keeps its port) or drops its connection under load. A
- * person quitting it ends the loop; 15 failures in a row end it too.
+ * Runs `$0 "$@"` (opencode attach) and starts it afresh when it cannot go on: when its server restarted (a
+ * changed opencode.json, a failed health check: the pid file `$1` names another process; the TUI itself
+ * would stay attached to nothing), or when it failed (it gives up when its connection drops under load). A
+ * person quitting it ends the loop; 15 failures in a row end it too. The TUI runs in the background of
+ * this shell to be watched, so it gets the terminal through fd 3 (a background job's stdin is /dev/null).
  */
-const RECONNECT = `n=0
+const RECONNECT = `pidfile=$1
+shift
+exec 3<&0
+n=0
 while :; do
+  server=$(cat "$pidfile" 2>/dev/null)
   start=$(date +%s)
-  "$0" "$@" && exit 0
+  "$0" "$@" <&3 &
+  tui=$!
+  restarted=
+  while kill -0 "$tui" 2>/dev/null; do
+    sleep 1
+    [ "$(cat "$pidfile" 2>/dev/null)" = "$server" ] || { restarted=1; kill "$tui" 2>/dev/null; }
+  done
+  wait "$tui" && [ -z "$restarted" ] && exit 0
   [ $(($(date +%s) - start)) -gt 60 ] && n=0
   n=$((n + 1))
   [ "$n" -gt 15 ] && exit 1
-  printf '\\r\\n[Hive] The OpenCode TUI lost its server; reconnecting in 2 s (%s/15)\\r\\n' "$n"
+  printf '\\r\\n[Hive] The OpenCode TUI lost its server; attaching again in 2 s (%s/15)\\r\\n' "$n"
   sleep 2
 done`;
 
@@ -20,14 +33,17 @@ done`;
 export function tuiCommand(opts: {
   bin: string;
   url: string;
+  /** The running server's pid file, rewritten at each of its starts. */
+  pidFile: string;
   sessionId: string;
   dir: string;
   password: string;
   env?: NodeJS.ProcessEnv;
 }): TerminalCommand {
+  const attach = ["attach", opts.url, "--session", opts.sessionId, "--dir", opts.dir];
   return {
     file: "/bin/sh",
-    args: ["-c", RECONNECT, opts.bin, "attach", opts.url, "--session", opts.sessionId, "--dir", opts.dir],
+    args: ["-c", RECONNECT, opts.bin, opts.pidFile, ...attach],
     // The password goes by environment, not argv, where any local user could read it.
     env: { ...(opts.env as Record<string, string>), OPENCODE_SERVER_PASSWORD: opts.password },
   };

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
-import { relative, sep } from "node:path";
+import { join, relative, sep } from "node:path";
 import watcher from "@parcel/watcher";
 import { snapshotTree } from "../diffs/snapshot.ts";
 import { GitError, git } from "../worktrees/git.ts";
@@ -90,8 +90,8 @@ export class WorktreeWatcher {
   /** Bumped per subscription: see rescan(). */
   private generation = 0;
   private rescanning: Promise<void> | undefined;
-  /** Directories created since the last flush (absolute), to look inside: see rescan(). */
-  private createdDirs = new Set<string>();
+  /** Paths created since the last flush, to look inside: see rescan(). */
+  private created = new Set<string>();
   private pollTimer: NodeJS.Timeout | undefined;
   private lastTree: string | undefined;
   private pending = new Set<string>();
@@ -148,6 +148,7 @@ export class WorktreeWatcher {
         this.subscription = undefined;
         await prev?.unsubscribe().catch(() => undefined);
         if (this.stopped) return;
+        this.ignore = [...ALWAYS_IGNORED, ...(await ignoredDirs(this.dir))];
         this.subscription = await this.subscribe();
         this.truncated = true;
         this.schedule();
@@ -164,8 +165,8 @@ export class WorktreeWatcher {
   private async nestedDirs(created: string[]): Promise<boolean> {
     // Past this many new paths (a branch switch, an unpacked archive) looking is slower than subscribing again.
     if (created.length > MAX_CREATED_CHECKED) return true;
-    for (const d of created) {
-      const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const rel of created) {
+      const entries = await readdir(join(this.dir, rel), { withFileTypes: true }).catch(() => []);
       if (entries.some((e) => e.isDirectory())) return true;
     }
     return false;
@@ -180,8 +181,9 @@ export class WorktreeWatcher {
       return;
     }
     for (const e of events) {
-      this.add(relative(this.dir, e.path).split(sep).join("/"));
-      if (e.type === "create") this.createdDirs.add(e.path);
+      const rel = relative(this.dir, e.path).split(sep).join("/");
+      this.add(rel);
+      if (e.type === "create" && this.created.size <= MAX_CREATED_CHECKED) this.created.add(rel);
     }
     this.schedule();
   }
@@ -204,12 +206,11 @@ export class WorktreeWatcher {
     this.quietTimer = this.maxTimer = undefined;
     const paths = [...this.pending];
     const truncated = this.truncated;
-    const created = [...this.createdDirs];
+    const created = [...this.created];
     this.pending.clear();
-    this.createdDirs.clear();
+    this.created.clear();
     this.truncated = false;
     if ((paths.length === 0 && !truncated) || this.stopped) return;
-    if (created.length < 0) void this.rescan();
     let kept = paths;
     try {
       if (paths.length > 0) kept = await this.dropIgnored(paths);
@@ -217,6 +218,10 @@ export class WorktreeWatcher {
       // Reported unfiltered rather than lost: an ignored path costs a diff of it, a lost one a stale view.
       this.opts.onError?.(e as Error);
     }
+    // Ignored new directories (build output made again and again) never cost a new subscription.
+    const keptSet = new Set(kept);
+    const newDirs = created.filter((p) => keptSet.has(p));
+    if (newDirs.length > 0 && (await this.nestedDirs(newDirs))) void this.rescan();
     if ((kept.length > 0 || truncated) && !this.stopped) this.opts.onBatch({ paths: kept, truncated });
   }
 

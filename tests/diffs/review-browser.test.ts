@@ -82,7 +82,7 @@ describe("the diff review pane", () => {
       hasText: "This subtracts; it should add.",
     });
     await again.waitFor({ timeout: 30_000 });
-    expect(await again.textContent()).toContain("line 2");
+    await again.getByText("line 2").waitFor(); // the comment's own text lives in its shadow root
 
     const before = world.model.requests.filter((q) => !q.auxiliary).length;
     world.model.script({ text: ["Fixing it."] });

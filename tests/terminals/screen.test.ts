@@ -110,8 +110,8 @@ describe("compact scrollback", () => {
 describe("a screen behind a flood", () => {
   const opts = { cols: 80, rows: 24, scrollbackLines: 1000 };
   const enc = new TextEncoder();
-  const render = async (s: Screen) => {
-    const t = new xtermHeadless.Terminal({ cols: 80, rows: 24, scrollback: 5000, allowProposedApi: true });
+  const render = async (s: Screen, cols = 80, height = 24) => {
+    const t = new xtermHeadless.Terminal({ cols, rows: height, scrollback: 5000, allowProposedApi: true });
     await write(t, s.serialize());
     return rows(t);
   };
@@ -133,8 +133,8 @@ describe("a screen behind a flood", () => {
    * Either screen may keep some lines past the limit (history is dropped in whole chunks): every row both
    * show, at least the last 1,000 lines and the screen, must be the same, colors included.
    */
-  async function expectSame(fed: Screen, plain: Screen) {
-    const [a, b] = [await render(fed), await render(plain)];
+  async function expectSame(fed: Screen, plain: Screen, cols = 80, height = 24) {
+    const [a, b] = [await render(fed, cols, height), await render(plain, cols, height)];
     const both = Math.min(a.length, b.length);
     expect(both).toBeGreaterThanOrEqual(1000 + 24);
     expect(a.slice(-both)).toEqual(b.slice(-both));
@@ -185,7 +185,14 @@ describe("a screen behind a flood", () => {
       const { screen: fed, feed, counted } = fedScreen();
       const plain = new Screen(opts);
       let total = 0;
-      for (const section of sections) {
+      let size: [number, number] = [80, 24];
+      for (const [i, section] of sections.entries()) {
+        if (i === 3) {
+          // A taller screen, while lines are being skipped: more of them can show.
+          size = [100, 40];
+          feed.resize(...size);
+          plain.resize(...size);
+        }
         const bytes = enc.encode(section);
         total += bytes.length;
         for (let at = 0; at < bytes.length; ) {
@@ -199,7 +206,7 @@ describe("a screen behind a flood", () => {
         }
         await plain.write(bytes);
         await feed.idle();
-        await expectSame(fed, plain);
+        await expectSame(fed, plain, ...size);
       }
       expect(counted.acknowledged).toBe(total);
       // Tiny pieces parsed every few hundred bytes never pile up enough lines to skip any; in large

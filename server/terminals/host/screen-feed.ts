@@ -52,8 +52,7 @@ export class ScreenFeed {
   /** Resizes the screen once the output before it is on it. */
   resize(cols: number, rows: number): void {
     this.parse();
-    // Output that comes before the resize is done may show on the screen of either size.
-    this.waiting.keepLines = Math.max(this.screen.keepLines, this.screen.keepLinesAt(rows));
+    this.waiting.keepLines = Math.max(this.waiting.keepLines, this.screen.keepLinesAt(rows));
     this.chain = this.chain.then(() => {
       if (!this.disposed) this.screen.resize(cols, rows);
     });
@@ -86,7 +85,7 @@ export class ScreenFeed {
     clearTimeout(this.quietTimer);
     this.quietTimer = undefined;
     if (this.waiting.size === 0) return;
-    const taken = this.waiting.take(this.screen.keepLines);
+    const taken = this.waiting.take();
     this.parsing++;
     this.chain = this.chain.then(async () => {
       if (this.disposed) return;

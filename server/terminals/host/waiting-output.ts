@@ -65,7 +65,10 @@ export class WaitingOutput {
   private sgrCount = 0;
   private lastReset = -1;
 
-  /** `keepLines`: lines of output that can still show (history, screen and the cursor's line). */
+  /**
+   * `keepLines`: lines of output that can still show (history, screen and the cursor's line); after a
+   * resize, the larger of the sizes before and after (keeping more than needed is only less skipping).
+   */
   constructor(public keepLines: number) {}
 
   /** Whether lines that come next can still be dropped (until the next take). */
@@ -83,9 +86,8 @@ export class WaitingOutput {
   }
 
   /** Takes everything waiting, to be parsed; what comes next waits until `markClean` vouches for it. */
-  take(keepLines: number): TakenOutput & { generation: number } {
+  take(): TakenOutput & { generation: number } {
     const taken = { skipped: this.skipped, chunks: this.chunks, bytes: this.size };
-    this.keepLines = keepLines;
     this.chunks = [];
     this.size = 0;
     this.skipped = undefined;
@@ -129,7 +131,9 @@ export class WaitingOutput {
       const b = data[i]!;
       if (esc === IN_TEXT) {
         if (b >= 0x20 && b < 0x80) {
-          prev = b;
+          // Runs of printable ASCII are most of a flood: skip through them in a tight loop.
+          while (i + 1 < n && data[i + 1]! >= 0x20 && data[i + 1]! < 0x80) i++;
+          prev = data[i]!;
           continue;
         }
         if (b >= 0x80) {

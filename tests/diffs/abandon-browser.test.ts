@@ -1,0 +1,72 @@
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { startHive, type TestHive } from "../helpers/server.ts";
+
+/** Abandoned work in the web app: kept branches under their workspace, and "Abandon" in the review pane. */
+describe("abandoned work in the browser", () => {
+  let repo: TempRepo;
+  let hive: TestHive;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    repo = makeRepo();
+    hive = await startHive(repo.path);
+    browser = await launchBrowser();
+    page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)), {
+      width: 1600,
+      height: 900,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await hive?.close();
+    repo?.cleanup();
+  });
+
+  it("lists a deleted cell's unmerged branch under its workspace, and drops it from there", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-kept-fail.png" });
+    });
+    const cell = await hive.readyCell({ workspaceId: hive.workspaceId, name: "spike" });
+    writeFileSync(join(cell.worktreePath!, "spike.txt"), "idea\n");
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@e", ...args], {
+        cwd: cell.worktreePath!,
+      });
+    git("add", "spike.txt");
+    git("commit", "-qm", "spike");
+    await hive.api("DELETE", `/api/cells/${cell.id}`);
+    await hive.waitForCell(cell.id, (c) => c === undefined);
+
+    const kept = page.locator("hive-kept-branches");
+    await kept.getByText("Kept branches (1)").click();
+    const item = kept.locator(`[data-kept-branch='${cell.branchName}']`);
+    await item.getByText("1 commit not in main").waitFor();
+    expect(await item.locator("code").first().textContent()).toContain(`worktree add`);
+    await item.getByRole("button", { name: "Delete branch" }).click(); // the confirm is accepted
+    await item.waitFor({ state: "detached" });
+    expect(repo.git("branch", "--list", cell.branchName!).trim()).toBe("");
+  });
+
+  it("Abandon in the review pane stops the cell and marks its branch abandoned in the sidebar", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-abandon-fail.png" });
+    });
+    const cell = await hive.readyCell({ workspaceId: hive.workspaceId, name: "given up" });
+    writeFileSync(join(cell.worktreePath!, "draft.txt"), "unfinished\n");
+    await page.goto(`${hive.url}/cells/${cell.id}`);
+    await page.locator("hive-diff-finish summary").click();
+    await page.locator("hive-diff-finish").getByRole("button", { name: "Abandon…" }).click();
+    const link = page.locator(`hive-cell-list a[data-cell-id='${cell.id}']`);
+    await link.locator("[data-branch='abandoned']").waitFor({ timeout: 30_000 });
+    await link.locator("[data-status='archived']").waitFor({ timeout: 30_000 });
+    expect(repo.git("branch", "--list", cell.branchName!)).toContain(cell.branchName!);
+  });
+});
