@@ -230,6 +230,9 @@ export class DiffService {
 
   /** Comments of a cell, each moved to where its line is now (or marked outdated). */
   async comments(cellId: string): Promise<ReviewComment[]> {
+    const stored = this.deps.cells.get(cellId);
+    // An archived (or abandoned) cell keeps its comments readable, where they were: its files do not change.
+    if (stored?.status === "archived") return this.deps.store.comments(cellId);
     const cell = this.cell(cellId);
     const comments = this.deps.store.comments(cellId);
     const files = new Map<string, string[] | undefined>();

@@ -93,6 +93,12 @@ describe("abandoned branches", () => {
     commitIn(cell.worktreePath!, "kept.txt", "committed\n");
     writeFileSync(join(cell.worktreePath!, "draft.txt"), "not committed\n");
 
+    const comment = await hive.api("POST", `/api/cells/${cell.id}/comments`, {
+      path: "kept.txt",
+      line: 1,
+      body: "why?",
+    });
+    expect(comment.status).toBe(201);
     const r = await hive.api<Cell>("POST", `/api/cells/${cell.id}/abandon`);
     expect(r.status).toBe(200);
     expect(r.body.branchStatus).toBe("abandoned");
@@ -100,6 +106,10 @@ describe("abandoned branches", () => {
     expect(after?.branchStatus).toBe("abandoned");
     expect(readFileSync(join(cell.worktreePath!, "draft.txt"), "utf8")).toBe("not committed\n");
     expect(repo!.git("branch", "--list", cell.branchName!)).toContain(cell.branchName!);
+    // Its review stays readable while it is archived.
+    const comments = await hive.api("GET", `/api/cells/${cell.id}/comments`);
+    expect(comments.status).toBe(200);
+    expect(comments.body.map((c: { body: string }) => c.body)).toEqual(["why?"]);
 
     const second = await hive.readyCell({ workspaceId: hive.workspaceId, name: "done" });
     commitIn(second.worktreePath!, "done.txt", "done\n");
