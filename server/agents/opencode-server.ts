@@ -22,6 +22,7 @@ import { bootId, readStat, signalGroup } from "../services/proc.ts";
 
 const HEALTH_INTERVAL_MS = 2_000;
 const HEALTH_TIMEOUT_MS = 5_000;
+const HEALTH_FAILURES_TO_KILL = 3;
 const START_TIMEOUT_MS = 30_000;
 /** Restart back-off grows to this cap so a binary that crashes at once does not spin. */
 const MAX_BACKOFF_MS = 10_000;
@@ -80,6 +81,9 @@ export class OpencodeServer {
   private log: WriteStream | undefined;
   private health: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** Set by stop(): Hive is done with this server, and nothing may start it again (a late start would take
+   * the pid file and port of the next Hive's server, and reap it as an orphan). */
+  private closed = false;
   private backoffMs = 500;
   private startPromise: Promise<string> | undefined;
   /** The last start's port, tried first: a restarted server keeps its address, so attached TUIs reconnect. */
@@ -99,6 +103,8 @@ export class OpencodeServer {
   /** The running server's URL, starting it if needed. Rejects with a sentence a person can act on. */
   url(): Promise<string> {
     if (this.state.kind === "running") return Promise.resolve(this.state.url);
+    if (this.closed)
+      return Promise.reject(new HiveError("UNAVAILABLE", "Hive is stopping its OpenCode server."));
     this.stopping = false;
     this.startPromise ??= this.start().finally(() => {
       this.startPromise = undefined;
@@ -121,6 +127,7 @@ export class OpencodeServer {
     this.setState({ kind: "starting" });
     reapOrphan(this.opts.pidFile);
     const port = await freePort(this.port);
+    if (this.stopping) throw new HiveError("UNAVAILABLE", "OpenCode was stopped while it was starting.");
     this.port = port;
     this.log ??= createWriteStream(this.opts.logFile, { flags: "a" });
     this.log.write(`\n--- ${new Date().toISOString()} starting ${bin} serve on port ${port}\n`);
@@ -143,10 +150,11 @@ export class OpencodeServer {
       },
     });
     this.child = child;
-    if (child.pid !== undefined) {
-      const identity = { pid: child.pid, startTicks: readStat(child.pid)?.startTicks, bootId: bootId() };
-      writeFileSync(this.opts.pidFile, JSON.stringify(identity));
-    }
+    const identity =
+      child.pid === undefined
+        ? undefined
+        : { pid: child.pid, startTicks: readStat(child.pid)?.startTicks, bootId: bootId() };
+    if (identity) writeFileSync(this.opts.pidFile, JSON.stringify(identity));
     child.stderr?.pipe(this.log, { end: false });
     const url = await new Promise<string>((resolveUrl, reject) => {
       let out = "";
@@ -180,7 +188,14 @@ export class OpencodeServer {
     });
     child.removeAllListeners("exit");
     child.once("exit", (code, signal) => this.onExit(child, code, signal));
+    if (this.stopping) {
+      // Stopped while it started: halt() found no child to kill yet, so this start must not leave one behind.
+      this.kill(child);
+      throw new HiveError("UNAVAILABLE", "OpenCode was stopped while it was starting.");
+    }
     this.backoffMs = 500;
+    // Said in the pid file too: an OpenCode TUI terminal waits for it before attaching (tui-command.ts).
+    if (identity) writeFileSync(this.opts.pidFile, JSON.stringify({ ...identity, ready: true }));
     this.setState({ kind: "running", url });
     this.watchHealth(child, url);
     return url;
@@ -209,22 +224,39 @@ export class OpencodeServer {
     }, delay).unref();
   }
 
-  /** A server that stops answering is killed; its exit then triggers the restart. */
+  /**
+   * A server that stops answering is killed; its exit then triggers the restart. It takes several checks in a
+   * row to fail: a busy or starved OpenCode (a first prompt on a loaded box) can miss one, and killing it then
+   * would cut the run the user is waiting for. Checks never overlap.
+   */
   private watchHealth(child: ChildProcess, url: string): void {
     clearInterval(this.health);
+    let failures = 0;
+    let checking = false;
     this.health = setInterval(() => {
+      if (checking) return;
+      checking = true;
       fetch(`${url}/path`, {
         headers: { authorization: this.authorization },
         signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS),
-      }).then(
-        (r) => void r.body?.cancel(),
-        () => {
-          if (this.child === child) {
-            this.log?.write(`--- ${new Date().toISOString()} health check failed, killing\n`);
+      })
+        .then(
+          (r) => {
+            failures = 0;
+            void r.body?.cancel();
+          },
+          () => {
+            failures += 1;
+            if (this.child !== child || failures < HEALTH_FAILURES_TO_KILL) return;
+            this.log?.write(
+              `--- ${new Date().toISOString()} ${failures} health checks failed in a row, killing\n`,
+            );
             this.kill(child);
-          }
-        },
-      );
+          },
+        )
+        .finally(() => {
+          checking = false;
+        });
     }, HEALTH_INTERVAL_MS);
     this.health.unref();
   }
@@ -238,8 +270,14 @@ export class OpencodeServer {
     }
   }
 
-  /** Kills the server's whole process group and stops restarting it. */
+  /** Kills the server's whole process group for good: it is not restarted, nor started again. */
   async stop(): Promise<void> {
+    this.closed = true;
+    await this.halt();
+  }
+
+  /** Kills the server's whole process group and stops restarting it until the next url(). */
+  private async halt(): Promise<void> {
     this.stopping = true;
     clearInterval(this.health);
     const child = this.child;
@@ -268,8 +306,8 @@ export class OpencodeServer {
    */
   async reconfigure(config: Record<string, unknown>): Promise<void> {
     this.config = config;
-    if (this.state.kind === "stopped") return;
-    await this.stop();
+    if (this.state.kind === "stopped" || this.closed) return;
+    await this.halt();
     await this.url();
   }
 

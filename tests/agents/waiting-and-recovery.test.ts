@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cell } from "../../shared/records.ts";
@@ -87,6 +87,21 @@ describe("waiting for you, stopping, and coming back", () => {
     await send("Are you there?");
     await world.waitForEvent(cell.id, (e) => e.type === "delta" && e.delta === "Back again.");
   }, 120_000);
+
+  it("a hung OpenCode is killed after several failed health checks in a row, then restarted", async () => {
+    const ws = world.hive.hive.agents.serverFor(cell.workspaceId);
+    const pid = ws.server.pid!;
+    // Stopped, not dead: it accepts connections but never answers, as a wedged server would.
+    process.kill(-pid, "SIGSTOP");
+    await world.hive.waitForCell(cell.id, (c) => c?.agentStatus === "error", 60_000);
+    await world.hive.waitForCell(cell.id, (c) => c?.agentStatus === "idle", 60_000);
+    expect(ws.server.pid).not.toBe(pid);
+    const log = readdirSync(world.hive.hive.layout.logsDir)
+      .filter((f) => f.startsWith("opencode"))
+      .map((f) => readFileSync(join(world.hive.hive.layout.logsDir, f), "utf8"))
+      .join("");
+    expect(log).toMatch(/3 health checks failed in a row, killing/);
+  }, 150_000);
 
   it("restart Hive: the same session is found again with its whole transcript", async () => {
     const sessionId = world.hive.hive.cells.get(cell.id).opencodeSessionId;
