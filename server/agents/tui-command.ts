@@ -2,24 +2,27 @@ import type { TerminalCommand } from "../terminals/terminals.ts";
 
 /**
  * Runs `$0 "$@"` (opencode attach) and starts it afresh when it cannot go on: when its server restarted (a
- * changed opencode.json, a failed health check: the pid file `$1` names another process; the TUI itself
- * would stay attached to nothing), or when it failed (it gives up when its connection drops under load). A
- * person quitting it ends the loop; 15 failures in a row end it too. The TUI runs in the background of
- * this shell to be watched, so it gets the terminal through fd 3 (a background job's stdin is /dev/null).
+ * changed opencode.json, a failed health check), seen as the pid file `$1` naming another process (the TUI
+ * itself would stay attached to nothing); or when it failed, as it may when its connection drops under
+ * load. It attaches once that file says the server listens. A person quitting it ends the loop; 15 failures
+ * in a row end it too. The TUI runs in the background of this shell to be watched, so it gets the
+ * terminal through fd 3 (a background job's stdin is /dev/null).
  */
 const RECONNECT = `pidfile=$1
 shift
 exec 3<&0
 n=0
+ours() { sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$pidfile" 2>/dev/null; }
 while :; do
-  server=$(cat "$pidfile" 2>/dev/null)
+  until grep -q '"ready":true' "$pidfile" 2>/dev/null; do sleep 1; done
+  server=$(ours)
   start=$(date +%s)
   "$0" "$@" <&3 &
   tui=$!
   restarted=
   while kill -0 "$tui" 2>/dev/null; do
     sleep 1
-    [ "$(cat "$pidfile" 2>/dev/null)" = "$server" ] || { restarted=1; kill "$tui" 2>/dev/null; }
+    [ "$(ours)" = "$server" ] || { restarted=1; kill "$tui" 2>/dev/null; }
   done
   wait "$tui" && [ -z "$restarted" ] && exit 0
   [ $(($(date +%s) - start)) -gt 60 ] && n=0

@@ -18,7 +18,7 @@ const MAX_BUFFERED_BYTES = 4 * TERM_HIGH_WATERMARK;
  * the rest of its window waits here. Output on its way is ahead of everything else on that socket, such
  * as the echo of a keystroke in another terminal, and the kernel would otherwise take megabytes of it.
  */
-const TRANSIT_BYTES = 256 * 1024;
+const TRANSIT_BYTES = 512 * 1024;
 
 export interface TermSink {
   /**

@@ -80,7 +80,7 @@ describe("terminal flow control", () => {
     // Nothing of the flood is acknowledged: all the server let out is what is on its way.
     const received = flood.received;
     expect(received).toBeGreaterThan(100 * 1024);
-    expect(received).toBeLessThanOrEqual(256 * 1024 + 128 * 1024);
+    expect(received).toBeLessThanOrEqual(512 * 1024 + 128 * 1024);
     typing.input("echo typed-$((6*7))\r");
     await typing.waitFor(/^typed-42$/m, 5000);
     expect(flood.received).toBe(received);
