@@ -4,6 +4,7 @@
 // to the bench over IPC: sends the model's provider config, gets where to connect, sends latencies.
 import { once } from "node:events";
 import WebSocket from "ws";
+import { readSseData } from "../server/agents/sse.ts";
 import { startModelServer } from "../tests/fixtures/model-server.ts";
 
 export interface ProbeTarget {
@@ -52,31 +53,11 @@ const res = await fetch(`${target.opencodeUrl}/event?directory=${encodeURICompon
   headers: { authorization: target.authorization, accept: "text/event-stream" },
   signal: sse.signal,
 });
-void (async () => {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  const reader = res.body!.getReader();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += decoder.decode(value, { stream: true });
-    let end = buffer.indexOf("\n\n");
-    while (end >= 0) {
-      const data = buffer
-        .slice(0, end)
-        .split("\n")
-        .filter((l) => l.startsWith("data:"))
-        .map((l) => l.slice(5).trimStart())
-        .join("\n");
-      buffer = buffer.slice(end + 2);
-      end = buffer.indexOf("\n\n");
-      if (!data) continue;
-      const parsed = JSON.parse(data) as { type?: string; properties?: { field?: string; delta?: string } };
-      if (parsed.type === "message.part.delta" && parsed.properties?.field === "text")
-        direct(parsed.properties.delta ?? "");
-    }
-  }
-})().catch(() => {});
+void readSseData(res.body!, (data) => {
+  const parsed = JSON.parse(data) as { type?: string; properties?: { field?: string; delta?: string } };
+  if (parsed.type === "message.part.delta" && parsed.properties?.field === "text")
+    direct(parsed.properties.delta ?? "");
+}).catch(() => {});
 
 // The browser's socket to Hive.
 const hive = scanner(arrived.hive);

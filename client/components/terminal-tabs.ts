@@ -172,6 +172,7 @@ export class HiveTerminalTabs extends LitElement {
               <div>
                 <div>No terminal open in this cell.</div>
                 <button class="primary" @click=${() => this.openNew("shell")}>Open a terminal</button>
+                ${this.tui ? html`<button class="add" @click=${() => this.openNew("opencode-tui")}>or the OpenCode TUI</button>` : null}
               </div>
             </div>`
             : repeat(

@@ -1,5 +1,6 @@
 import { HiveError } from "../../shared/errors.ts";
 import type { OpencodeServer } from "./opencode-server.ts";
+import { readSseData } from "./sse.ts";
 
 /**
  * The few OpenCode HTTP calls Hive makes, each scoped to a cell's directory (OpenCode serves many
@@ -74,35 +75,17 @@ export class OpencodeApi {
     if (!res.ok || !res.body)
       throw new HiveError("UNAVAILABLE", `OpenCode's event stream answered ${res.status}.`);
     onOpen?.();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    const reader = res.body.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      let end = buffer.indexOf("\n\n");
-      while (end >= 0) {
-        const record = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        end = buffer.indexOf("\n\n");
-        const data = record
-          .split("\n")
-          .filter((l) => l.startsWith("data:"))
-          .map((l) => l.slice(5).trimStart())
-          .join("\n");
-        if (!data) continue;
-        const parsed = JSON.parse(data) as {
-          directory?: string;
-          payload?: { type: string; properties?: Record<string, unknown> };
-        };
-        if (!parsed.payload || parsed.payload.type === "sync") continue;
-        onEvent({
-          directory: parsed.directory,
-          type: parsed.payload.type,
-          properties: parsed.payload.properties ?? {},
-        });
-      }
-    }
+    await readSseData(res.body, (data) => {
+      const parsed = JSON.parse(data) as {
+        directory?: string;
+        payload?: { type: string; properties?: Record<string, unknown> };
+      };
+      if (!parsed.payload || parsed.payload.type === "sync") return;
+      onEvent({
+        directory: parsed.directory,
+        type: parsed.payload.type,
+        properties: parsed.payload.properties ?? {},
+      });
+    });
   }
 }
