@@ -58,14 +58,10 @@ try {
     { text: ["Done: `checkout()` now applies the coupon and reports the `discount`."] },
   );
 
-  const page = await signedInPage(
-    browser,
-    world.hive.hive.auth.startUrl(Number(new URL(world.hive.url).port)),
-    {
-      width: 1600,
-      height: 900,
-    },
-  );
+  const page = await signedInPage(browser, startUrlOf(world.hive), {
+    width: 1600,
+    height: 900,
+  });
   await page.goto(`${world.hive.url}/cells/${cell.id}`);
   const chat = page.locator("hive-agent-chat");
   await chat.locator("[data-status='idle']").waitFor({ timeout: 60_000 });

@@ -60,7 +60,7 @@ try {
   await shot(anon, "sign-in");
   await anon.close();
 
-  const page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
+  const page = await signedInPage(browser, startUrlOf(hive));
   await page.locator("hive-cell-list").getByRole("button", { name: "+ Cell" }).first().waitFor();
   await page.locator("hive-cell-list").getByRole("button", { name: "+ Cell" }).first().click();
   await page.locator("hive-cell-create label.tpl").first().waitFor();

@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import type { Cell } from "../../shared/records.ts";
-import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { launchBrowser, signedInPage, startUrlOf } from "../browser/browser.ts";
 import { terminalText } from "../browser/ui.ts";
 import { type AgentWorld, startAgentWorld } from "./harness.ts";
 
@@ -17,8 +17,7 @@ describe("the agent chat pane", () => {
     const created = await world.createCell({ name: "Chatty" });
     cell = await world.waitForSession(created.id);
     browser = await launchBrowser();
-    const hive = world.hive.hive;
-    page = await signedInPage(browser, hive.auth.startUrl(Number(new URL(world.hive.url).port)));
+    page = await signedInPage(browser, startUrlOf(world.hive));
     await page.goto(`${world.hive.url}/cells/${cell.id}`);
   }, 240_000);
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest"
 import { LOG_TAIL_BYTES, LOG_TAIL_LINES, logTail } from "../../server/agents/hive-tools/tool-calls.ts";
 import type { AgentActivity, AgentPart } from "../../shared/agents.ts";
 import type { ServiceState } from "../../shared/services.ts";
-import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { launchBrowser, signedInPage, startUrlOf } from "../browser/browser.ts";
 import { type RecordedRequest, requestText } from "../fixtures/model-server.ts";
 import { tempDir } from "../helpers/repo.ts";
 import { serviceCommand } from "../services/harness.ts";
@@ -255,8 +255,7 @@ describe("Hive's tools for the agent", () => {
     const cell = world.hive.hive.cells.list().find((c) => c.name === "Tools")!;
     const browser = await launchBrowser();
     try {
-      const hive = world.hive.hive;
-      const page = await signedInPage(browser, hive.auth.startUrl(Number(new URL(world.hive.url).port)));
+      const page = await signedInPage(browser, startUrlOf(world.hive));
       onTestFailed(async () => {
         await page.screenshot({ path: "/tmp/hive-tools-fail.png" });
       });

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM_FLAGS, chromiumPath, launchBrowser } from "../browser/browser.ts";
+import { CHROMIUM_FLAGS, chromiumPath, launchBrowser, startUrlOf } from "../browser/browser.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
 
@@ -37,7 +37,7 @@ describe("a signed-in browser visiting hostile pages", () => {
   it("cannot open Hive's socket or change anything from another port of the same host", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
+    await page.goto(startUrlOf(hive));
     const cookies = await context.cookies(hive.url);
     expect(cookies.map((c) => c.name)).toContain(hive.hive.auth.cookieName);
     const sessionsBefore = (await hive.api("GET", "/api/auth/sessions")).body.sessions.length;

@@ -2,7 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TimingEvent } from "../../shared/records.ts";
 import { type AgentWorld, startAgentWorld } from "../agents/harness.ts";
-import { launchBrowser, signedInPage } from "./browser.ts";
+import { launchBrowser, signedInPage, startUrlOf } from "./browser.ts";
 import { cellLink, createCellInUi } from "./ui.ts";
 
 /** With a real OpenCode behind it, the agent warms up on its own checklist line and never holds the cell back. */
@@ -16,7 +16,7 @@ describe("the agent's line in the checklist", () => {
       config: { templates: [{ id: "basic", label: "Basic", setup: ["sleep 0.3"] }] },
     });
     browser = await launchBrowser();
-    page = await signedInPage(browser, world.hive.hive.auth.startUrl(Number(new URL(world.hive.url).port)));
+    page = await signedInPage(browser, startUrlOf(world.hive));
   });
 
   afterAll(async () => {

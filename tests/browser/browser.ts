@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { clientBuildIsStale, ensureClientBuilt } from "../../server/transport/static.ts";
+import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { startHive, type TestHive } from "../helpers/server.ts";
 
 /** The flags every headless run uses: no GPU, no background traffic, no first-run prompts. */
 export const CHROMIUM_FLAGS = [
@@ -60,4 +62,49 @@ export async function signedInPage(
   page.on("dialog", (d) => void d.accept());
   await page.goto(startUrl);
   return page;
+}
+
+/** Hive's sign-in link for a test server (the link `hive` prints). */
+export function startUrlOf(hive: TestHive): string {
+  return hive.hive.auth.startUrl(Number(new URL(hive.url).port));
+}
+
+export interface BrowserApp {
+  repo: TempRepo;
+  hive: TestHive;
+  browser: Browser;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * The set-up most browser tests share: a temp repository (with `config` committed as hive.config.json),
+ * a real Hive on it, a fresh Chromium and a page signed in to it.
+ */
+export async function openApp(
+  opts: {
+    files?: Record<string, string>;
+    config?: unknown;
+    viewport?: { width: number; height: number };
+  } = {},
+): Promise<BrowserApp> {
+  const repo = makeRepo(opts.files);
+  if (opts.config) {
+    repo.writeConfig(opts.config);
+    repo.commit("config");
+  }
+  const hive = await startHive(repo.path);
+  const browser = await launchBrowser();
+  const page = await signedInPage(browser, startUrlOf(hive), opts.viewport);
+  return {
+    repo,
+    hive,
+    browser,
+    page,
+    close: async () => {
+      await browser.close();
+      await hive.close();
+      repo.cleanup();
+    },
+  };
 }

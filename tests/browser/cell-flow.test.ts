@@ -3,7 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
-import { launchBrowser, signedInPage } from "./browser.ts";
+import { launchBrowser, signedInPage, startUrlOf } from "./browser.ts";
 import { cellLink, createCellInUi, terminalText, typeInTerminal } from "./ui.ts";
 
 /**
@@ -41,7 +41,7 @@ describe("the web app, end to end", () => {
     hive = await startHive(repo.path);
     hive.hive.server.on("upgrade", (_req, socket: Socket) => sockets.push(socket));
     browser = await launchBrowser();
-    page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
+    page = await signedInPage(browser, startUrlOf(hive));
   });
 
   afterAll(async () => {

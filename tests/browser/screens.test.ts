@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cell } from "../../shared/records.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
-import { launchBrowser, signedInPage } from "./browser.ts";
+import { launchBrowser, signedInPage, startUrlOf } from "./browser.ts";
 import { cellLink, terminalText, typeInTerminal } from "./ui.ts";
 
 /** The screens around the main flow: forms and their errors, timings, shortcuts, layout memory, narrow widths. */
@@ -30,7 +30,7 @@ describe("the web app's screens", () => {
       cells.push((await hive.waitForCell(r.body.id, (c) => c?.status === "ready"))!);
     }
     browser = await launchBrowser();
-    page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
+    page = await signedInPage(browser, startUrlOf(hive));
     await cellLink(page, "beta").waitFor();
   });
 
@@ -244,11 +244,7 @@ describe("the web app's screens", () => {
     { width: 768, height: 1024 },
   ]) {
     it(`fits a ${viewport.width}x${viewport.height} screen without sideways scrolling`, async () => {
-      const p = await signedInPage(
-        browser,
-        hive.hive.auth.startUrl(Number(new URL(hive.url).port)),
-        viewport,
-      );
+      const p = await signedInPage(browser, startUrlOf(hive), viewport);
       await p.goto(`${hive.url}/cells/${cells[0]!.id}`);
       await p.locator("hive-terminal-pane[active]").waitFor();
       const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

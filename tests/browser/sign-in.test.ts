@@ -2,7 +2,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
-import { launchBrowser, signedInPage } from "./browser.ts";
+import { launchBrowser, signedInPage, startUrlOf } from "./browser.ts";
 
 describe("signing in to the web app", () => {
   let repo: TempRepo;
@@ -30,7 +30,7 @@ describe("signing in to the web app", () => {
   });
 
   it("signs in with the printed link and shows the workspace", async () => {
-    const page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
+    const page = await signedInPage(browser, startUrlOf(hive));
     expect(new URL(page.url()).search).toBe("");
     await page.getByRole("navigation", { name: "Cells" }).getByText(repo.path.split("/").pop()!).waitFor();
     await page.context().close();

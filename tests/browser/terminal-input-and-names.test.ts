@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cell } from "../../shared/records.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
-import { launchBrowser, signedInPage } from "./browser.ts";
+import { launchBrowser, signedInPage, startUrlOf } from "./browser.ts";
 import { terminalText, typeInTerminal } from "./ui.ts";
 
 /**
@@ -21,7 +21,7 @@ describe("terminal names and input across browsers and outages", () => {
   const sockets: Socket[] = [];
   let refuse = false;
 
-  const startUrl = () => hive.hive.auth.startUrl(Number(new URL(hive.url).port));
+  const startUrl = () => startUrlOf(hive);
   const openCell = async (p: Page) => {
     await p.goto(`${hive.url}/cells/${cell.id}`);
     await p.locator("hive-cell-view").waitFor();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type ClientDevServer, startClientDevServer } from "../../server/transport/dev.ts";
+import { startUrlOf } from "../browser/browser.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
 
@@ -35,7 +36,7 @@ describe("dev mode (npm run dev)", () => {
     expect((await api.json())[0].path).toBe(hive.hive.workspaces.list()[0]!.path);
     expect((await fetch(`${dev.url}/api/workspaces`)).status).toBe(401);
 
-    const start = new URL(hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
+    const start = new URL(startUrlOf(hive));
     const signIn = await fetch(`${dev.url}${start.pathname}${start.search}`, { redirect: "manual" });
     expect(signIn.status).toBe(303);
     expect(signIn.headers.get("set-cookie")).toBeTruthy();

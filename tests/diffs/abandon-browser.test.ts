@@ -1,34 +1,23 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { launchBrowser, signedInPage } from "../browser/browser.ts";
-import { makeRepo, type TempRepo } from "../helpers/repo.ts";
-import { startHive, type TestHive } from "../helpers/server.ts";
+import { type BrowserApp, openApp } from "../browser/browser.ts";
+import type { TestHive } from "../helpers/server.ts";
 
 /** Abandoned work in the web app: kept branches under their workspace, and "Abandon" in the review pane. */
 describe("abandoned work in the browser", () => {
-  let repo: TempRepo;
+  let app: BrowserApp;
   let hive: TestHive;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    repo = makeRepo();
-    hive = await startHive(repo.path);
-    browser = await launchBrowser();
-    page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)), {
-      width: 1600,
-      height: 900,
-    });
+    app = await openApp({ viewport: { width: 1600, height: 900 } });
+    ({ hive, page } = app);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await hive?.close();
-    repo?.cleanup();
-  });
+  afterAll(() => app?.close());
 
   it("lists a deleted cell's unmerged branch under its workspace, and drops it from there", async () => {
     onTestFailed(async () => {
@@ -52,7 +41,7 @@ describe("abandoned work in the browser", () => {
     expect(await item.locator("code").first().textContent()).toContain(`worktree add`);
     await item.getByRole("button", { name: "Delete branch" }).click(); // the confirm is accepted
     await item.waitFor({ state: "detached" });
-    expect(repo.git("branch", "--list", cell.branchName!).trim()).toBe("");
+    expect(app.repo.git("branch", "--list", cell.branchName!).trim()).toBe("");
   });
 
   it("Abandon in the review pane stops the cell and marks its branch abandoned in the sidebar", async () => {
@@ -67,6 +56,6 @@ describe("abandoned work in the browser", () => {
     const link = page.locator(`hive-cell-list a[data-cell-id='${cell.id}']`);
     await link.locator("[data-branch='abandoned']").waitFor({ timeout: 30_000 });
     await link.locator("[data-status='archived']").waitFor({ timeout: 30_000 });
-    expect(repo.git("branch", "--list", cell.branchName!)).toContain(cell.branchName!);
+    expect(app.repo.git("branch", "--list", cell.branchName!)).toContain(cell.branchName!);
   });
 });

@@ -1,11 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Locator, Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import type { Cell } from "../../shared/records.ts";
-import { launchBrowser, signedInPage } from "../browser/browser.ts";
-import { makeRepo, type TempRepo } from "../helpers/repo.ts";
-import { startHive, type TestHive } from "../helpers/server.ts";
+import { type BrowserApp, openApp } from "../browser/browser.ts";
+import type { TestHive } from "../helpers/server.ts";
 
 /**
  * Review comments inside the diff, in a real Chromium against a real Hive: written under the line whose
@@ -13,9 +12,8 @@ import { startHive, type TestHive } from "../helpers/server.ts";
  * when the file changes above it, and listed as outdated once the line is gone.
  */
 describe("inline review comments", () => {
-  let repo: TempRepo;
+  let app: BrowserApp;
   let hive: TestHive;
-  let browser: Browser;
   let page: Page;
   let cell: Cell;
 
@@ -35,26 +33,20 @@ describe("inline review comments", () => {
   };
 
   beforeAll(async () => {
-    repo = makeRepo({
-      "README.md": "# r\n",
-      "src/app.js": "const a = 1;\nconst b = 2;\nconst c = 3;\nconst d = 4;\n",
+    app = await openApp({
+      files: {
+        "README.md": "# r\n",
+        "src/app.js": "const a = 1;\nconst b = 2;\nconst c = 3;\nconst d = 4;\n",
+      },
+      viewport: { width: 1600, height: 900 },
     });
-    hive = await startHive(repo.path);
+    ({ hive, page } = app);
     cell = await hive.readyCell({ workspaceId: hive.workspaceId, name: "inline" });
     write("const a = 1;\nconst b = 2;\nconst c = 30;\nconst d = 4;\n");
-    browser = await launchBrowser();
-    page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)), {
-      width: 1600,
-      height: 900,
-    });
     await page.goto(`${hive.url}/cells/${cell.id}`);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await hive?.close();
-    repo?.cleanup();
-  });
+  afterAll(() => app?.close());
 
   it("writes, resolves and edits a comment under its line, and finds it there after a reload", async () => {
     onTestFailed(async () => {

@@ -4,7 +4,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import type { Cell } from "../../shared/records.ts";
 import { type AgentWorld, startAgentWorld } from "../agents/harness.ts";
-import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { launchBrowser, signedInPage, startUrlOf } from "../browser/browser.ts";
 import { requestText } from "../fixtures/model-server.ts";
 
 /**
@@ -25,8 +25,7 @@ describe("the diff review pane", () => {
     const created = await world.createCell({ name: "Reviewed" });
     cell = await world.waitForSession(created.id);
     browser = await launchBrowser();
-    const hive = world.hive.hive;
-    page = await signedInPage(browser, hive.auth.startUrl(Number(new URL(world.hive.url).port)), {
+    page = await signedInPage(browser, startUrlOf(world.hive), {
       width: 1600,
       height: 900,
     });

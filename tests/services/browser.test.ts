@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { launchBrowser, signedInPage, startUrlOf } from "../browser/browser.ts";
 import { createCellInUi } from "../browser/ui.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
@@ -28,7 +28,7 @@ describe("services in the web app", () => {
     repo.commit("config");
     hive = await startHive(repo.path);
     browser = await launchBrowser();
-    page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
+    page = await signedInPage(browser, startUrlOf(hive));
   });
 
   afterAll(async () => {

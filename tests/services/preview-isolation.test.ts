@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // Renamed: page.evaluate's functions use the browser's own WebSocket.
 import { WebSocket as NodeWebSocket } from "ws";
 import { rawRequest } from "../auth/request.ts";
-import { launchBrowser, signedInPage } from "../browser/browser.ts";
+import { launchBrowser, signedInPage, startUrlOf } from "../browser/browser.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
 import { serviceCommand } from "./harness.ts";
@@ -50,7 +50,7 @@ describe("service previews cannot act as the user", () => {
     cellId = created.body.id;
     await hive.waitForCell(cellId, (c) => c?.status === "ready" || c?.status === "error", 60_000);
     browser = await launchBrowser();
-    page = await signedInPage(browser, hive.hive.auth.startUrl(Number(new URL(hive.url).port)));
+    page = await signedInPage(browser, startUrlOf(hive));
     const seen = (req: IncomingMessage) => {
       const cookie = req.headers.cookie?.includes(hive.hive.auth.cookieName) ? "cookie" : "no cookie";
       // Requests on a preview's own origin name it.
