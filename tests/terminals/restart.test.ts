@@ -3,7 +3,9 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { stopPtyHost } from "../../server/terminals/host-client.ts";
+import type { ServerFrame } from "../../shared/protocol.ts";
 import type { Cell } from "../../shared/records.ts";
+import type { TerminalInfo } from "../../shared/terminals.ts";
 import { makeRepo, type TempRepo, tempDir } from "../helpers/repo.ts";
 import { type SpawnedHive, spawnHive } from "../helpers/server.ts";
 import { TestSocket } from "../socket/ws-client.ts";
@@ -36,6 +38,9 @@ async function connect(h: SpawnedHive): Promise<TestSocket> {
   sockets.push(s);
   return s;
 }
+
+const terminalsOf = (snapshot: ServerFrame) =>
+  (snapshot as { state: { terminals: TerminalInfo[] } }).state.terminals;
 
 describe("terminals across a restart of the Hive server", () => {
   for (const signal of ["SIGTERM", "SIGKILL"] as const) {
@@ -86,6 +91,40 @@ describe("terminals across a restart of the Hive server", () => {
     const out = execFileSync(process.execPath, [BIN, "stop", "--all", "--home", home], { encoding: "utf8" });
     expect(out).toContain("stopped the terminal host");
     await expect.poll(() => alive(hostPid) || alive(shellPid), { timeout: 5000 }).toBe(false);
+  });
+
+  it("a rename reaches every watcher of the cell, and survives a restart of Hive, with the shell", async () => {
+    repo = makeRepo();
+    home = tempDir("hive-home-");
+    const first = await start();
+    const ws = (await first.api("GET", "/api/workspaces")).body[0].id;
+    const r = await first.api<Cell>("POST", "/api/cells", {
+      workspaceId: ws,
+      templateId: "basic",
+      name: "named",
+    });
+    const cell = (await first.waitForCell(r.body.id, (c) => c?.status === "ready"))!;
+    const me = await connect(first);
+    const other = await connect(first);
+    const termId = await me.openTerminal(cell.id);
+    await other.subscribe(`cell:${cell.id}`);
+
+    me.send({ type: "term.rename", termId, name: "  builds  " });
+    const update = (await other.next(
+      (f) => f.type === "event" && (f.event as { type: string }).type === "terminal.updated",
+    )) as { event: { terminal: TerminalInfo } };
+    expect(update.event.terminal).toMatchObject({ termId, name: "builds" });
+
+    me.send({ type: "term.rename", termId, name: "   " });
+    const refused = await me.next((f) => f.type === "error");
+    expect(refused).toMatchObject({ type: "error", code: "BAD_FRAME" });
+
+    await first.kill("SIGKILL");
+    const second = await start();
+    const again = await connect(second);
+    expect(terminalsOf(await again.subscribe(`cell:${cell.id}`))).toEqual([
+      expect.objectContaining({ termId, name: "builds" }),
+    ]);
   });
 });
 
