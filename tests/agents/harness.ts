@@ -1,5 +1,4 @@
 import { rmSync } from "node:fs";
-import { stopPtyHost } from "../../server/terminals/host-client.ts";
 import type { AgentChannelEvent } from "../../shared/agents.ts";
 import type { Cell } from "../../shared/records.ts";
 import { MODEL_ID, type ModelServer, PROVIDER_ID, startModelServer } from "../fixtures/model-server.ts";
@@ -118,8 +117,7 @@ export async function startAgentWorld(
     },
     close: async () => {
       await hive.close();
-      // The home is this world's own (kept across restartHive): its PTY host and its files go with it.
-      await stopPtyHost(home);
+      // The home is this world's own (kept across restartHive): its files go with it.
       rmSync(home, { recursive: true, force: true });
       rmSync(xdg, { recursive: true, force: true });
       await model.close();

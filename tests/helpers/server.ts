@@ -101,11 +101,10 @@ export async function startHive(repoPath: string, options: Partial<HiveOptions> 
     workspaceId: hive.workspaces.list()[0]!.id,
     close: async () => {
       await hive.close();
-      if (!options.home) {
-        // The PTY host outlives the server by design; a test's temp home takes it along.
-        await stopPtyHost(home);
-        rmSync(home, { recursive: true, force: true });
-      }
+      // The PTY host outlives the server by design (a test restarts Hive on the same home with hive.close()
+      // and createHive); the test's end takes it along, and the home too unless the test brought its own.
+      await stopPtyHost(home);
+      if (!options.home) rmSync(home, { recursive: true, force: true });
     },
   };
 }
