@@ -3,7 +3,7 @@ import { customElement, property, query } from "lit/decorators.js";
 import { MERGE_STRATEGIES } from "../../shared/diffs.ts";
 import type { Cell } from "../../shared/records.ts";
 import type { DiffStore } from "../stores/diff.ts";
-import { buttonStyles } from "./styles.ts";
+import { buttonStyles, toolbarStyles } from "./styles.ts";
 
 const STRATEGY_LABEL: Record<(typeof MERGE_STRATEGIES)[number], string> = {
   ff: "Fast-forward",
@@ -19,22 +19,12 @@ const STRATEGY_LABEL: Record<(typeof MERGE_STRATEGIES)[number], string> = {
 export class HiveDiffFinish extends LitElement {
   static override styles = [
     buttonStyles,
+    toolbarStyles,
     css`
       summary {
         cursor: pointer;
         padding: 4px 8px;
         color: var(--hive-muted);
-      }
-      .bar {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: center;
-        gap: 6px;
-        padding: 6px 8px;
-        border-bottom: 1px solid var(--hive-border);
-      }
-      .grow {
-        flex: 1;
       }
     `,
   ];

@@ -9,7 +9,7 @@ import "./diff-finish.ts";
 import type { HiveDiffFileList } from "./diff-file-list.ts";
 import type { GutterClick, InlineZone, MonacoDiff } from "./monaco-diff.ts";
 import "./review-comment.ts";
-import { buttonStyles } from "./styles.ts";
+import { buttonStyles, toolbarStyles } from "./styles.ts";
 
 const COMPARE_LABEL: Record<CompareMode, string> = {
   base: "Base commit",
@@ -43,6 +43,7 @@ const typing = (e: KeyboardEvent) => {
 export class HiveDiffReview extends LitElement {
   static override styles = [
     buttonStyles,
+    toolbarStyles,
     css`
       :host {
         display: flex;
@@ -52,17 +53,6 @@ export class HiveDiffReview extends LitElement {
         font-size: 13px;
         background: var(--hive-panel);
         container-type: inline-size;
-      }
-      .bar {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: center;
-        gap: 6px;
-        padding: 6px 8px;
-        border-bottom: 1px solid var(--hive-border);
-      }
-      .bar .grow {
-        flex: 1;
       }
       .muted {
         color: var(--hive-muted);

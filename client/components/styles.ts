@@ -119,3 +119,18 @@ export function formatDuration(ms: number | null | undefined): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
+
+/** A wrapping row of controls under a pane's title (`.bar`), with `.grow` pushing what follows to the end. */
+export const toolbarStyles = css`
+  .bar {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 6px;
+    padding: 6px 8px;
+    border-bottom: 1px solid var(--hive-border);
+  }
+  .bar .grow {
+    flex: 1;
+  }
+`;
