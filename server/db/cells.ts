@@ -78,7 +78,12 @@ const COLUMN: Record<keyof CellPatch, string> = {
 };
 
 export class CellRepo {
-  constructor(private readonly db: Db) {}
+  /** Read on every status change and by every room: prepared once. */
+  private readonly byId;
+
+  constructor(private readonly db: Db) {
+    this.byId = db.prepare("SELECT * FROM cells WHERE id = ?");
+  }
 
   list(workspaceId?: string): Cell[] {
     const rows = workspaceId
@@ -88,7 +93,7 @@ export class CellRepo {
   }
 
   get(id: string): Cell | undefined {
-    const row = this.db.prepare("SELECT * FROM cells WHERE id = ?").get(id) as Row | undefined;
+    const row = this.byId.get(id) as Row | undefined;
     return row && toCell(row);
   }
 
