@@ -1,10 +1,11 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { stopPtyHost } from "../server/terminals/host-client.ts";
-import type { Cell } from "../shared/records.ts";
+import type { Cell, TimingEvent } from "../shared/records.ts";
 import { makeRepo, type TempRepo, tempDir } from "../tests/helpers/repo.ts";
 import { type SpawnedHive, spawnHive } from "../tests/helpers/server.ts";
 import { TestSocket } from "../tests/socket/ws-client.ts";
+import { machineQuiet } from "./_quiet.ts";
 
 /**
  * Shared by the terminal benches: the real Hive as its own process (so server, PTY host and this
@@ -32,6 +33,15 @@ export async function startBenchHive(): Promise<BenchHive> {
   });
   if (r.status !== 201) throw new Error(`could not create a cell: ${JSON.stringify(r.body)}`);
   const cell = (await hive.waitForCell(r.body.id, (c) => c?.status === "ready"))!;
+  // The cell's agent session starts the workspace's OpenCode; let that finish and the machine go quiet.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const timings = (await hive.api<TimingEvent[]>("GET", `/api/cells/${cell.id}/timings`)).body;
+    const agent = timings.find((t) => t.step === "ensure_agent_session");
+    if ((agent && agent.outcome !== "running") || Date.now() > deadline) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  await machineQuiet();
   const sockets: TestSocket[] = [];
   return {
     hive,

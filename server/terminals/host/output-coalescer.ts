@@ -38,12 +38,15 @@ export class OutputCoalescer {
     }
     this.parts.push(chunk);
     this.size += chunk.length;
-    if (this.size >= MAX_BATCH_BYTES) this.flush();
+    // Output after input goes now even when a batch is pending: a program that answers a key twice (the
+    // line discipline's echo, then its own output) must not hold the next key's echo behind the timer.
+    if (this.inputSinceEmit) this.flush(true);
+    else if (this.size >= MAX_BATCH_BYTES) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), COALESCE_MS);
   }
 
   /** Emits whatever is gathered now (before exit, a snapshot, or on the timer). */
-  flush(): void {
+  flush(interactive = false): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.size === 0) return;
@@ -55,7 +58,7 @@ export class OutputCoalescer {
     }
     this.parts = [];
     this.size = 0;
-    this.send(out, false, performance.now());
+    this.send(out, interactive, performance.now());
   }
 
   dispose(): void {
