@@ -2,13 +2,14 @@
 // flow control, against xterm.js writing the same bytes locally in the same page (the browser's own
 // ceiling). While the flood runs, keystrokes go into a second terminal of the same cell and their echo
 // is timed. Goal: ratio at least 0.8, and every keystroke echoing within 50 ms during the flood.
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import { clientBuildIsStale, ensureClientBuilt } from "../server/transport/static.ts";
 import type { Cell } from "../shared/records.ts";
-import { launchBrowser, signedInPage, useTempShellHome } from "../tests/browser/browser.ts";
+import { useTempShellHome } from "../tests/browser/browser.ts";
 import { makeRepo, tempDir } from "../tests/helpers/repo.ts";
 import { startHive } from "../tests/helpers/server.ts";
+import { CdpPage } from "./_cdp-page.ts";
 
 const MB = 1024 * 1024;
 const TOTAL_MB = Number(process.env.FLOOD_MB ?? 100);
@@ -47,27 +48,37 @@ const created = await h.api<Cell>("POST", "/api/cells", {
   name: "bench",
 });
 await h.waitForCell(created.body.id, (c) => c?.status === "ready");
-const browser = await launchBrowser();
+if (clientBuildIsStale()) await ensureClientBuilt(() => {});
+const page = await CdpPage.launch();
 
 try {
-  const page = await signedInPage(browser, h.hive.auth.startUrl(Number(new URL(h.url).port)));
+  await page.goto(h.hive.auth.startUrl(Number(new URL(h.url).port)));
   await page.goto(`${h.url}/cells/${created.body.id}`);
-  const view = page.locator("hive-cell-view");
-  await view.getByRole("button", { name: "Open a terminal" }).click();
-  await page.locator("hive-terminal-pane[active]").waitFor();
-  await page.locator("hive-terminal-tabs").getByRole("button", { name: "New terminal" }).click();
-  await page.locator("hive-terminal-pane").nth(1).waitFor();
+  await page.click("Open a terminal");
+  await page.click("New terminal");
   // The flood goes to the first shell, in front; the second takes keystrokes behind it.
-  await page.locator("hive-terminal-tabs .tab").first().click();
-  await page.waitForTimeout(1000);
-  await page.addScriptTag({
-    path: join(import.meta.dirname, "..", "node_modules", "@xterm", "xterm", "lib", "xterm.js"),
-  });
+  await page.evaluate(async () => {
+    const tabs = () =>
+      document
+        .querySelector("hive-app")
+        ?.shadowRoot?.querySelector("hive-cell-view")
+        ?.shadowRoot?.querySelector("hive-terminal-tabs")?.shadowRoot;
+    while ((tabs()?.querySelectorAll("hive-terminal-pane").length ?? 0) < 2)
+      await new Promise((r) => setTimeout(r, 50));
+    (tabs()!.querySelector(".tab") as HTMLElement).click();
+    await new Promise((r) => setTimeout(r, 1000));
+  }, undefined);
+  await page.addScript(
+    readFileSync(
+      join(import.meta.dirname, "..", "node_modules", "@xterm", "xterm", "lib", "xterm.js"),
+      "utf8",
+    ),
+  );
   const renderer = await page.evaluate(() => {
     const gl = document.createElement("canvas").getContext("webgl2");
     const info = gl?.getExtension("WEBGL_debug_renderer_info");
     return info ? String(gl!.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "no WebGL";
-  });
+  }, undefined);
   console.log(`GPU renderer: ${renderer}`);
 
   const local = await localBaseline(page, data, TOTAL_MB);
@@ -103,7 +114,7 @@ try {
     }),
   );
 } finally {
-  await browser.close();
+  await page.close();
   await h.close();
   restoreHome();
   repo.cleanup();
@@ -121,7 +132,7 @@ function percentile(xs: number[], p: number): number {
 }
 
 /** xterm.js alone: the same bytes, the same size and options, over the first pane, in 64 KiB writes. */
-async function localBaseline(page: Page, block: string, times: number): Promise<number> {
+async function localBaseline(page: CdpPage, block: string, times: number): Promise<number> {
   return page.evaluate(
     async ({ block, times }) => {
       type Term = {

@@ -121,7 +121,7 @@ export class Subscriber {
 
   /** The bytes are a view of the host connection's read buffer: what waits is a copy. */
   private hold(num: number, bytes: Uint8Array): void {
-    this.held.push({ num, bytes: Uint8Array.from(bytes) });
+    this.held.push({ num, bytes: Buffer.from(bytes) });
     this.heldBytes += bytes.length;
   }
 

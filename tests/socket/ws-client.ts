@@ -20,7 +20,7 @@ export class TestSocket {
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data, isBinary) => {
       if (isBinary) {
-        const { numericId, payload } = decodeBinaryFrame(new Uint8Array(data as Buffer));
+        const { numericId, payload } = decodeBinaryFrame(data as Buffer);
         this.binary.get(numericId)?.(payload);
         return;
       }

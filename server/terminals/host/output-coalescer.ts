@@ -31,7 +31,7 @@ export class OutputCoalescer {
   push(chunk: Uint8Array): void {
     const now = performance.now();
     if (this.size === 0 && (this.inputSinceEmit || now - this.lastEmit >= COALESCE_MS)) {
-      const out = new Uint8Array(this.headroom + chunk.length);
+      const out = Buffer.allocUnsafe(this.headroom + chunk.length);
       out.set(chunk, this.headroom);
       this.send(out, true, now);
       return;
@@ -50,7 +50,7 @@ export class OutputCoalescer {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.size === 0) return;
-    const out = new Uint8Array(this.headroom + this.size);
+    const out = Buffer.allocUnsafe(this.headroom + this.size);
     let at = this.headroom;
     for (const p of this.parts) {
       out.set(p, at);
