@@ -114,7 +114,7 @@ try {
     }),
   );
 } finally {
-  await page.close();
+  await page.close().catch((err) => console.error("closing Chromium:", err));
   await h.close();
   restoreHome();
   repo.cleanup();
