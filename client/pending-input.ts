@@ -25,8 +25,16 @@ export class PendingInput {
     return this.data === "" && !this.lost;
   }
 
-  /** Queues input; false when it no longer fits, and then everything queued is dropped. */
+  /**
+   * Queues input; false when it no longer fits, and then everything queued is dropped, and so is what is
+   * typed after it until take() reports the loss: keys typed after a dropped paste are the end of a
+   * command whose start is gone.
+   */
   push(data: string, now = Date.now()): boolean {
+    if (this.lost) {
+      this.lost.chars += data.length;
+      return false;
+    }
     if (this.data === "") this.since = now;
     if (this.data.length + data.length > PENDING_INPUT_MAX_CHARS) {
       this.drop(data.length, `more than ${PENDING_INPUT_MAX_CHARS / 1024} KB was typed while disconnected`);

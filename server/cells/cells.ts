@@ -219,7 +219,9 @@ export class Cells {
       throw new HiveError("CELL_STATE", `The worktree of '${cell.name}' is gone (${cell.worktreePath}).`);
     }
     const attempt = this.deps.timings.lastAttempt(id, "restore") + 1;
-    const updated = this.update(id, { status: "spawning" });
+    // An abandoned cell brought back is worked on again.
+    const branch = cell.branchStatus === "abandoned" ? { branchStatus: "active" as const } : {};
+    const updated = this.update(id, { status: "spawning", ...branch });
     this.start(id, "restore", async (signal) => {
       const c = this.get(id);
       for (const step of restorePlan(this.plan, c, this.templateOf(c))) {

@@ -43,7 +43,8 @@ export class SetupProcessGroups {
   /**
    * Kills every recorded group that still has processes. A group's id cannot be handed to another process
    * while any member lives, and members start after their leader, so a process in the group that started
-   * no earlier than the recorded leader, since the same boot, is one of ours.
+   * no earlier than the recorded leader, since the same boot, is one of ours; unless a process with the
+   * group's id as its pid started at another time: then all of ours ended and the id was given out again.
    */
   reap(): ReapedGroup[] {
     let names: string[];
@@ -66,6 +67,8 @@ export class SetupProcessGroups {
     const reaped: ReapedGroup[] = [];
     for (const r of records) {
       if (r.bootId !== bootId()) continue;
+      const leader = table.find((p) => p.pid === r.pgid);
+      if (leader && leader.startTicks !== r.startTicks) continue;
       const members = table.filter(
         (p) => p.pgid === r.pgid && p.startTicks >= r.startTicks && p.state !== "Z",
       );

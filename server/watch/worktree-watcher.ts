@@ -153,7 +153,18 @@ export class WorktreeWatcher {
         this.truncated = true;
         this.schedule();
       } catch (e) {
-        this.opts.onError?.(e as Error);
+        const err = e as Error;
+        this.opts.onError?.(err);
+        // Nothing watches the tree any more: polling takes over rather than the view going stale for good.
+        if (!this.subscription && !this.stopped) {
+          await this.startPolling(
+            isWatchLimit(err)
+              ? `out of file watches (${watchLimitText()}): ${err.message}`
+              : `watching again failed: ${err.message}`,
+          );
+          this.truncated = true;
+          this.schedule();
+        }
       } finally {
         this.rescanning = undefined;
       }

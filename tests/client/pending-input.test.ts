@@ -26,6 +26,19 @@ describe("input typed while disconnected", () => {
     expect(q.take(3)).toBeUndefined();
   });
 
+  it("drops what is typed after a dropped paste too, so the terminal does not stay queued once back", () => {
+    const q = new PendingInput();
+    expect(q.push("y".repeat(PENDING_INPUT_MAX_CHARS + 1), 0)).toBe(false);
+    expect(q.push("ls\r", 1)).toBe(false);
+    expect(q.take(2)).toEqual({
+      dropped: PENDING_INPUT_MAX_CHARS + 4,
+      reason: "more than 16 KB was typed while disconnected",
+    });
+    expect(q.empty).toBe(true);
+    expect(q.push("pwd\r", 3)).toBe(true);
+    expect(q.take(4)).toEqual({ data: "pwd\r" });
+  });
+
   it("is dropped, and said so, when it waited too long", () => {
     const q = new PendingInput();
     q.push("make deploy\r", 0);

@@ -110,6 +110,10 @@ describe("abandoned branches", () => {
     const comments = await hive.api("GET", `/api/cells/${cell.id}/comments`);
     expect(comments.status).toBe(200);
     expect(comments.body.map((c: { body: string }) => c.body)).toEqual(["why?"]);
+    // Restore brings it back to be worked on: no longer marked abandoned.
+    expect((await hive.api("POST", `/api/cells/${cell.id}/restore`)).status).toBe(202);
+    const restored = await hive.waitForCell(cell.id, (c) => c?.status === "ready");
+    expect(restored?.branchStatus).toBe("active");
 
     const second = await hive.readyCell({ workspaceId: hive.workspaceId, name: "done" });
     commitIn(second.worktreePath!, "done.txt", "done\n");

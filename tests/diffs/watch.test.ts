@@ -1,3 +1,4 @@
+import watcher from "@parcel/watcher";
 import { afterEach, describe, expect, it } from "vitest";
 import { FilesChannel } from "../../server/watch/files-channel.ts";
 import { type WatchBatch, WorktreeWatcher } from "../../server/watch/worktree-watcher.ts";
@@ -80,6 +81,34 @@ describe("worktree watcher", () => {
       batches,
       (b) => b.paths.includes("a.txt") && b.paths.includes("new.txt"),
       "the polled change",
+    );
+  });
+
+  it("polls when watching the tree again (after mkdir -p) fails, instead of going quiet for good", async () => {
+    fx = await makeCell({ "src/a.ts": "1\n" });
+    const batches: WatchBatch[] = [];
+    let calls = 0;
+    const w = await WorktreeWatcher.start(fx.worktree, {
+      onBatch: (b) => batches.push(b),
+      onError: () => {},
+      pollMs: 100,
+      subscribe: (...args) =>
+        calls++ === 0
+          ? watcher.subscribe(...args)
+          : Promise.reject(new Error("inotify_add_watch failed: No space left on device")),
+    });
+    stops.push(() => w.stop());
+    fx.write("src/feature/deep/new.ts", "1\n");
+    await waitFor(batches, (b) => b.paths.some((p) => p.startsWith("src/feature")), "the new directory");
+    // The switch is reported as a truncated batch: whatever changed meanwhile is to be read afresh.
+    await waitFor(batches, (b) => b.truncated, "the batch that says to re-read everything");
+    expect(w.mode).toBe("polling");
+    expect(w.reason).toMatch(/out of file watches/);
+    fx.write("src/feature/deep/later.ts", "2\n");
+    await waitFor(
+      batches,
+      (b) => b.paths.includes("src/feature/deep/later.ts"),
+      "a write after the fallback",
     );
   });
 });

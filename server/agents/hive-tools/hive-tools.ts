@@ -91,7 +91,9 @@ export class HiveTools {
       token = randomBytes(32).toString("base64url");
       this.tokens.set(workspaceId, token);
     }
-    // A file rather than OpenCode's environment: the agent's shell commands inherit that environment.
+    // Readable by OpenCode (and, being the same user, by the agent's shell commands): the token keeps out
+    // other local programs and web pages, not the agents. Cells are not a security boundary from each
+    // other; an agent's shell can reach another worktree anyway.
     writeFileSync(join(dir, "hive-tools.json"), JSON.stringify({ url: this.url, token }), { mode: 0o600 });
   }
 
@@ -123,6 +125,7 @@ export class HiveTools {
         `'${directory}' is not the worktree of a live cell of this workspace; Hive's tools answer only for a cell's own agent.`,
       );
     }
+    // A session Hive did not start (a subagent's) is taken at its directory's word.
     const owner = this.deps.sessionCell(sessionId);
     if (owner !== undefined && owner !== cell.id) {
       throw new HiveError("FORBIDDEN", `Session '${sessionId}' belongs to another cell than '${directory}'.`);
