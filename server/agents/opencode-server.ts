@@ -91,6 +91,7 @@ export class OpencodeServer {
   /** What the next start passes as OPENCODE_CONFIG_CONTENT (see restart). */
   private config: Record<string, unknown>;
   state: ServerState = { kind: "stopped" };
+  private halting: Promise<void> | undefined;
 
   constructor(private readonly opts: OpencodeServerOptions) {
     this.config = opts.config;
@@ -102,9 +103,12 @@ export class OpencodeServer {
 
   /** The running server's URL, starting it if needed. Rejects with a sentence a person can act on. */
   url(): Promise<string> {
-    if (this.state.kind === "running") return Promise.resolve(this.state.url);
     if (this.closed)
       return Promise.reject(new HiveError("UNAVAILABLE", "Hive is stopping its OpenCode server."));
+    // A halt under way (a restart for a changed config) finishes first: starting meanwhile would let it
+    // mark stopped, and lose track of, the server this call starts.
+    if (this.halting) return this.halting.then(() => this.url());
+    if (this.state.kind === "running") return Promise.resolve(this.state.url);
     this.stopping = false;
     this.startPromise ??= this.start().finally(() => {
       this.startPromise = undefined;
@@ -278,6 +282,14 @@ export class OpencodeServer {
 
   /** Kills the server's whole process group and stops restarting it until the next url(). */
   private async halt(): Promise<void> {
+    if (this.halting) return this.halting;
+    this.halting = this.haltNow().finally(() => {
+      this.halting = undefined;
+    });
+    return this.halting;
+  }
+
+  private async haltNow(): Promise<void> {
     this.stopping = true;
     clearInterval(this.health);
     const child = this.child;
