@@ -1,13 +1,13 @@
-import { css, html, LitElement, nothing, render } from "lit";
+import { css, html, LitElement, nothing } from "lit";
 import { customElement, property, query, state } from "lit/decorators.js";
-import { COMPARE_MODES, type CompareMode, type DiffFile, type ReviewComment } from "../../shared/diffs.ts";
+import { COMPARE_MODES, type CompareMode, type DiffFile } from "../../shared/diffs.ts";
 import type { Cell } from "../../shared/records.ts";
 import { hive } from "../context.ts";
 import { DiffStore } from "../stores/diff.ts";
+import { type CommentDraft, DiffEditorController, diffEditorStyles } from "./diff-editor-controller.ts";
 import "./diff-file-list.ts";
 import "./diff-finish.ts";
 import type { HiveDiffFileList } from "./diff-file-list.ts";
-import type { GutterClick, InlineZone, MonacoDiff } from "./monaco-diff.ts";
 import "./review-comment.ts";
 import { buttonStyles, toolbarStyles } from "./styles.ts";
 
@@ -44,6 +44,7 @@ export class HiveDiffReview extends LitElement {
   static override styles = [
     buttonStyles,
     toolbarStyles,
+    diffEditorStyles,
     css`
       :host {
         display: flex;
@@ -101,15 +102,6 @@ export class HiveDiffReview extends LitElement {
         text-overflow: ellipsis;
         white-space: nowrap;
       }
-      .editor {
-        flex: 1;
-        min-height: 120px;
-        position: relative;
-      }
-      .editor > div {
-        position: absolute;
-        inset: 0;
-      }
       .notice {
         padding: 24px;
         text-align: center;
@@ -122,10 +114,6 @@ export class HiveDiffReview extends LitElement {
       .hint {
         padding: 6px 8px;
       }
-      /* A comment under its line inside the diff: Monaco sets the zone's size, the content sets Monaco's. */
-      .zone {
-        white-space: normal;
-      }
       .error,
       .ok {
         padding: 4px 8px;
@@ -133,29 +121,20 @@ export class HiveDiffReview extends LitElement {
       .ok {
         color: var(--hive-ok, #2a7);
       }
-      a.link {
-        cursor: pointer;
-        text-decoration: underline;
-      }
     `,
   ];
 
   @property({ attribute: false }) cell!: Cell;
-  /** A comment being written, under the line whose number was clicked. */
-  @state() private draft: (GutterClick & { path: string }) | undefined;
-  @state() private sideBySide = true;
-  @state() private editorState: "idle" | "loading" | "ready" | "failed" = "idle";
+  @state() private draft: CommentDraft | undefined;
   @query("hive-diff-file-list") private list!: HiveDiffFileList;
   private store: DiffStore | undefined;
-  private editor: MonacoDiff | undefined;
-  /** Made once and kept, so Monaco's DOM survives re-renders of the pane around it. */
-  private editorHost = document.createElement("div");
-  private shown: { path: string; forced: boolean } | undefined;
+  private readonly editor = new DiffEditorController(this, (click) => {
+    const path = this.store?.view.value.selected;
+    if (path) this.draft = { ...click, path };
+  });
   /** A file asked for by reveal() before the file list arrived. */
   private wanted: string | undefined;
   private offView: (() => void) | undefined;
-  /** The DOM each comment (and the draft) is shown in under its line, kept while it stays shown. */
-  private zoneNodes = new Map<string, HTMLElement>();
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -170,12 +149,7 @@ export class HiveDiffReview extends LitElement {
     super.disconnectedCallback();
     this.removeEventListener("keydown", this.onKey, { capture: true });
     for (const [type, fn] of Object.entries(this.commentActions)) this.removeEventListener(type, fn);
-    this.zoneNodes.clear();
     this.stopStore();
-    this.editor?.dispose();
-    this.editor = undefined;
-    this.editorState = "idle";
-    this.shown = undefined;
   }
 
   protected override willUpdate(): void {
@@ -189,7 +163,7 @@ export class HiveDiffReview extends LitElement {
         this.requestUpdate();
       });
       this.store.start();
-      this.shown = undefined;
+      this.editor.forgetShown();
     }
   }
 
@@ -201,7 +175,7 @@ export class HiveDiffReview extends LitElement {
   }
 
   protected override updated(): void {
-    void this.syncEditor();
+    if (this.store) void this.editor.sync(this.store.view.value, this.draft);
   }
 
   /**
@@ -230,8 +204,8 @@ export class HiveDiffReview extends LitElement {
     const actions: Record<string, () => void> = {
       j: () => this.stepFile(1),
       k: () => this.stepFile(-1),
-      n: () => this.editor?.goToHunk("next"),
-      p: () => this.editor?.goToHunk("previous"),
+      n: () => this.editor.goToHunk("next"),
+      p: () => this.editor.goToHunk("previous"),
     };
     const act = actions[e.key];
     if (!act) return;
@@ -243,85 +217,6 @@ export class HiveDiffReview extends LitElement {
   private stepFile(step: number): void {
     this.store?.step(step);
     void this.updateComplete.then(() => this.list?.revealSelected());
-  }
-
-  /** Loads Monaco the first time a file with content is shown, then keeps the editor in step. */
-  private async syncEditor(): Promise<void> {
-    const v = this.store?.view.value;
-    const file = v?.file;
-    if (!v || !file || file.path !== v.selected) return;
-    if (file.old.content === null && file.new.content === null) return;
-    if (!this.editor) {
-      if (this.editorState === "loading") return;
-      this.editorState = "loading";
-      try {
-        const before = new Set(document.head.querySelectorAll("link[rel=stylesheet]"));
-        const { MonacoDiff } = await import("./monaco-diff.ts");
-        // Monaco's stylesheets arrive in the document head with its chunk, but the editor lives in this
-        // shadow root: the same sheets are linked here too (fonts stay declared by the head's copies).
-        for (const link of document.head.querySelectorAll("link[rel=stylesheet]")) {
-          if (!before.has(link)) this.renderRoot.append(link.cloneNode());
-        }
-        this.editor = new MonacoDiff(this.editorHost, (click) => {
-          const path = this.store?.view.value.selected;
-          if (path) this.draft = { ...click, path };
-        });
-        this.editor.setSideBySide(this.sideBySide);
-        this.editorState = "ready";
-      } catch (e) {
-        console.error("hive: the diff editor failed to load", e);
-        this.editorState = "failed";
-        return;
-      }
-    }
-    const old = file.old.content ?? "";
-    const now = file.new.content ?? "";
-    if (this.shown?.path === file.path && this.shown.forced === v.forced) this.editor.update(old, now);
-    else this.editor.show(file.path, old, now);
-    this.shown = { path: file.path, forced: v.forced };
-    const mine = v.comments.filter((c) => c.path === file.path);
-    this.editor.setComments(mine);
-    this.editor.setInline(this.inlineZones(file.path, mine));
-  }
-
-  /**
-   * Comments under their lines inside the diff (an outdated one has no line: it is only listed), and the
-   * form for a new one. Each keeps its DOM while shown, so typing in it survives updates.
-   */
-  private inlineZones(path: string, comments: ReviewComment[]): InlineZone[] {
-    const zones: InlineZone[] = [];
-    const place = (key: string, side: "old" | "new", line: number, content: unknown) => {
-      let node = this.zoneNodes.get(key);
-      if (!node) {
-        node = document.createElement("div");
-        // Keys typed in a comment are the comment's, not Monaco's (which would act on the editor).
-        node.addEventListener("keydown", (e) => e.stopPropagation());
-        this.zoneNodes.set(key, node);
-      }
-      render(html`<div class="zone">${content}</div>`, node);
-      zones.push({ key, side, line, node });
-    };
-    for (const c of comments) {
-      if (!c.outdated)
-        place(
-          `c${c.id}`,
-          c.side,
-          c.line,
-          html`<hive-review-comment inline .comment=${c}></hive-review-comment>`,
-        );
-    }
-    const d = this.draft;
-    if (d && d.path === path) {
-      place(
-        `draft:${d.side}:${d.line}`,
-        d.side,
-        d.line,
-        html`<hive-comment-form .line=${d.line} .side=${d.side}></hive-comment-form>`,
-      );
-    }
-    const keys = new Set(zones.map((z) => z.key));
-    for (const key of this.zoneNodes.keys()) if (!keys.has(key)) this.zoneNodes.delete(key);
-    return zones;
   }
 
   /** What the comments (inline and in the list) ask for, as events bubbling up from them. */
@@ -348,7 +243,7 @@ export class HiveDiffReview extends LitElement {
     "comment-delete": (e) => void this.store?.deleteComment((e as CustomEvent<{ id: number }>).detail.id),
     "comment-reveal": (e) => {
       const { line, side } = (e as CustomEvent<{ line: number; side: "old" | "new" }>).detail;
-      this.editor?.reveal(line, side);
+      this.editor.reveal(line, side);
     },
   };
 
@@ -411,13 +306,8 @@ export class HiveDiffReview extends LitElement {
         ${v.summary?.note ? html`<span class="muted">${v.summary.note}</span>` : nothing}
         ${v.watch?.mode === "polling" ? html`<span class="muted" title=${v.watch.reason ?? ""}>live by polling (${v.watch.reason})</span>` : nothing}
         <span class="grow"></span>
-        <button
-          @click=${() => {
-            this.sideBySide = !this.sideBySide;
-            this.editor?.setSideBySide(this.sideBySide);
-          }}
-        >
-          ${this.sideBySide ? "Inline" : "Side by side"}
+        <button @click=${() => this.editor.toggleSideBySide()}>
+          ${this.editor.sideBySide ? "Inline" : "Side by side"}
         </button>
         <button @click=${() => s.markReviewed()} ?disabled=${!!v.busy}>Mark reviewed</button>
         <button class="primary" @click=${() => s.sendReview()} ?disabled=${open === 0 || !!v.busy}>
@@ -458,11 +348,10 @@ export class HiveDiffReview extends LitElement {
       notice = html`Too large to show (${size(Math.max(file.new.size, file.old.size))}).
         <button @click=${() => s.loadFile(true)}>Load anyway</button>`;
     } else if (!file) notice = html`<span class="muted">Loading ${entry.path}…</span>`;
-    else if (this.editorState === "failed")
-      notice = html`The diff editor failed to load; see the browser console.`;
+    else if (this.editor.failed) notice = html`The diff editor failed to load; see the browser console.`;
     const showEditor = notice === nothing;
     return html`${showEditor ? nothing : html`<div class="notice">${notice}</div>`}
-      <div class="editor" ?hidden=${!showEditor}>${this.editorHost}</div>`;
+      ${this.editor.view(showEditor)}`;
   }
 
   private comments(path: string) {
