@@ -1,5 +1,3 @@
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import type {
   AgentMessage,
   AgentMode,
@@ -23,14 +21,12 @@ import { AgentActivityRepo, AgentLogRepo, CellAgentRepo } from "./agent-repo.ts"
 import { EventRouter } from "./event-router.ts";
 import { Inbox } from "./inbox.ts";
 import { chooseModel } from "./model-choice.ts";
-import { OpencodeServer, opencodeBinary, reapOrphan } from "./opencode-server.ts";
+import { opencodeBinary } from "./opencode-server.ts";
 import { assemblePrompt } from "./prompt.ts";
 import { type OpencodeMessageInfo, toMessage } from "./transcript.ts";
 import { tuiCommand } from "./tui-command.ts";
-import { type ConfigChange, WorkspaceServer } from "./workspace-server.ts";
-
-/** A run is under way: the agent works, or waits for a person in the middle of it. */
-const isBusy = (status: AgentStatus) => status === "working" || status === "waiting";
+import type { WorkspaceServer } from "./workspace-server.ts";
+import { isBusy, WorkspaceServers } from "./workspace-servers.ts";
 
 /** Hive tool calls a chat pane shows on opening; the API has all that are kept. */
 const SNAPSHOT_ACTIVITY = 50;
@@ -52,22 +48,22 @@ export interface AgentsDeps {
 }
 
 /**
- * The agent in every cell: one OpenCode per workspace, one session per cell, the first prompt, model
- * and mode, messages, abort, the waiting-for-you inbox, and the durable log. Nothing here waits on the
- * model: a message is handed to OpenCode and its answer arrives as events.
+ * The agent in every cell: one session per cell in its workspace's OpenCode (started and stopped by
+ * `WorkspaceServers`), the first prompt, model and mode, messages, abort, the waiting-for-you inbox, and
+ * the durable log. Nothing here waits on the model: a message is handed to OpenCode and its answer
+ * arrives as events.
  */
 export class Agents {
   readonly inbox: Inbox;
   readonly log: AgentLogRepo;
   readonly activity: AgentActivityRepo;
   private readonly settings: CellAgentRepo;
-  private readonly servers = new Map<string, WorkspaceServer>();
+  private readonly servers: WorkspaceServers;
   /** Session id → cell id, for the cell's own session and its sub-agents'. */
   private readonly sessions = new Map<string, string>();
   private readonly router: EventRouter;
   /** When each cell's last run ended, so a sample of OpenCode's CPU counts runs that ended within it. */
   private readonly busyEnded = new Map<string, number>();
-  private stopped = false;
 
   constructor(private readonly deps: AgentsDeps) {
     this.inbox = new Inbox(deps.bus);
@@ -89,6 +85,14 @@ export class Agents {
       },
       setStatus: (cellId, status, detail) => this.setStatus(cellId, status, detail),
     });
+    this.servers = new WorkspaceServers({
+      ...deps,
+      router: this.router,
+      inbox: this.inbox,
+      track: (sessionId, cellId) => this.sessions.set(sessionId, cellId),
+      setStatus: (cellId, status, detail) => this.setStatus(cellId, status, detail),
+      snapshot: (cellId) => this.snapshot(cellId),
+    });
   }
 
   private cell(id: string): Cell {
@@ -107,31 +111,9 @@ export class Agents {
     return { id: cell.opencodeSessionId, dir: cell.worktreePath, ws: this.serverFor(cell.workspaceId) };
   }
 
+  /** The workspace's OpenCode, made on first use. */
   serverFor(workspaceId: string): WorkspaceServer {
-    if (this.stopped) throw new HiveError("UNAVAILABLE", "Hive is shutting down.");
-    let ws = this.servers.get(workspaceId);
-    if (!ws) {
-      const workspace = this.deps.workspaces.get(workspaceId);
-      ws = new WorkspaceServer({
-        workspace,
-        ...OpencodeServer.files(this.deps.layout, workspace.slug),
-        extraConfig: this.deps.extraConfig?.(workspace) ?? {},
-        env: {
-          ...this.deps.opencodeEnv,
-          ...(this.deps.toolsConfigDir ? { OPENCODE_CONFIG_DIR: this.deps.toolsConfigDir(workspace) } : {}),
-        },
-        onState: (state) => {
-          if (state.kind === "failed")
-            this.forEachAgent(workspaceId, (c) => this.setStatus(c.id, "error", state.message));
-        },
-        onEvent: (e) => this.router.handle(e),
-        onEventsOpen: () => void this.resync(workspaceId),
-        busy: () => this.deps.cells.list(workspaceId).some((c) => isBusy(c.agentStatus)),
-        onConfigChange: (change) => this.configChanged(workspaceId, change),
-      });
-      this.servers.set(workspaceId, ws);
-    }
-    return ws;
+    return this.servers.serverFor(workspaceId);
   }
 
   /** The cell an OpenCode session works for (its own session or a sub-agent's), if Hive knows it. */
@@ -139,28 +121,9 @@ export class Agents {
     return this.sessions.get(sessionId);
   }
 
-  /** Each agent of the workspace says what a change to opencode.json does to it. */
-  private configChanged(workspaceId: string, change: ConfigChange): void {
-    this.forEachAgent(workspaceId, (c) => {
-      if (change.kind === "restarting")
-        this.setStatus(c.id, "starting", "opencode.json changed: restarting OpenCode with it…");
-      else if (change.kind === "waiting")
-        this.setStatus(
-          c.id,
-          c.agentStatus,
-          "opencode.json changed: OpenCode restarts with it once this workspace's agents are idle.",
-        );
-      else if (change.kind === "invalid")
-        this.setStatus(c.id, c.agentStatus, `${change.message} OpenCode keeps its previous settings.`);
-      else if (c.agentStatusDetail?.includes("opencode.json")) this.setStatus(c.id, c.agentStatus, null);
-    });
-  }
-
   /** Each running OpenCode server's pid (its process group), for the resource view. */
   serverProcesses(): { workspaceId: string; pid: number }[] {
-    return [...this.servers].flatMap(([workspaceId, ws]) =>
-      ws.server.pid === undefined ? [] : [{ workspaceId, pid: ws.server.pid }],
-    );
+    return this.servers.processes();
   }
 
   /** The workspace's cells whose agent was busy at any time since `sinceMs` (the resource view's interval). */
@@ -171,12 +134,6 @@ export class Agents {
       .map((c) => c.id);
   }
 
-  private forEachAgent(workspaceId: string, fn: (cell: Cell) => void): void {
-    for (const cell of this.deps.cells.list(workspaceId)) {
-      if (cell.opencodeSessionId && cell.status !== "archived" && cell.status !== "deleting") fn(cell);
-    }
-  }
-
   setStatus(cellId: string, status: AgentStatus, detail: string | null): void {
     const before = this.deps.cells.get(cellId);
     if (!before || (before.agentStatus === status && before.agentStatusDetail === detail)) return;
@@ -185,68 +142,12 @@ export class Agents {
     if (!cell) return;
     this.deps.bus.emit("cell.updated", { cell });
     this.deps.bus.emit("agent.event", { cellId, event: { type: "status", status, detail } });
-    if (!isBusy(status)) this.servers.get(cell.workspaceId)?.applyPendingConfig();
-  }
-
-  /**
-   * After OpenCode (re)started or its event stream reconnected: statuses and waiting requests are read
-   * back from OpenCode, and every open agent pane gets the transcript afresh.
-   */
-  private async resync(workspaceId: string): Promise<void> {
-    const cells: Cell[] = [];
-    this.forEachAgent(workspaceId, (c) => {
-      this.sessions.set(c.opencodeSessionId!, c.id);
-      cells.push(c);
-    });
-    const ws = this.servers.get(workspaceId);
-    if (!ws) return;
-    for (const cell of cells) {
-      try {
-        const dir = cell.worktreePath!;
-        const statuses = await ws.api.request<Record<string, { type: string }>>(
-          "GET",
-          "/session/status",
-          dir,
-        );
-        const busy = statuses[cell.opencodeSessionId!]?.type === "busy";
-        const permissions = await ws.api.request<{ id: string; sessionID: string }[]>(
-          "GET",
-          "/permission",
-          dir,
-        );
-        const questions = await ws.api.request<{ id: string; sessionID: string }[]>("GET", "/question", dir);
-        for (const req of permissions)
-          this.router.handle({ type: "permission.asked", properties: { ...req } });
-        for (const req of questions) this.router.handle({ type: "question.asked", properties: { ...req } });
-        if (this.inbox.list(cell.id).length === 0) this.setStatus(cell.id, busy ? "working" : "idle", null);
-        const snapshot = await this.snapshot(cell.id);
-        this.deps.bus.emit("agent.event", { cellId: cell.id, event: { type: "reset", snapshot } });
-      } catch {
-        // The server went away again; its next start resyncs.
-      }
-    }
+    if (!isBusy(status)) this.servers.existing(cell.workspaceId)?.applyPendingConfig();
   }
 
   /** Re-attaches the agents of existing cells after a Hive restart, in the background. */
   recover(): void {
-    for (const f of readdirSync(this.deps.layout.runDir)) {
-      if (/^opencode-.*\.json$/.test(f)) reapOrphan(join(this.deps.layout.runDir, f));
-    }
-    const workspaces = new Set<string>();
-    for (const cell of this.deps.cells.list()) {
-      if (!cell.opencodeSessionId || cell.status === "archived" || cell.status === "deleting") continue;
-      this.sessions.set(cell.opencodeSessionId, cell.id);
-      workspaces.add(cell.workspaceId);
-    }
-    for (const id of workspaces) {
-      try {
-        void this.serverFor(id)
-          .server.url()
-          .catch(() => {});
-      } catch {
-        // The workspace is gone; its cells' agents stay as they were recorded.
-      }
-    }
+    this.servers.recover();
   }
 
   mode(cellId: string): AgentMode {
@@ -437,7 +338,7 @@ export class Agents {
     const cell = this.deps.cells.get(cellId);
     this.inbox.removeCell(cellId);
     if (!cell?.opencodeSessionId) return "no agent session";
-    const ws = this.servers.get(cell.workspaceId);
+    const ws = this.servers.existing(cell.workspaceId);
     if (ws?.server.state.kind === "running") await this.abort(cellId).catch(() => {});
     if (workflow === "delete") {
       for (const [session, owner] of this.sessions) if (owner === cellId) this.sessions.delete(session);
@@ -450,8 +351,6 @@ export class Agents {
 
   /** Stops every OpenCode Hive started. */
   async shutdown(): Promise<void> {
-    this.stopped = true;
-    await Promise.all([...this.servers.values()].map((s) => s.stop()));
-    this.servers.clear();
+    await this.servers.stop();
   }
 }

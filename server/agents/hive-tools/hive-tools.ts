@@ -125,7 +125,7 @@ export class HiveTools {
         `'${directory}' is not the worktree of a live cell of this workspace; Hive's tools answer only for a cell's own agent.`,
       );
     }
-    // A session Hive did not start (a subagent's) is taken at its directory's word.
+    // A session Hive does not know is taken at its directory's word.
     const owner = this.deps.sessionCell(sessionId);
     if (owner !== undefined && owner !== cell.id) {
       throw new HiveError("FORBIDDEN", `Session '${sessionId}' belongs to another cell than '${directory}'.`);
