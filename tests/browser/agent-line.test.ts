@@ -13,7 +13,8 @@ describe("the agent's line in the checklist", () => {
 
   beforeAll(async () => {
     world = await startAgentWorld({
-      config: { templates: [{ id: "basic", label: "Basic", setup: ["sleep 0.3"] }] },
+      // Setup long enough for a loaded machine's browser to draw the checklist before the cell is ready.
+      config: { templates: [{ id: "basic", label: "Basic", setup: ["sleep 2"] }] },
     });
     browser = await launchBrowser();
     page = await signedInPage(browser, startUrlOf(world.hive));

@@ -69,8 +69,18 @@ describe("the diff review pane", () => {
     // (The pane may be narrow, so Monaco may show the diff inline: the new side's own numbers are used.)
     const modified = page.locator("hive-diff-review .editor.modified");
     await modified.locator(".view-line", { hasText: "return a - b;" }).waitFor({ timeout: 30_000 });
-    await modified.locator(".margin-view-overlays .line-numbers", { hasText: /^2$/ }).click();
-    await review.getByLabel("Comment on line 2").fill("This subtracts; it should add.");
+    // A narrow pane makes Monaco switch to its inline layout once it has measured itself; a click that
+    // lands on the layout being replaced is lost, so it is made again (as a person would).
+    const form = review.getByLabel("Comment on line 2");
+    for (let attempt = 1; ; attempt++) {
+      await modified.locator(".margin-view-overlays .line-numbers", { hasText: /^2$/ }).click();
+      const opened = await form
+        .waitFor({ timeout: 5_000 })
+        .then(() => true)
+        .catch(() => false);
+      if (opened || attempt === 3) break;
+    }
+    await form.fill("This subtracts; it should add.");
     await review.locator("hive-comment-form button", { hasText: /^\s*Comment\s*$/ }).click();
     await review
       .locator(".comments hive-review-comment", { hasText: "This subtracts; it should add." })
