@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { startAgentWorld } from "../tests/agents/harness.ts";
-import { launchBrowser, signedInPage, useTempShellHome } from "../tests/browser/browser.ts";
+import { launchBrowser, signedInPage, startUrlOf, useTempShellHome } from "../tests/browser/browser.ts";
 import { typeInTerminal } from "../tests/browser/ui.ts";
 
 const OUT = join(import.meta.dirname, "..", "docs", "screenshots");

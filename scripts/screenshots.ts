@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { launchBrowser, signedInPage, useTempShellHome } from "../tests/browser/browser.ts";
+import { launchBrowser, signedInPage, startUrlOf, useTempShellHome } from "../tests/browser/browser.ts";
 import { cellLink, createCellInUi, typeInTerminal } from "../tests/browser/ui.ts";
 import { makeRepo } from "../tests/helpers/repo.ts";
 import { startHive } from "../tests/helpers/server.ts";
