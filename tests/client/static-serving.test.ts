@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import express from "express";
@@ -58,7 +58,8 @@ describe("serving the built web app", () => {
 
 describe("before the first build", () => {
   it("answers app routes with a page that says the app is being built and reloads itself", async () => {
-    const app = express().use(staticRoutes(tempDir("hive-nodist-")));
+    const dir = tempDir("hive-nodist-");
+    const app = express().use(staticRoutes(dir));
     const server = app.listen(0, "127.0.0.1");
     await new Promise((r) => server.once("listening", r));
     try {
@@ -71,13 +72,15 @@ describe("before the first build", () => {
       expect(html).toContain('http-equiv="refresh"');
     } finally {
       server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
 
 describe("deciding whether the app must be built", () => {
-  it("builds when the build is missing or older than its sources, not otherwise", () => {
+  it("builds when the build is missing or older than its sources, not otherwise", (ctx) => {
     const dir = tempDir("hive-static-");
+    ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const dist = join(dir, "dist");
     const src = join(dir, "client");
     mkdirSync(src, { recursive: true });
