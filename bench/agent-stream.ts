@@ -13,6 +13,7 @@ import { MODEL_ID, PROVIDER_ID } from "../tests/fixtures/model-server.ts";
 import { makeRepo } from "../tests/helpers/repo.ts";
 import { startHive, type TestHive } from "../tests/helpers/server.ts";
 import type { ProbeResult, ProbeTarget } from "./_agent-stream-probe.ts";
+import { percentile } from "./_stats.ts";
 
 const TOKENS = Number(process.env.TOKENS ?? 2000);
 /** 200 tokens a second: faster than a real model streams, so queues would show. */
@@ -65,9 +66,12 @@ try {
   const loopMax = +(loop.max / 1e6).toFixed(2);
 
   const stats = (xs: (number | null)[]) => {
-    const got = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
-    const pct = (p: number) => got[Math.min(got.length - 1, Math.floor(got.length * p))] ?? Number.NaN;
-    return { received: got.length, p50: +pct(0.5).toFixed(2), p99: +pct(0.99).toFixed(2) };
+    const got = xs.filter((x): x is number => x !== null);
+    return {
+      received: got.length,
+      p50: +percentile(got, 0.5).toFixed(2),
+      p99: +percentile(got, 0.99).toFixed(2),
+    };
   };
   const direct = stats(result.direct);
   const viaHive = stats(result.hive);

@@ -4,12 +4,12 @@
 // is timed. Goal: ratio at least 0.8, and every keystroke echoing within 50 ms during the flood.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { clientBuildIsStale, ensureClientBuilt } from "../server/transport/static.ts";
 import type { Cell } from "../shared/records.ts";
-import { useTempShellHome } from "../tests/browser/browser.ts";
+import { buildClientIfStale, useTempShellHome } from "../tests/browser/browser.ts";
 import { makeRepo, tempDir } from "../tests/helpers/repo.ts";
 import { startHive } from "../tests/helpers/server.ts";
 import { CdpPage } from "./_cdp-page.ts";
+import { percentile } from "./_stats.ts";
 
 const MB = 1024 * 1024;
 const TOTAL_MB = Number(process.env.FLOOD_MB ?? 100);
@@ -48,7 +48,7 @@ const created = await h.api<Cell>("POST", "/api/cells", {
   name: "bench",
 });
 await h.waitForCell(created.body.id, (c) => c?.status === "ready");
-if (clientBuildIsStale()) await ensureClientBuilt(() => {});
+await buildClientIfStale();
 const page = await CdpPage.launch();
 
 try {
@@ -123,12 +123,6 @@ try {
 
 function round(x: number, digits = 1): number {
   return Number(x.toFixed(digits));
-}
-
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
 }
 
 /** xterm.js alone: the same bytes, the same size and options, over the first pane, in 64 KiB writes. */

@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import type { Cell } from "../shared/records.ts";
 import { makeRepo, tempDir } from "../tests/helpers/repo.ts";
 import { startHive } from "../tests/helpers/server.ts";
+import { median } from "./_stats.ts";
 
 const FILES = 20_000;
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
@@ -23,7 +24,6 @@ console.log(`repository: ${FILES} files at ${repo.path}`);
 // The real product: the agent's session starts beside provisioning (OpenCode's state in the temp home).
 const h = await startHive(repo.path, { agents: true });
 const scratch = tempDir("hive-bench-wt-");
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // Async, so the in-process server's timers are not starved while git runs.
 async function gitWorktreeAdd(i: number): Promise<number> {

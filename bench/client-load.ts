@@ -10,6 +10,7 @@ import type { Cell } from "../shared/records.ts";
 import { launchBrowser, signedInPage } from "../tests/browser/browser.ts";
 import { makeRepo } from "../tests/helpers/repo.ts";
 import { startHive } from "../tests/helpers/server.ts";
+import { median } from "./_stats.ts";
 
 const CELLS = 50;
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -30,7 +31,6 @@ for (const id of ids) await h.waitForCell(id, (c) => c?.status === "ready", 120_
 console.log(`${CELLS} cells ready`);
 
 const browser = await launchBrowser();
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
   const page = await signedInPage(browser, h.hive.auth.startUrl(Number(new URL(h.url).port)));

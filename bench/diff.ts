@@ -13,6 +13,7 @@ import { createHive } from "../server/app.ts";
 import { git } from "../server/worktrees/git.ts";
 import type { DiffSummary } from "../shared/diffs.ts";
 import type { Cell } from "../shared/records.ts";
+import { median } from "./_stats.ts";
 
 const FILES = 2000;
 const LINES = 100;
@@ -23,7 +24,6 @@ const EDITS = 30;
 const GOAL =
   "summary and first file over HTTP <= 1.5x git diff --stat <base>; write -> files: event p99 < 300 ms";
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 const round = (x: number) => Math.round(x * 10) / 10;

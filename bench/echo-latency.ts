@@ -4,6 +4,7 @@
 // For scale, the same keystrokes into a PTY this process holds itself (node-pty, no Hive) give the floor of
 // this machine's wake-ups.
 import { spawn as spawnPty } from "node-pty";
+import { percentile } from "./_stats.ts";
 import { RawTerm, startBenchHive } from "./_term-session.ts";
 
 const KEYS = Number(process.env.KEYS ?? 2000);
@@ -37,7 +38,6 @@ try {
     }
     return times.sort((a, b) => a - b);
   }
-  const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
   const pty = spawnPty("/bin/sh", ["-c", "stty -icanon; exec cat"], { cols: 80, rows: 24 });
   pty.onData((d) => {
@@ -59,13 +59,13 @@ try {
   flood.input("\x03");
 
   const m = {
-    idleP50: +pct(idle, 0.5).toFixed(3),
-    idleP99: +pct(idle, 0.99).toFixed(3),
-    floodP50: +pct(busy, 0.5).toFixed(3),
-    floodP99: +pct(busy, 0.99).toFixed(3),
+    idleP50: +percentile(idle, 0.5).toFixed(3),
+    idleP99: +percentile(idle, 0.99).toFixed(3),
+    floodP50: +percentile(busy, 0.5).toFixed(3),
+    floodP99: +percentile(busy, 0.99).toFixed(3),
     floodMBps: +floodMBps.toFixed(1),
-    nodePtyP50: +pct(direct, 0.5).toFixed(3),
-    nodePtyP99: +pct(direct, 0.99).toFixed(3),
+    nodePtyP50: +percentile(direct, 0.5).toFixed(3),
+    nodePtyP99: +percentile(direct, 0.99).toFixed(3),
   };
   console.log(
     `keystrokes: ${KEYS} each      idle        under flood (${m.floodMBps} MB/s on the other terminal)`,

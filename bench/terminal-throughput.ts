@@ -5,6 +5,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pty from "node-pty";
 import { tempDir } from "../tests/helpers/repo.ts";
+import { median } from "./_stats.ts";
 import { cpuSeconds, ptyHostPid, RawTerm, startBenchHive, typicalOutput } from "./_term-session.ts";
 
 const MB = 1024 * 1024;
@@ -29,7 +30,6 @@ async function straightFromNodePty(): Promise<number> {
 
 /** Rounds of each, alternated, so that the machine's drift (this box is shared and noisy) hits both alike. */
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const h = await startBenchHive();
 try {

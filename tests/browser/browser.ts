@@ -39,9 +39,14 @@ export function useTempShellHome(): () => void {
   };
 }
 
+/** Builds the web app when the build is missing or older than its sources. */
+export async function buildClientIfStale(): Promise<void> {
+  if (clientBuildIsStale()) await ensureClientBuilt(() => {});
+}
+
 /** A fresh headless Chromium (its own temp profile) with the web app built. */
 export async function launchBrowser(): Promise<Browser> {
-  if (clientBuildIsStale()) await ensureClientBuilt(() => {});
+  await buildClientIfStale();
   return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_FLAGS, headless: true });
 }
 
