@@ -322,9 +322,10 @@ export class Agents {
   /** The command an "OpenCode TUI" terminal runs to attach to the cell's session. */
   async tuiCommand(cellId: string): Promise<TerminalCommand> {
     const { id, dir, ws } = this.session(this.cell(cellId));
+    // Started if need be: the TUI waits for the pid file to say where the server listens.
+    await ws.server.url();
     return tuiCommand({
       bin: opencodeBinary({ ...process.env, ...this.deps.opencodeEnv }),
-      url: await ws.server.url(),
       pidFile: ws.server.pidFile,
       sessionId: id,
       dir,

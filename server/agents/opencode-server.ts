@@ -26,6 +26,7 @@ const HEALTH_FAILURES_TO_KILL = 3;
 const START_TIMEOUT_MS = 30_000;
 /** Restart back-off grows to this cap so a binary that crashes at once does not spin. */
 const MAX_BACKOFF_MS = 10_000;
+const PREFERRED_PORT_WAIT_MS = 3_000;
 
 const PACKAGE_BIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../node_modules/.bin/opencode");
 
@@ -63,16 +64,32 @@ export interface OpencodeServerOptions {
   onState(state: ServerState): void;
 }
 
-/** A free loopback port: `preferred` if it is free, else any. */
-async function freePort(preferred = 0): Promise<number> {
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
-    srv.once("error", (e) => (preferred ? resolvePort(freePort()) : reject(e)));
-    srv.listen(preferred, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolvePort(port));
+    srv.once("error", reject);
+    srv.listen(port, "127.0.0.1", () => {
+      const bound = (srv.address() as { port: number }).port;
+      srv.close(() => resolvePort(bound));
     });
   });
+}
+
+/**
+ * A free loopback port: `preferred` if it is free within a few seconds (the restarted server's last process
+ * may still be letting go of it), else any. Attached TUIs follow either way (tui-command.ts).
+ */
+async function freePort(preferred = 0): Promise<number> {
+  const deadline = Date.now() + PREFERRED_PORT_WAIT_MS;
+  while (preferred) {
+    try {
+      return await listenOnce(preferred);
+    } catch {
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return listenOnce(0);
 }
 
 export class OpencodeServer {
@@ -199,7 +216,7 @@ export class OpencodeServer {
     }
     this.backoffMs = 500;
     // Said in the pid file too: an OpenCode TUI terminal waits for it before attaching (tui-command.ts).
-    if (identity) writeFileSync(this.opts.pidFile, JSON.stringify({ ...identity, ready: true }));
+    if (identity) writeFileSync(this.opts.pidFile, JSON.stringify({ ...identity, ready: true, url }));
     this.setState({ kind: "running", url });
     this.watchHealth(child, url);
     return url;
@@ -304,6 +321,8 @@ export class OpencodeServer {
       const timer = setTimeout(() => this.kill(child), 3_000);
       await exited;
       clearTimeout(timer);
+      // What OpenCode started and left behind (an LSP server, a package install) goes with it.
+      signalGroup(child.pid, "SIGKILL");
     }
     await this.startPromise?.catch(() => {});
     rmSync(this.opts.pidFile, { force: true });

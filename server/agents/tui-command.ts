@@ -1,11 +1,12 @@
 import type { TerminalCommand } from "../terminals/terminals.ts";
 
 /**
- * Runs `$0 "$@"` (opencode attach) and starts it afresh when it cannot go on: when its server restarted (a
+ * Runs `$0 attach <url> "$@"` and starts it afresh when it cannot go on: when its server restarted (a
  * changed opencode.json, a failed health check), seen as the pid file `$1` naming another process (the TUI
  * itself would stay attached to nothing); or when it failed, as it may when its connection drops under
- * load. It attaches once that file says the server listens. A person quitting it ends the loop; 15 failures
- * in a row end it too. The TUI runs in the background of this shell to be watched, so it gets the
+ * load. It attaches once that file says the server listens, to the URL the file gives: a restarted server
+ * keeps its port when it can, but may have had to take another. A person quitting it ends the loop; 15
+ * failures in a row end it too. The TUI runs in the background of this shell to be watched, so it gets the
  * terminal through fd 3 (a background job's stdin is /dev/null).
  */
 const RECONNECT = `pidfile=$1
@@ -16,8 +17,9 @@ ours() { sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$pidfile" 2>/dev/null; }
 while :; do
   until grep -q '"ready":true' "$pidfile" 2>/dev/null; do sleep 1; done
   server=$(ours)
+  url=$(sed -n 's/.*"url":"\\([^"]*\\)".*/\\1/p' "$pidfile" 2>/dev/null)
   start=$(date +%s)
-  "$0" "$@" <&3 &
+  "$0" attach "$url" "$@" <&3 &
   tui=$!
   restarted=
   while kill -0 "$tui" 2>/dev/null; do
@@ -35,15 +37,14 @@ done`;
 /** What an "OpenCode TUI" terminal runs: OpenCode's own TUI attached to one session of a running server. */
 export function tuiCommand(opts: {
   bin: string;
-  url: string;
-  /** The running server's pid file, rewritten at each of its starts. */
+  /** The running server's pid file, rewritten at each of its starts; it gives the server's URL. */
   pidFile: string;
   sessionId: string;
   dir: string;
   password: string;
   env?: NodeJS.ProcessEnv;
 }): TerminalCommand {
-  const attach = ["attach", opts.url, "--session", opts.sessionId, "--dir", opts.dir];
+  const attach = ["--session", opts.sessionId, "--dir", opts.dir];
   return {
     file: "/bin/sh",
     args: ["-c", RECONNECT, opts.bin, opts.pidFile, ...attach],
