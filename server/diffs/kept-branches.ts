@@ -6,7 +6,7 @@ import type { CellRepo } from "../db/cells.ts";
 import type { Db } from "../db/connection.ts";
 import type { EventBus } from "../events/bus.ts";
 import { GitError, git } from "../worktrees/git.ts";
-import { unmergedCommits } from "../worktrees/worktrees.ts";
+import { currentBranch, unmergedCommits } from "../worktrees/worktrees.ts";
 
 type Row = {
   id: number;
@@ -101,6 +101,18 @@ export class BranchKeeper {
     const u = await unmergedCommits(cell.workspacePath, cell.branchName, cell.baseCommit, cell.baseRef);
     if (!u) return `${cell.branchName} is already gone`;
     if (u.ahead === 0) return `nothing unmerged on ${cell.branchName}`;
+    this.record(cell.workspaceId, cell.branchName, cell.id, cell.name, u);
+    setBranchStatus(this.deps.cells, this.deps.bus, cell.id, "abandoned");
+    return `keeping ${cell.branchName} as abandoned: ${u.ahead} commit(s) not in ${u.against}`;
+  }
+
+  private record(
+    workspaceId: string,
+    branch: string,
+    cellId: string,
+    cellName: string,
+    u: { head: string; ahead: number; against: string },
+  ): void {
     this.deps.db
       .prepare(
         `INSERT INTO kept_branches (workspace_id, branch, cell_id, cell_name, head, ahead, merge_target, kept_at)
@@ -109,29 +121,46 @@ export class BranchKeeper {
            cell_name = excluded.cell_name, head = excluded.head, ahead = excluded.ahead,
            merge_target = excluded.merge_target, kept_at = excluded.kept_at`,
       )
-      .run(
-        cell.workspaceId,
-        cell.branchName,
-        cell.id,
-        cell.name,
-        u.head,
-        u.ahead,
-        u.against,
-        new Date().toISOString(),
-      );
-    setBranchStatus(this.deps.cells, this.deps.bus, cell.id, "abandoned");
-    return `keeping ${cell.branchName} as abandoned: ${u.ahead} commit(s) not in ${u.against}`;
+      .run(workspaceId, branch, cellId, cellName, u.head, u.ahead, u.against, new Date().toISOString());
   }
 
-  /** The workspace's kept branches, newest first; those deleted meanwhile (by git, by hand) are forgotten. */
+  /**
+   * Cell branches (`hive/…`) with unmerged work that no cell owns and nothing recorded: a delete whose
+   * "Keep unmerged work" step failed, or a Hive that died mid-delete, still kept them (worktrees/ decides
+   * that on its own). They are recorded now, measured against the repository's current branch.
+   */
+  private async adoptOrphans(ws: Workspace, present: Set<string>, recorded: Row[]): Promise<void> {
+    const owned = new Set(
+      this.deps.cells
+        .list()
+        .filter((c) => c.workspacePath === ws.path)
+        .map((c) => c.branchName),
+    );
+    for (const b of recorded) owned.add(b.branch);
+    const orphans = [...present]
+      .map((ref) => ref.slice("refs/heads/".length))
+      .filter((b) => b.startsWith("hive/") && !owned.has(b));
+    if (orphans.length === 0) return;
+    const target = (await currentBranch(ws.path)) ?? "HEAD";
+    for (const branch of orphans) {
+      const u = await unmergedCommits(ws.path, branch, null, target);
+      if (u && u.ahead > 0) this.record(ws.id, branch, "", branch.slice("hive/".length), u);
+    }
+  }
+
+  /**
+   * The workspace's kept branches, newest first; those deleted meanwhile (by git, by hand) are forgotten,
+   * and cell branches kept without a record are found.
+   */
   async list(workspaceId: string): Promise<KeptBranch[]> {
     const ws = this.deps.workspace(workspaceId);
-    const rows = this.deps.db
-      .prepare("SELECT * FROM kept_branches WHERE workspace_id = ? ORDER BY kept_at DESC, id DESC")
-      .all(workspaceId) as Row[];
-    if (rows.length === 0) return [];
+    const select = this.deps.db.prepare(
+      "SELECT * FROM kept_branches WHERE workspace_id = ? ORDER BY kept_at DESC, id DESC",
+    );
     const refs = await git(["for-each-ref", "--format=%(refname)", "refs/heads/"], { cwd: ws.path });
     const present = new Set(refs.split("\n").filter(Boolean));
+    await this.adoptOrphans(ws, present, select.all(workspaceId) as Row[]);
+    const rows = select.all(workspaceId) as Row[];
     const gone = rows.filter((r) => !present.has(`refs/heads/${r.branch}`));
     const forget = this.deps.db.prepare("DELETE FROM kept_branches WHERE id = ?");
     for (const r of gone) forget.run(r.id);

@@ -1,13 +1,13 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOG_TAIL_BYTES, LOG_TAIL_LINES, logTail } from "../../server/agents/hive-tools/tool-calls.ts";
 import type { AgentActivity, AgentPart } from "../../shared/agents.ts";
 import type { ServiceState } from "../../shared/services.ts";
 import { launchBrowser, signedInPage, startUrlOf } from "../browser/browser.ts";
 import { type RecordedRequest, requestText } from "../fixtures/model-server.ts";
 import { tempDir } from "../helpers/repo.ts";
-import { serviceCommand } from "../services/harness.ts";
+import { serviceCommand, until } from "../services/harness.ts";
 import { TestSocket } from "../socket/ws-client.ts";
 import { type AgentWorld, startAgentWorld } from "./harness.ts";
 
@@ -256,23 +256,43 @@ describe("Hive's tools for the agent", () => {
     const browser = await launchBrowser();
     try {
       const page = await signedInPage(browser, startUrlOf(world.hive));
-      onTestFailed(async () => {
-        await page.screenshot({ path: "/tmp/hive-tools-fail.png" });
-      });
+      // What a failure needs to be understood; taken here, as the browser is closed before onTestFailed runs.
+      const explain = async (e: unknown) => {
+        await page.screenshot({ path: "/tmp/hive-tools-fail.png" }).catch(() => {});
+        const asked = world.model.requests.map(
+          (r) => `${r.auxiliary ? "aux" : "main"}: …${requestText(r).slice(-100)}`,
+        );
+        const chatText = (await chat.textContent().catch(() => ""))?.replace(/\s+/g, " ").slice(-600);
+        console.error(
+          `agent status: ${world.hive.hive.cells.get(cell.id).agentStatus}\nmodel requests:\n${asked.slice(-8).join("\n")}\nchat: ${chatText}`,
+        );
+        throw e;
+      };
       await page.goto(`${world.hive.url}/cells/${cell.id}`);
       const chat = page.locator("hive-agent-chat");
       const lines = chat.locator(".activity");
-      // From the snapshot: the calls of the tests before.
-      await expect.poll(() => lines.count(), { timeout: 60_000 }).toBe(3);
-      expect(await chat.locator(".activity.failed").textContent()).toContain("hive_restart_service");
+      try {
+        // From the snapshot: the calls of the tests before.
+        await expect.poll(() => lines.count(), { timeout: 60_000 }).toBe(3);
+        expect(await chat.locator(".activity.failed").textContent()).toContain("hive_restart_service");
 
-      world.model.script({ toolCalls: [{ name: "hive_services", args: {} }] }, { text: ["Listed."] });
-      await chat.getByLabel("Message to the agent").fill("List the services again");
-      await chat.getByLabel("Message to the agent").press("Enter");
-      await expect.poll(() => lines.count(), { timeout: 120_000 }).toBe(4);
-      const web = await webService(cell.id);
-      expect(await lines.last().textContent()).toContain(`hive_services: web ready :${web.port}`);
-      await chat.locator(".text", { hasText: "Listed." }).waitFor({ timeout: 60_000 });
+        world.model.script({ toolCalls: [{ name: "hive_services", args: {} }] }, { text: ["Listed."] });
+        const asked = world.model.requests.length;
+        await chat.getByLabel("Message to the agent").fill("List the services again");
+        await chat.getByLabel("Message to the agent").press("Enter");
+        await until(
+          () =>
+            world.model.requests.slice(asked).some((r) => requestText(r).includes("List the services again")),
+          "the message to reach the model",
+          120_000,
+        );
+        await expect.poll(() => lines.count(), { timeout: 120_000 }).toBe(4);
+        const web = await webService(cell.id);
+        expect(await lines.last().textContent()).toContain(`hive_services: web ready :${web.port}`);
+        await chat.locator(".text", { hasText: "Listed." }).waitFor({ timeout: 60_000 });
+      } catch (e) {
+        await explain(e);
+      }
       await page.screenshot({ path: "/tmp/hive-tools-activity.png" });
     } finally {
       await browser.close();

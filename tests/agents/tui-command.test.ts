@@ -12,7 +12,7 @@ let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function attaches(log: string): string[] {
-  return existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
+  return existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
 }
 
 describe("the OpenCode TUI's reattach loop", () => {

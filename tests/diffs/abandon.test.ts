@@ -88,6 +88,32 @@ describe("abandoned branches", () => {
     expect(await kept(hive)).toEqual([]);
   });
 
+  it("finds cell branches kept with unmerged work that no cell owns and nothing recorded", async () => {
+    // As a delete leaves them when its "Keep unmerged work" step failed, or when Hive died mid-delete.
+    const { hive, cell } = await start();
+    commitIn(cell.worktreePath!, "work.txt", "work\n");
+    const sha = repo!.git("rev-parse", cell.branchName!).trim();
+    repo!.git("branch", "hive/lost-work", sha);
+    repo!.git("branch", "hive/nothing-new", "HEAD");
+    repo!.git("branch", "someone-elses", sha);
+
+    const list = await kept(hive);
+    // The live cell's own branch is not kept: the cell owns it.
+    expect(list.map((k) => k.branch)).toEqual(["hive/lost-work"]);
+    expect(list[0]).toMatchObject({ cellId: "", cellName: "lost-work", head: sha, ahead: 1 });
+    const main = repo!.git("branch", "--show-current").trim();
+    expect(list[0]!.mergeTarget).toBe(main);
+    // Found once, then listed like any other; dropping it deletes it.
+    expect((await kept(hive)).map((k) => k.id)).toEqual([list[0]!.id]);
+    const dropped = await hive.api(
+      "DELETE",
+      `/api/workspaces/${hive.workspaceId}/kept-branches/${list[0]!.id}`,
+    );
+    expect(dropped.status).toBe(204);
+    expect(repo!.git("branch", "--list", "hive/lost-work").trim()).toBe("");
+    expect(await kept(hive)).toEqual([]);
+  });
+
   it("Abandon stops the cell and keeps its branch and its uncommitted work; a merged cell cannot be abandoned", async () => {
     const { hive, cell } = await start();
     commitIn(cell.worktreePath!, "kept.txt", "committed\n");
