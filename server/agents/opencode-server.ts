@@ -168,6 +168,10 @@ export class OpencodeServer {
         ...this.opts.env,
         OPENCODE_SERVER_PASSWORD: this.password,
         OPENCODE_CONFIG_CONTENT: JSON.stringify(this.config),
+        // Hive hands OpenCode the workspace's opencode.json itself (above). Left to find it, OpenCode also
+        // reads each worktree's copy, and rewrites every copy it reads that lacks a `$schema` line: a change
+        // in the person's checkout and in every cell's diff that nobody made.
+        OPENCODE_DISABLE_PROJECT_CONFIG: "1",
       },
     });
     this.child = child;

@@ -38,7 +38,7 @@ export function workspaceOpencodeConfig(repo: string): Record<string, unknown> {
   return {};
 }
 
-/** A config as JSON, minus the `$schema` line OpenCode itself writes into opencode.json when it starts. */
+/** A config as JSON, minus its `$schema` line: adding one (an editor may) changes nothing OpenCode runs with. */
 function comparable(config: Record<string, unknown>): string {
   return JSON.stringify({ ...config, $schema: undefined });
 }
