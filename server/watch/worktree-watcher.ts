@@ -27,6 +27,14 @@ const ALWAYS_IGNORED = [".git", "node_modules"];
 const MAX_CREATED_CHECKED = 200;
 /** Ignored directories passed to the watcher at start; more are still filtered per batch. */
 const MAX_IGNORED_DIRS = 1000;
+/**
+ * Subscribing again crawls the whole tree, and its truncated batch makes the consumer re-read every file:
+ * a program making nested directories over and over (a test suite's temp dirs) gets one at most this
+ * often, and at most every RESCAN_COST_FACTOR times the last one took, so rescans keep under a tenth of a
+ * core on any tree.
+ */
+const RESCAN_MIN_INTERVAL_MS = 2000;
+const RESCAN_COST_FACTOR = 10;
 
 export type WatchMode = "events" | "polling";
 
@@ -90,6 +98,9 @@ export class WorktreeWatcher {
   /** Bumped per subscription: see rescan(). */
   private generation = 0;
   private rescanning: Promise<void> | undefined;
+  /** When the next rescan may start, and the one waiting for then: see RESCAN_MIN_INTERVAL_MS. */
+  private nextRescanAt = 0;
+  private rescanTimer: NodeJS.Timeout | undefined;
   /** Paths created since the last flush, to look inside: see rescan(). */
   private created = new Set<string>();
   private pollTimer: NodeJS.Timeout | undefined;
@@ -142,6 +153,7 @@ export class WorktreeWatcher {
    */
   private async rescan(): Promise<void> {
     if (this.rescanning || this.stopped || !this.subscription) return;
+    const started = performance.now();
     this.rescanning = (async () => {
       try {
         const prev = this.subscription;
@@ -167,9 +179,29 @@ export class WorktreeWatcher {
         }
       } finally {
         this.rescanning = undefined;
+        const took = performance.now() - started;
+        this.nextRescanAt = Date.now() + Math.max(RESCAN_MIN_INTERVAL_MS, RESCAN_COST_FACTOR * took);
       }
     })();
     await this.rescanning;
+  }
+
+  /** A rescan now, or once the last one is far enough behind; requests meanwhile become that one. */
+  private requestRescan(): void {
+    if (this.rescanTimer || this.stopped) return;
+    const wait = this.nextRescanAt - Date.now();
+    if (wait <= 0 && !this.rescanning) {
+      void this.rescan();
+      return;
+    }
+    this.rescanTimer = setTimeout(
+      () => {
+        this.rescanTimer = undefined;
+        if (this.rescanning) void this.rescanning.then(() => this.requestRescan());
+        else this.requestRescan();
+      },
+      Math.max(wait, 0),
+    );
   }
 
   /** True when one of these new paths is a directory already holding a directory parcel has not seen. */
@@ -232,7 +264,7 @@ export class WorktreeWatcher {
     // Ignored new directories (build output made again and again) never cost a new subscription.
     const keptSet = new Set(kept);
     const newDirs = created.filter((p) => keptSet.has(p));
-    if (newDirs.length > 0 && (await this.nestedDirs(newDirs))) void this.rescan();
+    if (newDirs.length > 0 && (await this.nestedDirs(newDirs))) this.requestRescan();
     if ((kept.length > 0 || truncated) && !this.stopped) this.opts.onBatch({ paths: kept, truncated });
   }
 
@@ -281,6 +313,7 @@ export class WorktreeWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.rescanTimer);
     await this.rescanning;
     clearTimeout(this.quietTimer);
     clearTimeout(this.maxTimer);

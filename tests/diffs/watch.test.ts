@@ -61,6 +61,42 @@ describe("worktree watcher", () => {
     }
   });
 
+  it("subscribes again at most every 2 s while nested directories keep coming, and still hears inside the last", async () => {
+    fx = await makeCell({ "src/a.ts": "1\n" });
+    const batches: WatchBatch[] = [];
+    let subscriptions = 0;
+    const w = await WorktreeWatcher.start(fx.worktree, {
+      onBatch: (b) => batches.push(b),
+      subscribe: (...args) => {
+        subscriptions++;
+        return watcher.subscribe(...args);
+      },
+    });
+    stops.push(() => w.stop());
+    const started = Date.now();
+    let last = "";
+    for (let i = 0; i < 30; i++) {
+      last = `tmp/run-${i}/deep/er`;
+      fx.write(`${last}/f.txt`, "1\n");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const elapsed = Date.now() - started;
+    // Unlimited, each batch holding a new nested directory would have subscribed again (about 30 times).
+    expect(subscriptions - 1).toBeLessThanOrEqual(Math.ceil(elapsed / 2000) + 1);
+    let n = 2;
+    const again = setInterval(() => fx?.write(`${last}/f.txt`, `${n++}\n`), 200);
+    try {
+      await waitFor(
+        batches,
+        (b) => b.paths.includes(`${last}/f.txt`),
+        "a write in the last directory",
+        10_000,
+      );
+    } finally {
+      clearInterval(again);
+    }
+  });
+
   it("falls back to polling the git index when the OS has no watches left, and says so", async () => {
     fx = await makeCell({ "a.txt": "1\n" });
     const batches: WatchBatch[] = [];
