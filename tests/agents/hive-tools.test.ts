@@ -276,6 +276,7 @@ describe("Hive's tools for the agent", () => {
         await expect.poll(() => lines.count(), { timeout: 60_000 }).toBe(3);
         expect(await chat.locator(".activity.failed").textContent()).toContain("hive_restart_service");
 
+        await chat.locator("[data-status='idle']").waitFor({ timeout: 60_000 });
         world.model.script({ toolCalls: [{ name: "hive_services", args: {} }] }, { text: ["Listed."] });
         const asked = world.model.requests.length;
         await chat.getByLabel("Message to the agent").fill("List the services again");
