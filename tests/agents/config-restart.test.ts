@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,8 +40,31 @@ async function modelIds(): Promise<string[]> {
 
 const server = () => world.hive.hive.agents.serverFor(world.hive.workspaceId).server;
 
+const gitStatus = (dir: string) => execFileSync("git", ["status", "--porcelain"], { cwd: dir }).toString();
+
 const isStatus = (status: string, detail?: RegExp) => (e: AgentChannelEvent) =>
   e.type === "status" && e.status === status && (!detail || detail.test(e.detail ?? ""));
+
+describe("a committed opencode.json", () => {
+  it("is OpenCode's config for the cell's agent and is left as it is, in the checkout and in the worktree", async () => {
+    // OpenCode, left to find project configs itself, wrote a `$schema` line into each copy it read.
+    world.repo.commit("opencode config");
+    expect(gitStatus(world.repo.path)).toBe("");
+    world.model.script({ text: ["Configured by the workspace's file."] });
+    const cell = await world.createCell({ name: "Committed config", description: "Say it." });
+    await world.waitForSession(cell.id);
+    await world.waitForEvent(
+      cell.id,
+      (e) => e.type === "delta" && e.delta === "Configured by the workspace's file.",
+      120_000,
+    );
+    await world.waitForEvent(cell.id, (e) => e.type === "status" && e.status === "idle");
+
+    const worktree = world.hive.hive.cells.get(cell.id).worktreePath!;
+    expect(gitStatus(worktree)).toBe("");
+    expect(gitStatus(world.repo.path)).toBe("");
+  }, 180_000);
+});
 
 describe("a changed opencode.json", () => {
   it("restarts the workspace's idle OpenCode with it; the session and its transcript survive", async () => {
