@@ -28,6 +28,17 @@ function waitFor<T>(queue: T[], pred: (v: T) => boolean, what: string, ms = 10_0
   });
 }
 
+/** Writes `path` again every 200 ms until a batch reports it: the first write may land before a watch. */
+async function hearsLaterWrites(batches: WatchBatch[], path: string, what: string): Promise<void> {
+  let n = 2;
+  const again = setInterval(() => fx?.write(path, `${n++}\n`), 200);
+  try {
+    await waitFor(batches, (b) => b.paths.includes(path), what, 10_000);
+  } finally {
+    clearInterval(again);
+  }
+}
+
 describe("worktree watcher", () => {
   it("reports an edit in a batch, leaving out .git, node_modules and ignored files", async () => {
     fx = await makeCell({ ".gitignore": "dist/\n", "src/a.ts": "1\n" });
@@ -52,13 +63,7 @@ describe("worktree watcher", () => {
     fx.write(deep, "1\n");
     await waitFor(batches, (b) => b.paths.some((p) => p.startsWith("src/feature")), "the new directory");
     // parcel watched src/feature but never looked inside it; later writes deep inside must still be heard.
-    let n = 2;
-    const again = setInterval(() => fx?.write(deep, `${n++}\n`), 200);
-    try {
-      await waitFor(batches, (b) => b.paths.includes(deep), "a later write in the nested directory", 5000);
-    } finally {
-      clearInterval(again);
-    }
+    await hearsLaterWrites(batches, deep, "a later write in the nested directory");
   });
 
   it("subscribes again at most every 2 s while nested directories keep coming, and still hears inside the last", async () => {
@@ -83,18 +88,7 @@ describe("worktree watcher", () => {
     const elapsed = Date.now() - started;
     // Unlimited, each batch holding a new nested directory would have subscribed again (about 30 times).
     expect(subscriptions - 1).toBeLessThanOrEqual(Math.ceil(elapsed / 2000) + 1);
-    let n = 2;
-    const again = setInterval(() => fx?.write(`${last}/f.txt`, `${n++}\n`), 200);
-    try {
-      await waitFor(
-        batches,
-        (b) => b.paths.includes(`${last}/f.txt`),
-        "a write in the last directory",
-        10_000,
-      );
-    } finally {
-      clearInterval(again);
-    }
+    await hearsLaterWrites(batches, `${last}/f.txt`, "a write in the last directory");
   });
 
   it("falls back to polling the git index when the OS has no watches left, and says so", async () => {
