@@ -41,6 +41,13 @@ const STATUS_LABEL: Record<string, string> = {
   error: "error",
 };
 
+/** What the message box says: how to send, or why nothing can be sent yet. */
+function composerHint(snap: { sessionId?: string | null; status: string }): string {
+  if (snap.sessionId) return "Message the agent (Enter sends, Shift+Enter for a new line)";
+  if (snap.status === "error") return "The agent could not start; its status above says why.";
+  return "The agent is starting…";
+}
+
 /**
  * A cell's agent: the transcript with text streaming in as it arrives, markdown rendered and sanitized,
  * tool calls with their inputs and results (collapsed; file edits link to the diff), errors, what the
@@ -259,7 +266,7 @@ export class HiveAgentChat extends LitElement {
       <form @submit=${this.send}>
         <textarea
           aria-label="Message to the agent"
-          placeholder=${snap.sessionId ? "Message the agent (Enter sends, Shift+Enter for a new line)" : "The agent is starting…"}
+          placeholder=${composerHint(snap)}
           .value=${this.draft}
           ?disabled=${!snap.sessionId}
           @input=${(e: Event) => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, signedInPage, startUrlOf } from "../browser/browser.ts";
 import { makeRepo } from "../helpers/repo.ts";
 import { startHive } from "../helpers/server.ts";
 import { type AgentWorld, startAgentWorld } from "./harness.ts";
@@ -111,6 +112,23 @@ describe("when OpenCode is missing", () => {
       expect(cell?.status).toBe("ready");
       expect(cell?.agentStatusDetail).toContain("OpenCode is not installed at /nonexistent/opencode");
       expect(cell?.agentStatusDetail).toContain("HIVE_OPENCODE_BIN");
+
+      // The chat says the same, and its message box does not claim the agent is still starting.
+      const browser = await launchBrowser();
+      try {
+        const page = await signedInPage(browser, startUrlOf(hive));
+        await page.goto(`${hive.url}/cells/${r.body.id}`);
+        const chat = page.locator("hive-agent-chat");
+        await chat.locator("[data-status='error']").waitFor({ timeout: 30_000 });
+        expect(await chat.locator("header .detail").textContent()).toContain("OpenCode is not installed");
+        const box = chat.getByLabel("Message to the agent");
+        expect(await box.isDisabled()).toBe(true);
+        expect(await box.getAttribute("placeholder")).toBe(
+          "The agent could not start; its status above says why.",
+        );
+      } finally {
+        await browser.close();
+      }
     } finally {
       await hive.close();
       repo.cleanup();
