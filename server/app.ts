@@ -153,7 +153,6 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
     workspace: (id) => workspaces.get(id),
     archive: (id) => cells.archive(id),
   });
-  cells.addContributor(diffsContributor(diffs, files, kept));
   const terminals = new Terminals({
     layout,
     bus,
@@ -163,6 +162,8 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
     ...options.terminals,
   });
   cells.addContributor(terminalsContributor(terminals));
+  // Last: its delete steps take the worktree's uncommitted work once services, agent and shells have stopped.
+  cells.addContributor(diffsContributor(diffs, files, kept));
   const hub = new Hub();
 
   const app = express();

@@ -323,7 +323,9 @@ export class HiveApp extends LitElement {
   private async deleteCell(cellId: string): Promise<void> {
     const cell = hive.cells.byId.value.get(cellId);
     if (
-      !confirm(`Delete the cell “${cell?.name ?? cellId}”? Its worktree, terminals and services go with it.`)
+      !confirm(
+        `Delete the cell “${cell?.name ?? cellId}”? Its worktree, terminals and services go with it. Work not yet merged, committed or not, stays on its branch, listed under “Kept branches”.`,
+      )
     )
       return;
     await this.run(() => hive.cells.delete(cellId));

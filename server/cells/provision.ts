@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Template } from "../../shared/config.ts";
 import { HiveError } from "../../shared/errors.ts";
@@ -5,7 +6,7 @@ import type { Cell } from "../../shared/records.ts";
 import type { SetupProcessGroups } from "../setup/process-groups.ts";
 import { runCommand } from "../setup/run-command.ts";
 import { copyIncludes } from "../worktrees/includes.ts";
-import { addWorktree, deleteBranch, removeWorktree } from "../worktrees/worktrees.ts";
+import { addWorktree, deleteBranch, dirtyFiles, removeWorktree } from "../worktrees/worktrees.ts";
 import type { CellContributor, PlannedStep } from "./plan.ts";
 
 export const DEFAULT_SETUP_TIMEOUT_MS = 10 * 60_000;
@@ -91,6 +92,29 @@ export function provisionPlan(deps: PlanDeps, cell: Cell, template: Template): P
   return { main, background };
 }
 
+/**
+ * Work the delete could not keep (its "Keep uncommitted work" step failed, or something wrote after it) is
+ * never removed with the worktree: the worktree stays where it is, and the step says so and where.
+ */
+async function assertNothingUncommitted(worktree: string): Promise<void> {
+  if (!existsSync(worktree)) return;
+  let changed: string[];
+  try {
+    changed = await dirtyFiles(worktree, true);
+  } catch (e) {
+    throw new HiveError(
+      "CONFLICT",
+      `Left ${worktree} in place: git cannot tell whether it holds uncommitted work (${(e as Error).message.trim()}).`,
+    );
+  }
+  if (changed.length > 0) {
+    throw new HiveError(
+      "CONFLICT",
+      `Left ${worktree} in place: ${changed.length} file(s) with uncommitted work could not be kept on the branch (${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ", …" : ""}).`,
+    );
+  }
+}
+
 /** Delete: best-effort steps; every one runs whatever the ones before it did. */
 export function deletePlan(deps: PlanDeps, cell: Cell): PlannedStep[] {
   return [
@@ -99,8 +123,11 @@ export function deletePlan(deps: PlanDeps, cell: Cell): PlannedStep[] {
       name: "remove_worktree",
       label: "Remove worktree",
       timeoutMs: 5 * 60_000,
-      run: async ({ cell }) =>
-        cell.worktreePath ? removeWorktree(cell.workspacePath, cell.worktreePath) : "none",
+      run: async ({ cell }) => {
+        if (!cell.worktreePath) return "none";
+        await assertNothingUncommitted(cell.worktreePath);
+        return removeWorktree(cell.workspacePath, cell.worktreePath);
+      },
     },
     {
       name: "delete_branch",

@@ -4,8 +4,10 @@ import type { DiffService } from "./diffs.ts";
 import type { BranchKeeper } from "./kept-branches.ts";
 
 /**
- * The diffs room's part in a cell's teardown: stop its file watcher, and on delete drop its review ref and
- * record the branch as abandoned when it will be kept for unmerged work.
+ * The diffs room's part in a cell's teardown: stop its file watcher, and on delete drop its review ref,
+ * commit what was never committed onto the branch, and record the branch as abandoned when it will be kept
+ * for unmerged work. Registered after every room whose processes write in the worktree, so those have
+ * stopped when the uncommitted work is taken.
  */
 export function diffsContributor(
   diffs: DiffService,
@@ -18,6 +20,12 @@ export function diffsContributor(
       ...(workflow === "delete"
         ? [
             { name: "drop_review_ref", label: "Drop the review point", run: () => diffs.forget(cell) },
+            {
+              name: "keep_uncommitted_work",
+              label: "Keep uncommitted work",
+              timeoutMs: 5 * 60_000,
+              run: () => kept.keepUncommitted(cell),
+            },
             {
               name: "keep_unmerged_branch",
               label: "Keep unmerged work",

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { KeptBranch } from "../../shared/diffs.ts";
 import { HiveError } from "../../shared/errors.ts";
@@ -6,7 +7,12 @@ import type { CellRepo } from "../db/cells.ts";
 import type { Db } from "../db/connection.ts";
 import type { EventBus } from "../events/bus.ts";
 import { GitError, git } from "../worktrees/git.ts";
-import { currentBranch, unmergedCommits } from "../worktrees/worktrees.ts";
+import { currentBranch, dirtyFiles, unmergedCommits } from "../worktrees/worktrees.ts";
+import { commitAll } from "./merge.ts";
+
+/** Past these, uncommitted changes are not committed on delete: the worktree is left instead. */
+const KEEP_MAX_FILES = 20_000;
+const KEEP_MAX_BYTES = 200 * 1024 * 1024;
 
 type Row = {
   id: number;
@@ -90,6 +96,34 @@ export class BranchKeeper {
     }
     setBranchStatus(this.deps.cells, this.deps.bus, cellId, "abandoned");
     return this.deps.cells.get(cellId) ?? cell;
+  }
+
+  /**
+   * Part of deleting a cell, once nothing runs in its worktree any more: what was never committed (the
+   * agent's edits most often) is committed onto the cell's branch, so removing the worktree loses nothing.
+   * The branch then holds unmerged work and is kept (keepIfUnmerged). Should this fail, the worktree is not
+   * removed (cells/provision.ts).
+   */
+  async keepUncommitted(cell: Cell): Promise<string> {
+    if (!cell.worktreePath || !existsSync(cell.worktreePath)) return "no worktree";
+    const changed = await dirtyFiles(cell.worktreePath, true);
+    if (changed.length === 0) return "nothing uncommitted";
+    const bytes = changed.reduce(
+      (n, p) => n + (statSync(join(cell.worktreePath!, p), { throwIfNoEntry: false })?.size ?? 0),
+      0,
+    );
+    if (changed.length > KEEP_MAX_FILES || bytes > KEEP_MAX_BYTES) {
+      // Build output or dependencies a .gitignore forgot, most likely: not for a commit, and not to delete either.
+      throw new HiveError(
+        "CONFLICT",
+        `${changed.length} uncommitted file(s), ${Math.round(bytes / 1024 / 1024)} MB, are too many to commit for you (limits: ${KEEP_MAX_FILES} files, ${KEEP_MAX_BYTES / 1024 / 1024} MB); the worktree is left in place.`,
+      );
+    }
+    const commit = await commitAll(
+      cell.worktreePath,
+      `Uncommitted work of the Hive cell '${cell.name}', kept when the cell was deleted`,
+    );
+    return `committed ${changed.length} changed file(s) onto ${cell.branchName} as ${commit.slice(0, 12)}`;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { MergeBody, MergeResult } from "../../shared/diffs.ts";
 import { HiveError } from "../../shared/errors.ts";
 import { GitError, git } from "../worktrees/git.ts";
+import { dirtyFiles } from "../worktrees/worktrees.ts";
 
 /** Used only when the repository has no identity configured, so a commit never fails for want of one. */
 const FALLBACK_IDENTITY = {
@@ -18,24 +19,6 @@ async function identityEnv(cwd: string): Promise<Record<string, string>> {
   } catch {
     return FALLBACK_IDENTITY;
   }
-}
-
-/** Paths with uncommitted changes to tracked files (untracked files are never overwritten by git). */
-export async function dirtyFiles(worktree: string, untracked = false): Promise<string[]> {
-  // No optional locks: status must not write the index while the agent may be using it.
-  const out = await git(["status", "--porcelain", "-z", `--untracked-files=${untracked ? "all" : "no"}`], {
-    cwd: worktree,
-    env: { GIT_OPTIONAL_LOCKS: "0" },
-  });
-  const paths: string[] = [];
-  const tokens = out.split("\0");
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t === "") continue;
-    paths.push(t.slice(3));
-    if (t[0] === "R" || t[0] === "C") i++; // the rename's source follows as its own token
-  }
-  return paths;
 }
 
 /** Commits everything in the worktree (tracked, untracked, deletions) with the message. */

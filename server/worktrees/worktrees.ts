@@ -79,6 +79,24 @@ export async function removeWorktree(repo: string, path: string): Promise<string
   }
 }
 
+/** Paths with uncommitted changes to tracked files, and with `untracked` also new files git does not ignore. */
+export async function dirtyFiles(worktree: string, untracked = false): Promise<string[]> {
+  // No optional locks: status must not write the index while the agent may be using it.
+  const out = await git(["status", "--porcelain", "-z", `--untracked-files=${untracked ? "all" : "no"}`], {
+    cwd: worktree,
+    env: { GIT_OPTIONAL_LOCKS: "0" },
+  });
+  const paths: string[] = [];
+  const tokens = out.split("\0");
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t === "") continue;
+    paths.push(t.slice(3));
+    if (t[0] === "R" || t[0] === "C") i++; // the rename's source follows as its own token
+  }
+  return paths;
+}
+
 /** How far a cell's branch is ahead of what it would merge into; undefined when the branch is gone. */
 export async function unmergedCommits(
   repo: string,

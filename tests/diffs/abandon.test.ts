@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KeptBranch } from "../../shared/diffs.ts";
@@ -86,6 +86,60 @@ describe("abandoned branches", () => {
 
     execFileSync("sh", ["-c", (await kept(hive))[0]!.deleteCommand]);
     expect(await kept(hive)).toEqual([]);
+  });
+
+  it("deleting a cell commits its uncommitted work onto its branch and keeps the branch, so nothing is lost", async () => {
+    const { hive, cell } = await start();
+    const wt = cell.worktreePath!;
+    writeFileSync(join(wt, "README.md"), "# edited by the agent\n");
+    writeFileSync(join(wt, "new-idea.txt"), "never committed\n");
+    writeFileSync(join(wt, ".gitignore"), "build/\n");
+    execFileSync("mkdir", ["-p", join(wt, "build")]);
+    writeFileSync(join(wt, "build", "out.js"), "ignored output\n");
+    await hive.api("DELETE", `/api/cells/${cell.id}`);
+    await hive.waitForCell(cell.id, (c) => c === undefined);
+    expect(existsSync(wt)).toBe(false);
+
+    const [k] = await kept(hive);
+    expect(k).toMatchObject({ branch: cell.branchName, cellName: "gave up", ahead: 1 });
+    const step = (await hive.api("GET", `/api/timings?cellId=${cell.id}&step=keep_uncommitted_work`)).body;
+    expect(step[0]).toMatchObject({ outcome: "ok" });
+    expect(step[0].detail).toMatch(/committed 3 changed file\(s\) onto hive\/gave-up-\w+ as [0-9a-f]{12}/);
+    expect(repo!.git("log", "-1", "--format=%s", cell.branchName!).trim()).toBe(
+      "Uncommitted work of the Hive cell 'gave up', kept when the cell was deleted",
+    );
+    // Restored, the worktree holds the work as it was; what .gitignore hides was not committed.
+    execFileSync("sh", ["-c", k!.restoreCommand], { stdio: "pipe" });
+    const restored = `${repo!.path}-${cell.branchName!.split("/").pop()}`;
+    expect(readFileSync(join(restored, "new-idea.txt"), "utf8")).toBe("never committed\n");
+    expect(readFileSync(join(restored, "README.md"), "utf8")).toBe("# edited by the agent\n");
+    expect(existsSync(join(restored, "build"))).toBe(false);
+    repo!.git("worktree", "remove", "--force", restored);
+  });
+
+  it("a delete that cannot commit the uncommitted work leaves the worktree where it is, and says why", async () => {
+    const { hive, cell } = await start();
+    const wt = cell.worktreePath!;
+    writeFileSync(join(wt, "precious.txt"), "not to be lost\n");
+    // Another git holds the worktree's index: the commit cannot happen.
+    const gitDir = execFileSync("git", ["rev-parse", "--absolute-git-dir"], { cwd: wt }).toString().trim();
+    writeFileSync(join(gitDir, "index.lock"), "");
+    await hive.api("DELETE", `/api/cells/${cell.id}`);
+    await hive.waitForCell(cell.id, (c) => c === undefined);
+
+    expect(readFileSync(join(wt, "precious.txt"), "utf8")).toBe("not to be lost\n");
+    const steps = (await hive.api("GET", `/api/timings?cellId=${cell.id}&workflow=delete`)).body as {
+      step: string;
+      outcome: string;
+      detail: string;
+    }[];
+    const byStep = new Map(steps.map((s) => [s.step, s]));
+    expect(byStep.get("keep_uncommitted_work")?.outcome).toBe("error");
+    expect(byStep.get("keep_uncommitted_work")?.detail).toContain("index.lock");
+    expect(byStep.get("remove_worktree")?.outcome).toBe("error");
+    expect(byStep.get("remove_worktree")?.detail).toContain(`Left ${wt} in place`);
+    expect(byStep.get("remove_worktree")?.detail).toContain("precious.txt");
+    rmSync(join(gitDir, "index.lock"));
   });
 
   it("finds cell branches kept with unmerged work that no cell owns and nothing recorded", async () => {
