@@ -44,6 +44,29 @@ describe("abandoned work in the browser", () => {
     expect(app.repo.git("branch", "--list", cell.branchName!).trim()).toBe("");
   });
 
+  it("Delete in the cell's header keeps the uncommitted work on the branch, as its confirmation says", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-delete-uncommitted-fail.png" });
+    });
+    const cell = await hive.readyCell({ workspaceId: hive.workspaceId, name: "unsaved" });
+    writeFileSync(join(cell.worktreePath!, "unsaved.txt"), "the agent's edit, never committed\n");
+    const asked: string[] = [];
+    page.on("dialog", (d) => asked.push(d.message())); // accepted by the page's own handler
+    await page.goto(`${hive.url}/cells/${cell.id}`);
+    await page.locator("hive-cell-view header").getByRole("button", { name: "Delete" }).click();
+    await hive.waitForCell(cell.id, (c) => c === undefined);
+    expect(asked.at(-1)).toContain("Work not yet merged, committed or not, stays on its branch");
+
+    const kept = page.locator("hive-kept-branches");
+    const item = kept.locator(`[data-kept-branch='${cell.branchName}']`);
+    if (!(await item.isVisible())) await kept.getByText(/Kept branches/).click();
+    await item.getByText("1 commit not in main").waitFor();
+    expect(app.repo.git("show", `${cell.branchName}:unsaved.txt`)).toBe(
+      "the agent's edit, never committed\n",
+    );
+    await page.screenshot({ path: "/tmp/h4-delete-uncommitted.png" });
+  });
+
   it("Abandon in the review pane stops the cell and marks its branch abandoned in the sidebar", async () => {
     onTestFailed(async () => {
       await page.screenshot({ path: "/tmp/h4-abandon-fail.png" });
