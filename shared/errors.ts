@@ -19,6 +19,8 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  /** A delete stopped rather than remove work it could not keep. */
+  WORK_NOT_KEPT: 409,
   TERMINAL_CLOSED: 409,
   UNAVAILABLE: 503,
   INTERNAL: 500,

@@ -335,8 +335,11 @@ export class Cells {
 
   private async runDelete(id: string, signal: AbortSignal, attempt: number): Promise<void> {
     for (const step of deletePlan(this.plan, this.get(id))) {
-      // Best effort: a failing step is recorded and the next one still runs, so no cell gets stuck.
-      await this.step(id, step, "delete", attempt, signal, true);
+      // Best effort: a failing step is recorded and the next one still runs, so no cell gets stuck; except
+      // where going on would remove work that could not be kept (the cell then ends in error, see start()).
+      const outcome = await this.step(id, step, "delete", attempt, signal, true);
+      if (!outcome.ok && outcome.error instanceof HiveError && outcome.error.code === "WORK_NOT_KEPT")
+        throw outcome.error;
     }
   }
 

@@ -94,7 +94,8 @@ export function provisionPlan(deps: PlanDeps, cell: Cell, template: Template): P
 
 /**
  * Work the delete could not keep (its "Keep uncommitted work" step failed, or something wrote after it) is
- * never removed with the worktree: the worktree stays where it is, and the step says so and where.
+ * never removed with the worktree: the delete stops here (see Cells.runDelete) and the cell stays, in error,
+ * for the person to commit, remove or ignore those files from one of its terminals, then delete again.
  */
 async function assertNothingUncommitted(worktree: string): Promise<void> {
   if (!existsSync(worktree)) return;
@@ -103,19 +104,20 @@ async function assertNothingUncommitted(worktree: string): Promise<void> {
     changed = await dirtyFiles(worktree, true);
   } catch (e) {
     throw new HiveError(
-      "CONFLICT",
-      `Left ${worktree} in place: git cannot tell whether it holds uncommitted work (${(e as Error).message.trim()}).`,
+      "WORK_NOT_KEPT",
+      `Kept ${worktree}: git cannot tell whether it holds uncommitted work (${(e as Error).message.trim()}).`,
     );
   }
   if (changed.length > 0) {
+    const some = `${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ", …" : ""}`;
     throw new HiveError(
-      "CONFLICT",
-      `Left ${worktree} in place: ${changed.length} file(s) with uncommitted work could not be kept on the branch (${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ", …" : ""}).`,
+      "WORK_NOT_KEPT",
+      `Kept ${worktree}: ${changed.length} file(s) with uncommitted work could not be committed onto the branch (${some}; the step before says why). Commit, remove or .gitignore them, then delete again.`,
     );
   }
 }
 
-/** Delete: best-effort steps; every one runs whatever the ones before it did. */
+/** Delete: best-effort steps; every one runs whatever the ones before it did, unless work would be lost. */
 export function deletePlan(deps: PlanDeps, cell: Cell): PlannedStep[] {
   return [
     ...teardown(deps, cell, "delete"),

@@ -117,7 +117,7 @@ describe("abandoned branches", () => {
     repo!.git("worktree", "remove", "--force", restored);
   });
 
-  it("a delete that cannot commit the uncommitted work leaves the worktree where it is, and says why", async () => {
+  it("a delete that cannot commit the uncommitted work stops, keeping the cell and its worktree, and says why", async () => {
     const { hive, cell } = await start();
     const wt = cell.worktreePath!;
     writeFileSync(join(wt, "precious.txt"), "not to be lost\n");
@@ -125,21 +125,28 @@ describe("abandoned branches", () => {
     const gitDir = execFileSync("git", ["rev-parse", "--absolute-git-dir"], { cwd: wt }).toString().trim();
     writeFileSync(join(gitDir, "index.lock"), "");
     await hive.api("DELETE", `/api/cells/${cell.id}`);
-    await hive.waitForCell(cell.id, (c) => c === undefined);
+    const failed = await hive.waitForCell(cell.id, (c) => c?.status === "error");
 
     expect(readFileSync(join(wt, "precious.txt"), "utf8")).toBe("not to be lost\n");
+    expect(failed?.currentStep).toBe("remove_worktree");
+    expect(failed?.lastSetupError).toContain(`Kept ${wt}: 1 file(s) with uncommitted work`);
+    expect(failed?.lastSetupError).toContain("precious.txt");
     const steps = (await hive.api("GET", `/api/timings?cellId=${cell.id}&workflow=delete`)).body as {
       step: string;
       outcome: string;
       detail: string;
     }[];
-    const byStep = new Map(steps.map((s) => [s.step, s]));
-    expect(byStep.get("keep_uncommitted_work")?.outcome).toBe("error");
-    expect(byStep.get("keep_uncommitted_work")?.detail).toContain("index.lock");
-    expect(byStep.get("remove_worktree")?.outcome).toBe("error");
-    expect(byStep.get("remove_worktree")?.detail).toContain(`Left ${wt} in place`);
-    expect(byStep.get("remove_worktree")?.detail).toContain("precious.txt");
+    const keep = steps.find((s) => s.step === "keep_uncommitted_work");
+    expect(keep).toMatchObject({ outcome: "error" });
+    expect(keep?.detail).toContain("index.lock");
+    expect(steps.map((s) => s.step)).not.toContain("delete_cell_record");
+
+    // Once the other git is done, deleting again keeps the work on the branch and removes the cell.
     rmSync(join(gitDir, "index.lock"));
+    await hive.api("DELETE", `/api/cells/${cell.id}`);
+    await hive.waitForCell(cell.id, (c) => c === undefined);
+    expect(repo!.git("show", `${cell.branchName}:precious.txt`)).toBe("not to be lost\n");
+    expect((await kept(hive)).map((k) => k.branch)).toEqual([cell.branchName]);
   });
 
   it("finds cell branches kept with unmerged work that no cell owns and nothing recorded", async () => {
