@@ -68,6 +68,8 @@ export type TimingEvent = z.infer<typeof TimingEventSchema>;
 
 /** A step as the checklist shows it: planned steps are listed before they start. */
 export const ChecklistStepSchema = z.object({
+  /** The workflow the checklist shows: setting the cell up, or deleting it. */
+  workflow: z.enum(["provision", "delete"]),
   step: z.string(),
   label: z.string(),
   state: z.enum(["pending", "running", "done", "failed", "skipped"]),

@@ -103,8 +103,12 @@ export class DiffEditorController implements ReactiveController {
         for (const link of document.head.querySelectorAll("link[rel=stylesheet]")) {
           if (!before.has(link)) this.host.renderRoot.append(link.cloneNode());
         }
-        this.editor = new MonacoDiff(this.element, this.onGutter);
-        this.editor.setSideBySide(this.split);
+        // A host that left and came back meanwhile started a second load: the first to finish makes the
+        // editor (two in one element break Monaco), the other uses it.
+        if (!this.editor) {
+          this.editor = new MonacoDiff(this.element, this.onGutter);
+          this.editor.setSideBySide(this.split);
+        }
         this.setLoadState("ready");
       } catch (e) {
         console.error("hive: the diff editor failed to load", e);

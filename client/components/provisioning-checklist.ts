@@ -170,7 +170,9 @@ export class HiveProvisioningChecklist extends LitElement {
 
   override render() {
     const c = this.cell;
-    const failed = this.steps.find((s) => s.state === "failed" && s.gatesReady);
+    const failed =
+      this.steps.find((s) => s.state === "failed" && s.step === c.currentStep) ??
+      this.steps.find((s) => s.state === "failed" && s.gatesReady);
     const running = this.steps.find((s) => s.state === "running" && s.gatesReady);
     return html`
       <h1>${c.name} ${statusBadge(c.status)}</h1>
@@ -207,7 +209,13 @@ export class HiveProvisioningChecklist extends LitElement {
     this.tick = undefined;
   }
 
+  private get deleting(): boolean {
+    return this.steps[0]?.workflow === "delete";
+  }
+
   private subtitle(c: Cell): string {
+    if (c.status === "error" && this.deleting)
+      return "Deleting stopped rather than lose work. Deal with what is named below, then delete again; Retry brings the cell back.";
     if (c.status === "error") return "Provisioning stopped at a failing step. Fix the cause, then retry.";
     if (c.status === "ready") return "Ready.";
     return "Setting up the worktree, setup commands and services. The cell opens when it is ready.";
@@ -235,7 +243,7 @@ export class HiveProvisioningChecklist extends LitElement {
   private failure(step: ChecklistStep | undefined) {
     const text = this.output || this.cell.lastSetupError || step?.detail || "no output was recorded";
     return html`<section class="failure" role="alert">
-      <h2>${step ? `“${step.label}” failed` : "Provisioning failed"}</h2>
+      <h2>${step ? `“${step.label}” failed` : this.deleting ? "Deleting failed" : "Provisioning failed"}</h2>
       <pre>${text}</pre>
       ${this.actionError ? html`<p class="error">${this.actionError}</p>` : nothing}
       <div class="actions">

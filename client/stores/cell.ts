@@ -148,6 +148,7 @@ export function mergeTiming(steps: ChecklistStep[], t: TimingEvent): ChecklistSt
   const i = steps.findIndex((s) => s.step === t.step);
   const prev = steps[i];
   const line: ChecklistStep = {
+    workflow: prev?.workflow ?? (t.workflow === "delete" ? "delete" : "provision"),
     step: t.step,
     label: prev?.label ?? t.step,
     gatesReady: prev?.gatesReady ?? true,

@@ -29,7 +29,9 @@ export function checklist(
   timings: TimingEvent[],
   template: () => Template,
 ): ChecklistStep[] {
-  const workflow: TimingEvent["workflow"] = cell.status === "deleting" ? "delete" : "provision";
+  // A delete that stopped (to keep work it could not commit) leaves the cell in error: its steps are shown.
+  const stoppedDelete = cell.status === "error" && timings.at(-1)?.workflow === "delete";
+  const workflow = cell.status === "deleting" || stoppedDelete ? "delete" : "provision";
   const latest = new Map<string, TimingEvent>();
   for (const t of timings) if (t.workflow === workflow) latest.set(t.step, t);
   let planned: Planned[];
@@ -51,6 +53,7 @@ export function checklist(
     const t = latest.get(p.step);
     return {
       ...p,
+      workflow,
       state: stateOf(t),
       startedAt: t?.startedAt ?? null,
       durationMs: t?.durationMs ?? null,

@@ -6,6 +6,7 @@ import { applyEvent, type CellDetail, EMPTY_CELL_DETAIL, mergeTiming } from "../
 import type { Cell, ChecklistStep, TimingEvent, Workspace } from "../../shared/records.ts";
 
 const planned = (step: string, gatesReady = true): ChecklistStep => ({
+  workflow: "provision",
   step,
   label: step.replace(/_/g, " "),
   state: "pending",

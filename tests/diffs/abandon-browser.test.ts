@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
@@ -65,6 +65,35 @@ describe("abandoned work in the browser", () => {
       "the agent's edit, never committed\n",
     );
     await page.screenshot({ path: "/tmp/h4-delete-uncommitted.png" });
+  });
+
+  it("a delete that could not keep the uncommitted work shows why on the cell, and Delete there finishes it", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-delete-stopped-fail.png" });
+    });
+    const cell = await hive.readyCell({ workspaceId: hive.workspaceId, name: "locked" });
+    writeFileSync(join(cell.worktreePath!, "locked.txt"), "kept through it all\n");
+    const gitDir = execFileSync("git", ["rev-parse", "--absolute-git-dir"], { cwd: cell.worktreePath! })
+      .toString()
+      .trim();
+    writeFileSync(join(gitDir, "index.lock"), ""); // another git at work in the worktree
+    await page.goto(`${hive.url}/cells/${cell.id}`);
+    await page.locator("hive-cell-view header").getByRole("button", { name: "Delete" }).click();
+
+    const checklist = page.locator("hive-provisioning-checklist");
+    await checklist.getByText("Deleting stopped rather than lose work").waitFor({ timeout: 30_000 });
+    const failure = checklist.locator("section.failure");
+    expect(await failure.locator("h2").textContent()).toBe("“Remove worktree” failed");
+    expect(await failure.locator("pre").textContent()).toContain("locked.txt");
+    expect(await checklist.locator("li[data-step='keep_uncommitted_work']").getAttribute("data-state")).toBe(
+      "failed",
+    );
+    await page.screenshot({ path: "/tmp/h4-delete-stopped.png" });
+
+    rmSync(join(gitDir, "index.lock"));
+    await failure.getByRole("button", { name: "Delete" }).click();
+    await hive.waitForCell(cell.id, (c) => c === undefined);
+    expect(app.repo.git("show", `${cell.branchName}:locked.txt`)).toBe("kept through it all\n");
   });
 
   it("Abandon in the review pane stops the cell and marks its branch abandoned in the sidebar", async () => {
