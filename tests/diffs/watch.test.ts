@@ -28,7 +28,12 @@ function waitFor<T>(queue: T[], pred: (v: T) => boolean, what: string, ms = 10_0
   });
 }
 
-/** Writes `path` again every 200 ms until a batch reports it: the first write may land before a watch. */
+/**
+ * Writes `path` again every 200 ms until a batch reports it: the first write may land before a watch is
+ * set, and an edit made within milliseconds of subscribing went unreported in about 1 of 15 fresh test
+ * processes here (never reproduced outside vitest; a file channel reads the whole diff after subscribing,
+ * which covers that window).
+ */
 async function hearsLaterWrites(batches: WatchBatch[], path: string, what: string): Promise<void> {
   let n = 2;
   const again = setInterval(() => fx?.write(path, `${n++}\n`), 200);
@@ -49,7 +54,8 @@ describe("worktree watcher", () => {
     fx.write("node_modules/x/index.js", "x\n");
     fx.write("dist/out.js", "x\n");
     fx.write("src/a.ts", "2\n");
-    const batch = await waitFor(batches, (b) => b.paths.includes("src/a.ts"), "the edit");
+    await hearsLaterWrites(batches, "src/a.ts", "the edit");
+    const batch = batches.find((b) => b.paths.includes("src/a.ts"))!;
     expect(batches.flatMap((b) => b.paths).filter((p) => /node_modules|dist|\.git\//.test(p))).toEqual([]);
     expect(batch.truncated).toBe(false);
   });
