@@ -108,6 +108,14 @@ export class BranchKeeper {
     if (!cell.worktreePath || !existsSync(cell.worktreePath)) return "no worktree";
     const changed = await dirtyFiles(cell.worktreePath, true);
     if (changed.length === 0) return "nothing uncommitted";
+    // git lists a repository inside the worktree as one directory, and would commit it as a bare link.
+    const repos = changed.filter((p) => p.endsWith("/"));
+    if (repos.length > 0) {
+      throw new HiveError(
+        "CONFLICT",
+        `${repos.join(", ")} ${repos.length === 1 ? "is a git repository" : "are git repositories"} inside the worktree; a commit would keep only a link to ${repos.length === 1 ? "it" : "them"}, not the files.`,
+      );
+    }
     const bytes = changed.reduce(
       (n, p) => n + (statSync(join(cell.worktreePath!, p), { throwIfNoEntry: false })?.size ?? 0),
       0,

@@ -149,6 +149,19 @@ describe("abandoned branches", () => {
     expect((await kept(hive)).map((k) => k.branch)).toEqual([cell.branchName]);
   });
 
+  it("a delete stops at a git repository inside the worktree rather than commit a bare link to it", async () => {
+    const { hive, cell } = await start();
+    const nested = join(cell.worktreePath!, "vendor-clone");
+    execFileSync("git", ["init", "-q", nested]);
+    writeFileSync(join(nested, "patched.c"), "a local patch\n");
+    await hive.api("DELETE", `/api/cells/${cell.id}`);
+    const failed = await hive.waitForCell(cell.id, (c) => c?.status === "error");
+    expect(failed?.lastSetupError).toContain("vendor-clone/");
+    const keep = (await hive.api("GET", `/api/timings?cellId=${cell.id}&step=keep_uncommitted_work`)).body;
+    expect(keep[0].detail).toContain("vendor-clone/ is a git repository inside the worktree");
+    expect(readFileSync(join(nested, "patched.c"), "utf8")).toBe("a local patch\n");
+  });
+
   it("finds cell branches kept with unmerged work that no cell owns and nothing recorded", async () => {
     // As a delete leaves them when its "Keep unmerged work" step failed, or when Hive died mid-delete.
     const { hive, cell } = await start();
