@@ -1,4 +1,5 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { KeptBranch } from "../../shared/diffs.ts";
 import { HiveError } from "../../shared/errors.ts";
@@ -116,16 +117,23 @@ export class BranchKeeper {
         `${repos.join(", ")} ${repos.length === 1 ? "is a git repository" : "are git repositories"} inside the worktree; a commit would keep only a link to ${repos.length === 1 ? "it" : "them"}, not the files.`,
       );
     }
-    const bytes = changed.reduce(
-      (n, p) => n + (statSync(join(cell.worktreePath!, p), { throwIfNoEntry: false })?.size ?? 0),
-      0,
-    );
-    if (changed.length > KEEP_MAX_FILES || bytes > KEEP_MAX_BYTES) {
-      // Build output or dependencies a .gitignore forgot, most likely: not for a commit, and not to delete either.
+    // Counted before any file is looked at, and sized without blocking the event loop (shells share it).
+    if (changed.length > KEEP_MAX_FILES) {
       throw new HiveError(
         "CONFLICT",
-        `${changed.length} uncommitted file(s), ${Math.round(bytes / 1024 / 1024)} MB, are too many to commit for you (limits: ${KEEP_MAX_FILES} files, ${KEEP_MAX_BYTES / 1024 / 1024} MB); the worktree is left in place.`,
+        `${changed.length} uncommitted files are too many to commit for you (limit: ${KEEP_MAX_FILES}); the worktree is left in place.`,
       );
+    }
+    let bytes = 0;
+    for (const p of changed) {
+      bytes += (await stat(join(cell.worktreePath, p)).catch(() => undefined))?.size ?? 0;
+      if (bytes > KEEP_MAX_BYTES) {
+        // Build output or dependencies a .gitignore forgot, most likely: not for a commit, nor to delete.
+        throw new HiveError(
+          "CONFLICT",
+          `The uncommitted files are over ${KEEP_MAX_BYTES / 1024 / 1024} MB, too much to commit for you; the worktree is left in place.`,
+        );
+      }
     }
     const commit = await commitAll(
       cell.worktreePath,
