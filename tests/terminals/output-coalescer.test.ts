@@ -1,10 +1,19 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { COALESCE_MS, OutputCoalescer } from "../../server/terminals/host/output-coalescer.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array, headroom: number) => new TextDecoder().decode(b.subarray(headroom));
 
 describe("the output coalescer", () => {
+  // The coalescer decides by elapsed time: a real clock on a loaded machine can pass 5 ms between two pushes.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["performance", "setTimeout", "clearTimeout"] });
+    vi.advanceTimersByTime(1000); // the terminal has been quiet for a second
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("sends a key's echo at once even while trailing output of the previous key waits in a batch", async () => {
     const sent: { text: string; interactive: boolean }[] = [];
     const c = new OutputCoalescer(4, (frame, interactive) =>
@@ -30,7 +39,7 @@ describe("the output coalescer", () => {
     c.push(bytes("b"));
     c.push(bytes("c"));
     expect(sent).toEqual(["a"]);
-    await new Promise((r) => setTimeout(r, COALESCE_MS * 4));
+    vi.advanceTimersByTime(COALESCE_MS * 4);
     expect(sent).toEqual(["a", "bc"]);
     c.dispose();
   });
