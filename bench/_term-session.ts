@@ -65,6 +65,7 @@ export async function startBenchHive(): Promise<BenchHive> {
 /** Raw output of one terminal, counted and acknowledged at once (a client that keeps up). */
 export class RawTerm {
   bytes = 0;
+  frames = 0;
   private tail = "";
   private waiters: { text: string; resolve(): void }[] = [];
   private unacked = 0;
@@ -103,6 +104,7 @@ export class RawTerm {
 
   private data(b: Uint8Array): void {
     this.bytes += b.length;
+    this.frames++;
     this.onData?.(b);
     this.unacked += b.length;
     if (this.unacked >= 64 * 1024) this.ack();

@@ -44,6 +44,7 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     baselines.push(await straightFromNodePty());
     const before = term.bytes;
+    const f0 = term.frames;
     const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
     const t0 = performance.now();
     term.input(`cat ${file}; echo E$((6*7))X${round}Z\r`);
@@ -55,7 +56,7 @@ try {
     );
     console.log(
       `round ${round}: node-pty ${baselines.at(-1)!.toFixed(1)} MB/s, Hive ${hives.at(-1)!.toFixed(1)} MB/s ` +
-        `(${((term.bytes - before) / MB).toFixed(0)} MB in ${seconds.toFixed(1)} s; CPU ${cpu.join(", ")})`,
+        `(${term.frames - f0} frames, ${((term.bytes - before) / MB).toFixed(0)} MB in ${seconds.toFixed(1)} s; CPU ${cpu.join(", ")})`,
     );
   }
   const baseline = median(baselines);

@@ -91,12 +91,18 @@ export type ServerFrame = z.infer<typeof ServerFrameSchema>;
 /** Binary frame kinds (first byte). */
 export const BINARY_KIND = { termData: 1 } as const;
 
-/** Binary terminal output: [kind u8][numeric channel id u32 BE][raw bytes]. */
-export function encodeTermData(numericId: number, bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + bytes.length);
+export const TERM_DATA_HEADER_BYTES = 5;
+
+/**
+ * Binary terminal output: [kind u8][numeric channel id u32 BE][raw bytes]. Written at the start of
+ * `into` when given (it must have room), else into a new array.
+ */
+export function encodeTermData(numericId: number, bytes: Uint8Array, into?: Uint8Array): Uint8Array {
+  const size = TERM_DATA_HEADER_BYTES + bytes.length;
+  const out = into ? into.subarray(0, size) : new Uint8Array(size);
   out[0] = BINARY_KIND.termData;
-  new DataView(out.buffer).setUint32(1, numericId);
-  out.set(bytes, 5);
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(1, numericId);
+  out.set(bytes, TERM_DATA_HEADER_BYTES);
   return out;
 }
 

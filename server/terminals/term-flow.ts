@@ -1,4 +1,5 @@
 import { TERM_HIGH_WATERMARK, TERM_LOW_WATERMARK, type TermSnapshot } from "../../shared/terminals.ts";
+import { giveFrame, takeFrame } from "../transport/frame-pool.ts";
 import type { DataMessage } from "./host/wire.ts";
 
 /**
@@ -81,12 +82,14 @@ export class Subscriber {
       const h = this.held.shift()!;
       this.heldBytes -= h.bytes.length;
       this.send(h.num, h.bytes, false);
+      giveFrame(h.bytes);
     }
     this.flow.update();
   }
 
   /** A stale subscriber gets a fresh screen instead of what was held for it. */
   dropHeld(): void {
+    for (const h of this.held) giveFrame(h.bytes);
     this.held = [];
     this.heldBytes = 0;
   }
@@ -119,9 +122,11 @@ export class Subscriber {
     else this.send(msg.num, bytes, interactive);
   }
 
-  /** The bytes are a view of the host connection's read buffer: what waits is a copy. */
+  /** The bytes are a view of the host connection's read buffer: what waits is a (pooled) copy. */
   private hold(num: number, bytes: Uint8Array): void {
-    this.held.push({ num, bytes: Buffer.from(bytes) });
+    const copy = takeFrame(bytes.length).subarray(0, bytes.length);
+    copy.set(bytes);
+    this.held.push({ num, bytes: copy });
     this.heldBytes += bytes.length;
   }
 

@@ -1,7 +1,13 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
-import { CLOSE_CODES, encodeTermData, type ServerFrame } from "../../shared/protocol.ts";
+import {
+  CLOSE_CODES,
+  encodeTermData,
+  type ServerFrame,
+  TERM_DATA_HEADER_BYTES,
+} from "../../shared/protocol.ts";
+import { giveFrame, takeFrame } from "./frame-pool.ts";
 
 /**
  * One browser tab's socket, outbound side. Frames wait in two lanes: interactive (control frames,
@@ -19,7 +25,13 @@ const SEND_WINDOW_BYTES = 64 * 1024;
  */
 const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 
-type Frame = { data: string | Uint8Array; channel: string | undefined; bytes: number };
+type Frame = {
+  data: string | Uint8Array;
+  channel: string | undefined;
+  bytes: number;
+  /** The data is a pooled buffer, handed back once ws has written it. */
+  pooled?: boolean;
+};
 
 export interface ConnectionMeta {
   /** The sign-in session the socket was opened with (to close it when the session is revoked). */
@@ -60,7 +72,9 @@ export class Connection {
   }
 
   sendTermData(numericId: number, bytes: Uint8Array, interactive: boolean, channel: string): void {
-    this.enqueue({ data: encodeTermData(numericId, bytes), channel, bytes: bytes.length + 5 }, !interactive);
+    const size = TERM_DATA_HEADER_BYTES + bytes.length;
+    const data = encodeTermData(numericId, bytes, takeFrame(size));
+    this.enqueue({ data, channel, bytes: size, pooled: true }, !interactive);
   }
 
   close(code: number, reason: string): void {
@@ -102,7 +116,14 @@ export class Connection {
         }
       }
       this.queued -= frame.bytes;
-      this.ws.send(frame.data, { binary: typeof frame.data !== "string" }, this.onSent);
+      const data = frame.data;
+      const sent = frame.pooled
+        ? () => {
+            giveFrame(data as Uint8Array);
+            this.onSent();
+          }
+        : this.onSent;
+      this.ws.send(data, { binary: typeof data !== "string" }, sent);
     }
   }
 

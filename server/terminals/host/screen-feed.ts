@@ -31,12 +31,16 @@ export class ScreenFeed {
   private lastWrite = 0;
   private disposed = false;
 
-  /** `onParsed`: this many bytes are on the screen (or were dropped as unshowable). */
+  /**
+   * `onParsed`: this many bytes are on the screen (or were dropped as unshowable). `release`: gets each
+   * chunk written once nothing refers to it any more.
+   */
   constructor(
     readonly screen: Screen,
     private readonly onParsed: (bytes: number) => void,
+    private readonly release: (chunk: Uint8Array) => void = () => {},
   ) {
-    this.waiting = new WaitingOutput(screen.keepLines);
+    this.waiting = new WaitingOutput(screen.keepLines, release);
   }
 
   write(data: Uint8Array): void {
@@ -91,6 +95,7 @@ export class ScreenFeed {
       if (this.disposed) return;
       if (taken.skipped !== undefined) await this.screen.skipFlood(taken.skipped);
       await this.screen.write(taken.chunks);
+      for (const chunk of taken.chunks) this.release(chunk);
       this.parsing--;
       this.onParsed(taken.bytes);
       // Output taken next starts where this ends: it can be scanned for a skip if the parser is at rest.

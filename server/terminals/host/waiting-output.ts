@@ -19,6 +19,8 @@ const DROP_STEP_LINES = 1000;
  */
 const MAX_SGR_BYTES = 4096;
 const MAX_SGR_SEQUENCES = 64 * 1024;
+/** Dropped lines and SGR sequences are removed from their lists once this many pile up. */
+const COMPACT_AFTER = 4096;
 
 /** Where the scanner is: outside escape sequences, just after ESC, or in a CSI's parameters. */
 const IN_TEXT = 0;
@@ -59,17 +61,25 @@ export class WaitingOutput {
   private lineSgrs: number[] = [];
   private lineResets: number[] = [];
   private lineHead = 0;
-  /** [start, end) of each SGR sequence still waiting; sequence i (counted since the take) is at 2(i - sgrBase). */
+  /**
+   * [start, end) of each SGR sequence since the take; sequence i is at 2(i - sgrBase). Those before
+   * sgrHead were dropped; they are removed in bulk (a splice at every drop cost more than the scan).
+   */
   private sgrs: number[] = [];
   private sgrBase = 0;
+  private sgrHead = 0;
   private sgrCount = 0;
   private lastReset = -1;
 
   /**
    * `keepLines`: lines of output that can still show (history, screen and the cursor's line); after a
    * resize, the larger of the sizes before and after (keeping more than needed is only less skipping).
+   * `release`: gets each chunk dropped as a whole (taken chunks are the taker's).
    */
-  constructor(public keepLines: number) {}
+  constructor(
+    public keepLines: number,
+    private readonly release: (chunk: Uint8Array) => void = () => {},
+  ) {}
 
   /** Whether lines that come next can still be dropped (until the next take). */
   get skippable(): boolean {
@@ -116,7 +126,7 @@ export class WaitingOutput {
     this.lineResets = [];
     this.lineHead = 0;
     this.sgrs = [];
-    this.sgrBase = this.sgrCount = 0;
+    this.sgrBase = this.sgrHead = this.sgrCount = 0;
     this.lastReset = -1;
   }
 
@@ -130,9 +140,11 @@ export class WaitingOutput {
     for (let i = 0; i < n; i++) {
       const b = data[i]!;
       if (esc === IN_TEXT) {
-        if (b >= 0x20 && b < 0x80) {
+        if (b - 0x20 < 0x60 && b >= 0x20) {
           // Runs of printable ASCII are most of a flood: skip through them in a tight loop.
-          while (i + 1 < n && data[i + 1]! >= 0x20 && data[i + 1]! < 0x80) i++;
+          let j = i + 1;
+          while (j < n && (data[j]! - 0x20) >>> 0 < 0x60) j++;
+          i = j - 1;
           prev = data[i]!;
           continue;
         }
@@ -169,7 +181,7 @@ export class WaitingOutput {
       } else if (b === 0x6d) {
         // SGR. A full reset (`ESC[m`, `ESC[0m`, `ESC[0;...m`) makes the colors before it irrelevant.
         esc = IN_TEXT;
-        if (this.sgrCount - this.sgrBase >= MAX_SGR_SEQUENCES) {
+        if (this.sgrCount - this.sgrHead >= MAX_SGR_SEQUENCES) {
           this.plain = false;
           return;
         }
@@ -199,8 +211,8 @@ export class WaitingOutput {
     const cut = this.lineEnds[k]!;
     const reset = this.lineResets[k]!;
     const upTo = this.lineSgrs[k]!;
-    let sgr = reset >= this.sgrBase ? "" : (this.skipped ?? "");
-    for (let s = Math.max(reset, this.sgrBase); s < upTo; s++) {
+    let sgr = reset >= this.sgrHead ? "" : (this.skipped ?? "");
+    for (let s = Math.max(reset, this.sgrHead); s < upTo; s++) {
       const at = 2 * (s - this.sgrBase);
       sgr += this.text(this.sgrs[at]!, this.sgrs[at + 1]!);
       if (sgr.length > MAX_SGR_BYTES) {
@@ -213,9 +225,12 @@ export class WaitingOutput {
     this.base = cut;
     this.skipped = sgr;
     this.lineHead = k + 1;
-    this.sgrs.splice(0, 2 * (upTo - this.sgrBase));
-    this.sgrBase = upTo;
-    if (this.lineHead > 4096) {
+    this.sgrHead = upTo;
+    if (this.sgrHead - this.sgrBase > COMPACT_AFTER) {
+      this.sgrs.splice(0, 2 * (this.sgrHead - this.sgrBase));
+      this.sgrBase = this.sgrHead;
+    }
+    if (this.lineHead > COMPACT_AFTER) {
       this.lineEnds.splice(0, this.lineHead);
       this.lineSgrs.splice(0, this.lineHead);
       this.lineResets.splice(0, this.lineHead);
@@ -244,7 +259,7 @@ export class WaitingOutput {
     this.size -= bytes;
     let n = 0;
     while (n < this.chunks.length && bytes >= this.chunks[n]!.length) bytes -= this.chunks[n++]!.length;
-    this.chunks.splice(0, n);
+    for (const chunk of this.chunks.splice(0, n)) this.release(chunk);
     if (bytes > 0) this.chunks[0] = this.chunks[0]!.subarray(bytes);
   }
 }
