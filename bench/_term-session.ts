@@ -2,6 +2,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { stopPtyHost } from "../server/terminals/host-client.ts";
 import type { Cell, TimingEvent } from "../shared/records.ts";
+import { TERM_ACK_MAX_BYTES } from "../shared/terminals.ts";
 import { makeRepo, type TempRepo, tempDir } from "../tests/helpers/repo.ts";
 import { type SpawnedHive, spawnHive } from "../tests/helpers/server.ts";
 import { TestSocket } from "../tests/socket/ws-client.ts";
@@ -69,6 +70,7 @@ export class RawTerm {
   private tail = "";
   private waiters: { text: string; resolve(): void }[] = [];
   private unacked = 0;
+  private ackTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly sock: TestSocket,
@@ -107,8 +109,10 @@ export class RawTerm {
     this.frames++;
     this.onData?.(b);
     this.unacked += b.length;
-    if (this.unacked >= 64 * 1024) this.ack();
-    else queueMicrotask(() => this.ack());
+    // As the browser client does: in units of TERM_ACK_MAX_BYTES, and the rest once output pauses.
+    clearTimeout(this.ackTimer);
+    if (this.unacked >= TERM_ACK_MAX_BYTES) this.ack();
+    else this.ackTimer = setTimeout(() => this.ack(), 10);
     if (this.waiters.length === 0) return;
     this.tail = (this.tail + Buffer.from(b.subarray(Math.max(0, b.length - 512))).toString("latin1")).slice(
       -1024,

@@ -58,4 +58,4 @@ export type TermEvent = z.infer<typeof TermEventSchema>;
  */
 export const TERM_HIGH_WATERMARK = 1024 * 1024;
 export const TERM_LOW_WATERMARK = 512 * 1024;
-export const TERM_ACK_MAX_BYTES = 64 * 1024;
+export const TERM_ACK_MAX_BYTES = 256 * 1024;

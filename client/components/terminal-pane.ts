@@ -28,6 +28,8 @@ export class HiveTerminalPane extends LitElement {
       .host {
         position: absolute;
         inset: 4px 0 0 6px;
+        /* A flood re-renders rows many times a second: keep their style, layout and paint work inside. */
+        contain: strict;
       }
       .notice {
         position: absolute;
