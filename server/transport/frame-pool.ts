@@ -5,8 +5,11 @@
  */
 
 const SLAB_BYTES = 256 * 1024;
-/** Smaller frames come from Node's own shared pool. */
-const MIN_POOLED_BYTES = 8 * 1024;
+/**
+ * Smaller frames (typing, a prompt) are allocated as before: a pooled buffer is never more than four
+ * times what it holds, so output held for a slow tab in small pieces cannot pin slabs by the dozen.
+ */
+const MIN_POOLED_BYTES = SLAB_BYTES / 4;
 /** Free slabs kept; flow control keeps fewer than this in flight per terminal. */
 const MAX_FREE_SLABS = 32;
 
