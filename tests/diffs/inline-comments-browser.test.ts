@@ -53,6 +53,9 @@ describe("inline review comments", () => {
       await page.screenshot({ path: "/tmp/h4-inline-fail.png" });
     });
     await modified().locator(".view-line", { hasText: "const c = 30;" }).waitFor({ timeout: 60_000 });
+    // Wait for the computed diff: its decorations (and, inline, the removed line above) move line 3
+    // down, and a click on where it was before lands on the removed line.
+    await modified().locator(".line-insert").first().waitFor({ timeout: 60_000 });
     await modified().locator(".margin-view-overlays .line-numbers", { hasText: /^3$/ }).click();
     const form = modified().locator("hive-comment-form");
     await form.getByLabel("Comment on line 3").fill("Why 30?");
