@@ -63,7 +63,7 @@ export async function startBenchHive(): Promise<BenchHive> {
   };
 }
 
-/** Raw output of one terminal, counted and acknowledged at once (a client that keeps up). */
+/** Raw output of one terminal, counted and acknowledged as it arrives (a client that keeps up). */
 export class RawTerm {
   bytes = 0;
   frames = 0;

@@ -94,12 +94,11 @@ export const BINARY_KIND = { termData: 1 } as const;
 export const TERM_DATA_HEADER_BYTES = 5;
 
 /**
- * Binary terminal output: [kind u8][numeric channel id u32 BE][raw bytes]. Written at the start of
- * `into` when given (it must have room), else into a new array.
+ * Binary terminal output: [kind u8][numeric channel id u32 BE][raw bytes], written at the start of `into`
+ * (which must have room: the server builds frames in reused buffers); answers the frame.
  */
-export function encodeTermData(numericId: number, bytes: Uint8Array, into?: Uint8Array): Uint8Array {
-  const size = TERM_DATA_HEADER_BYTES + bytes.length;
-  const out = into ? into.subarray(0, size) : new Uint8Array(size);
+export function encodeTermData(numericId: number, bytes: Uint8Array, into: Uint8Array): Uint8Array {
+  const out = into.subarray(0, TERM_DATA_HEADER_BYTES + bytes.length);
   out[0] = BINARY_KIND.termData;
   new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(1, numericId);
   out.set(bytes, TERM_DATA_HEADER_BYTES);

@@ -131,9 +131,7 @@ export class Screens {
     if (!batch) return;
     this.batches.delete(num);
     const lent = batch.used >= MIN_LENT_BYTES;
-    const data = lent
-      ? new Uint8Array(batch.buffer, 0, batch.used)
-      : new Uint8Array(new Uint8Array(batch.buffer, 0, batch.used));
+    const data = new Uint8Array(lent ? batch.buffer : batch.buffer.slice(0, batch.used), 0, batch.used);
     this.worker.postMessage({ op: "write", num, data, lent } satisfies ScreenRequest, [data.buffer]);
     if (!lent) this.giveBack(batch.buffer);
   }

@@ -140,8 +140,9 @@ export class WaitingOutput {
     for (let i = 0; i < n; i++) {
       const b = data[i]!;
       if (esc === IN_TEXT) {
-        if (b - 0x20 < 0x60 && b >= 0x20) {
-          // Runs of printable ASCII are most of a flood: skip through them in a tight loop.
+        if (b >= 0x20 && b < 0x80) {
+          // Runs of printable ASCII are most of a flood: skip through them in a tight loop (one unsigned
+          // comparison per byte).
           let j = i + 1;
           while (j < n && (data[j]! - 0x20) >>> 0 < 0x60) j++;
           i = j - 1;
