@@ -9,7 +9,8 @@ import { terminalText, typeInTerminal } from "./ui.ts";
 
 /**
  * Terminals across browsers and outages: a tab's name is Hive's, so every browser shows it; keys typed while
- * the socket is down reach the shell once it is back, and input too big to replay is refused visibly.
+ * the socket is down reach the shell once it is back, and input too big to replay is refused visibly. A flood
+ * reaches xterm whole and in order, whether the page is in front or hidden (where it is written differently).
  */
 describe("terminal names and input across browsers and outages", () => {
   let repo: TempRepo;
@@ -105,5 +106,29 @@ describe("terminal names and input across browsers and outages", () => {
     await typeInTerminal(page, "echo after-$((3*3))");
     await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("after-9");
     expect(await terminalText(page)).not.toContain("yyyyyyyyyy");
+  });
+
+  it("a flood reaches the screen whole and in order, in a visible page and in a hidden one", async () => {
+    /**
+     * Every line in the pane's buffer after `seq from to` (10,000 lines, some 500 KB, which the page was handed
+     * in many pieces) is whole and follows the one before it, up to `to`.
+     */
+    const tail = "-".repeat(40);
+    const flood = async (from: number, to: number, marker: string) => {
+      await typeInTerminal(page, `seq -f '%.0f ${tail}' ${from} ${to}; echo ${marker}-$((6*7))`);
+      await expect.poll(() => terminalText(page), { timeout: 60_000 }).toContain(`${marker}-42`);
+      const lines = (await terminalText(page)).split("\n").map((l) => l.trim());
+      const end = lines.findIndex((l) => l === `${marker}-42`);
+      const flooded = lines.slice(end - 8000, end);
+      expect(flooded.at(-1)).toBe(`${to} ${tail}`);
+      expect(flooded.filter((l, i) => l !== `${to - flooded.length + 1 + i} ${tail}`)).toEqual([]);
+    };
+    await flood(1, 150_000, "shown");
+    await page.evaluate(() => Object.defineProperty(document, "hidden", { configurable: true, get: () => true }));
+    try {
+      await flood(150_001, 300_000, "hidden");
+    } finally {
+      await page.evaluate(() => Reflect.deleteProperty(document, "hidden"));
+    }
   });
 });
