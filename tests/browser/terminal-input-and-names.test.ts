@@ -118,13 +118,15 @@ describe("terminal names and input across browsers and outages", () => {
       await typeInTerminal(page, `seq -f '%.0f ${tail}' ${from} ${to}; echo ${marker}-$((6*7))`);
       await expect.poll(() => terminalText(page), { timeout: 60_000 }).toContain(`${marker}-42`);
       const lines = (await terminalText(page)).split("\n").map((l) => l.trim());
-      const end = lines.findIndex((l) => l === `${marker}-42`);
+      const end = lines.indexOf(`${marker}-42`);
       const flooded = lines.slice(end - 8000, end);
       expect(flooded.at(-1)).toBe(`${to} ${tail}`);
       expect(flooded.filter((l, i) => l !== `${to - flooded.length + 1 + i} ${tail}`)).toEqual([]);
     };
     await flood(1, 150_000, "shown");
-    await page.evaluate(() => Object.defineProperty(document, "hidden", { configurable: true, get: () => true }));
+    await page.evaluate(() =>
+      Object.defineProperty(document, "hidden", { configurable: true, get: () => true }),
+    );
     try {
       await flood(150_001, 300_000, "hidden");
     } finally {
