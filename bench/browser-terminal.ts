@@ -1,7 +1,9 @@
 // In headless Chromium: `cat` of a 100 MB file in a cell's terminal through the real client, socket and
 // flow control, against xterm.js writing the same bytes locally in the same page (the browser's own
 // ceiling). While the flood runs, keystrokes go into a second terminal of the same cell and their echo
-// is timed. Goal: ratio at least 0.8, and every keystroke echoing within 50 ms during the flood.
+// is timed. Goal: ratio at least 0.8 (medians of ROUNDS alternating runs of each), and every keystroke
+// echoing within 50 ms during the floods.
+import { spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Cell } from "../shared/records.ts";
@@ -9,12 +11,13 @@ import { buildClientIfStale, useTempShellHome } from "../tests/browser/browser.t
 import { makeRepo, tempDir } from "../tests/helpers/repo.ts";
 import { startHive } from "../tests/helpers/server.ts";
 import { CdpPage } from "./_cdp-page.ts";
-import { percentile } from "./_stats.ts";
+import { median, percentile } from "./_stats.ts";
 
 const MB = 1024 * 1024;
 const TOTAL_MB = Number(process.env.FLOOD_MB ?? 100);
 const GOAL_RATIO = 0.8;
 const GOAL_ECHO_MS = 50;
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 
 /** One MiB of typical output (log lines, some colour), repeated to make the file. */
 function block(): string {
@@ -81,27 +84,53 @@ try {
   }, undefined);
   console.log(`GPU renderer: ${renderer}`);
 
-  const local = await localBaseline(page, data, TOTAL_MB);
-  const localMBs = totalBytes / MB / (local / 1000);
-  console.log(`local xterm.js write: ${local.toFixed(0)} ms, ${localMBs.toFixed(1)} MB/s`);
-
+  // Rounds alternate the two, so that a noisy spell of this shared machine falls on both alike.
+  const localRates: number[] = [];
+  const hiveRates: number[] = [];
+  const echoes: number[] = [];
   const idleEcho = await page.evaluate(echoProbe, { samples: 10, gapMs: 100 });
-  const run = await page.evaluate(floodThroughHive, { file, marker: "FLOOD-END" });
-  const hiveMBs = totalBytes / MB / (run.ms / 1000);
-  const echoes = run.echoes;
+  for (let round = 1; round <= ROUNDS; round++) {
+    const local = totalBytes / MB / ((await localBaseline(page, data, TOTAL_MB)) / 1000);
+    const run = await page.evaluate(floodThroughHive, { file, marker: `FLOOD-END${round}` });
+    const hive = totalBytes / MB / (run.ms / 1000);
+    localRates.push(local);
+    hiveRates.push(hive);
+    echoes.push(...run.echoes);
+    console.log(
+      `round ${round}: local xterm.js ${local.toFixed(1)} MB/s, through Hive ${hive.toFixed(1)} MB/s; echo max ${Math.max(...run.echoes).toFixed(1)} ms`,
+    );
+  }
+  // What the page alone manages when the machine's other core is busy, as it is with Hive's server
+  // and shell during a flood on this 2-core machine: printed to explain the ratio, not part of the goal.
+  // The spinner also stops by itself, should this process die before it kills it.
+  const spin = spawn(process.execPath, ["-e", "const end = Date.now() + 60_000; while (Date.now() < end);"], {
+    stdio: "ignore",
+  });
+  let busyCore: number;
+  try {
+    busyCore = totalBytes / MB / ((await localBaseline(page, data, TOTAL_MB)) / 1000);
+  } finally {
+    spin.kill("SIGKILL");
+  }
+  const localMBs = median(localRates);
+  const hiveMBs = median(hiveRates);
   const p50 = percentile(echoes, 0.5);
   const max = Math.max(...echoes);
   const ratio = hiveMBs / localMBs;
-  console.log(`through Hive: ${run.ms.toFixed(0)} ms, ${hiveMBs.toFixed(1)} MB/s, ratio ${ratio.toFixed(3)}`);
+  console.log(`local xterm.js write: ${localMBs.toFixed(1)} MB/s (median of ${ROUNDS})`);
+  console.log(`local xterm.js write, another core busy: ${busyCore.toFixed(1)} MB/s`);
+  console.log(`through Hive: ${hiveMBs.toFixed(1)} MB/s (median of ${ROUNDS}), ratio ${ratio.toFixed(3)}`);
   console.log(
-    `echo in a second terminal: idle p50 ${percentile(idleEcho, 0.5).toFixed(1)} ms; during the flood p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms over ${echoes.length} keystrokes`,
+    `echo in a second terminal: idle p50 ${percentile(idleEcho, 0.5).toFixed(1)} ms; during the floods p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms over ${echoes.length} keystrokes`,
   );
   console.log(
     JSON.stringify({
       bench: "browser-terminal",
       metrics: {
         mb: TOTAL_MB,
+        rounds: ROUNDS,
         local_mb_s: round(localMBs),
+        local_busy_core_mb_s: round(busyCore),
         hive_mb_s: round(hiveMBs),
         ratio: round(ratio, 3),
         echo_idle_p50_ms: round(percentile(idleEcho, 0.5)),
