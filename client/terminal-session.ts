@@ -138,7 +138,8 @@ export class TerminalSession {
 
   /** Writes the next piece of output into xterm; the one after it waits for a task of its own. */
   private writeNext(sink: TerminalSink, epoch: number): void {
-    if (this.unwritten.length === 0 || epoch !== this.epoch) {
+    if (epoch !== this.epoch) return; // a snapshot came in between: its own writes have taken over
+    if (this.unwritten.length === 0) {
       this.writing = false;
       return;
     }
