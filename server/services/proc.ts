@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
 /**
@@ -20,24 +19,28 @@ export interface ProcStat {
   state: string;
 }
 
-let sysconf: { clockTicks: number; pageSize: number } | undefined;
+/**
+ * /proc gives CPU times in USER_HZ, which Linux fixes at 100 on every architecture Node runs on. Asking
+ * `getconf` instead cost two synchronous spawns, 50 ms of a PTY host's event loop (every terminal's
+ * output and echo) the first time a paused terminal was polled.
+ */
+const CLOCK_TICKS = 100;
+let cachedPageSize: number | undefined;
 
-function conf(): { clockTicks: number; pageSize: number } {
-  if (!sysconf) {
-    const get = (name: string, fallback: number) => {
-      try {
-        return Number(execFileSync("getconf", [name], { encoding: "utf8" }).trim()) || fallback;
-      } catch {
-        return fallback;
-      }
-    };
-    sysconf = { clockTicks: get("CLK_TCK", 100), pageSize: get("PAGESIZE", 4096) };
+/** The page size, from two views of this process's own size: statm counts pages, status kilobytes. */
+function pageSize(): number {
+  if (cachedPageSize === undefined) {
+    const pages = Number(readFileSync("/proc/self/statm", "utf8").split(" ")[0]);
+    const kb = Number(/VmSize:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
+    // A power of two: the size may change by a page or two between the reads.
+    const size = 2 ** Math.round(Math.log2((kb * 1024) / pages));
+    cachedPageSize = Number.isFinite(size) && size >= 4096 ? size : 4096;
   }
-  return sysconf;
+  return cachedPageSize;
 }
 
 export function clockTicksPerSecond(): number {
-  return conf().clockTicks;
+  return CLOCK_TICKS;
 }
 
 export function readStat(pid: number): ProcStat | undefined {
@@ -56,7 +59,7 @@ export function readStat(pid: number): ProcStat | undefined {
     pgid: Number(f[2]),
     cpuTicks: Number(f[11]) + Number(f[12]),
     startTicks: Number(f[19]),
-    rssBytes: Number(f[21]) * conf().pageSize,
+    rssBytes: Number(f[21]) * pageSize(),
   };
 }
 
