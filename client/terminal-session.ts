@@ -31,6 +31,12 @@ const READ_AHEAD_BYTES = 2 * 1024 * 1024;
  * another terminal) waits behind it: during a flood that made echoes take 20-50 ms on the page.
  */
 const WRITE_PIECE_BYTES = 32 * 1024;
+/**
+ * While a terminal's scrollback fills, xterm 6 updates its scrollbar for every new line, synchronously
+ * (xtermjs/xterm.js#6172: `Viewport._sync`): a fresh terminal took 12-62 ms per 32 KB piece of a flood's
+ * first 300 KB here, 2-7 ms per 4 KB piece.
+ */
+const FILLING_PIECE_BYTES = 4 * 1024;
 
 /** Where a session writes: an xterm in the browser (or a bench's counter). */
 export interface TerminalSink {
@@ -38,6 +44,8 @@ export interface TerminalSink {
   reset(screen: string, cols: number, rows: number): void;
   /** Write output; call `done` once it is on screen (flow control counts on it). */
   write(data: Uint8Array, done: () => void): void;
+  /** True while the scrollback is still growing, when each line costs the terminal more. */
+  filling?(): boolean;
 }
 
 export type TerminalStatus = "attaching" | "live" | "exited" | "gone";
@@ -146,7 +154,9 @@ export class TerminalSession {
     this.writing = true;
     // A hidden page runs xterm's timers once a second at most, and nobody watches it type: there,
     // everything received goes at once, or a build's output would crawl while its tab is in the back.
-    const pieces = document.hidden ? this.unwritten.splice(0) : [this.takePiece()];
+    const pieces = document.hidden
+      ? this.unwritten.splice(0)
+      : [this.takePiece(sink.filling?.() ? FILLING_PIECE_BYTES : WRITE_PIECE_BYTES)];
     const last = pieces.at(-1);
     for (const piece of pieces)
       sink.write(piece, () => {
@@ -157,11 +167,11 @@ export class TerminalSession {
       });
   }
 
-  private takePiece(): Uint8Array {
+  private takePiece(size: number): Uint8Array {
     const bytes = this.unwritten[0]!;
-    if (bytes.length <= WRITE_PIECE_BYTES) return this.unwritten.shift()!;
-    this.unwritten[0] = bytes.subarray(WRITE_PIECE_BYTES);
-    return bytes.subarray(0, WRITE_PIECE_BYTES);
+    if (bytes.length <= size) return this.unwritten.shift()!;
+    this.unwritten[0] = bytes.subarray(size);
+    return bytes.subarray(0, size);
   }
 
   /** Sends keystrokes; while the socket is down they wait (see PendingInput) and the pane says so. */

@@ -151,6 +151,7 @@ export class HiveTerminalPane extends LitElement {
         this.scheduleFit();
       },
       write: (data, done) => term.write(data, done),
+      filling: () => term.buffer.normal.length < term.rows + (term.options.scrollback ?? 0),
     };
     this.detach = session.attach(sink);
     this.offStatus = session.status.subscribe((s) => {
