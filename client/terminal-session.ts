@@ -152,19 +152,13 @@ export class TerminalSession {
       return;
     }
     this.writing = true;
-    // A hidden page runs xterm's timers once a second at most, and nobody watches it type: there,
-    // everything received goes at once, or a build's output would crawl while its tab is in the back.
-    const pieces = document.hidden
-      ? this.unwritten.splice(0)
-      : [this.takePiece(sink.filling?.() ? FILLING_PIECE_BYTES : WRITE_PIECE_BYTES)];
-    const last = pieces.at(-1);
-    for (const piece of pieces)
-      sink.write(piece, () => {
-        if (epoch !== this.epoch) return;
-        this.written += piece.length;
-        this.ack();
-        if (piece === last) nextTask(() => this.writeNext(sink, epoch));
-      });
+    const piece = this.takePiece(sink.filling?.() ? FILLING_PIECE_BYTES : WRITE_PIECE_BYTES);
+    sink.write(piece, () => {
+      if (epoch !== this.epoch) return;
+      this.written += piece.length;
+      this.ack();
+      nextTask(() => this.writeNext(sink, epoch));
+    });
   }
 
   private takePiece(size: number): Uint8Array {

@@ -93,6 +93,7 @@ export class HiveTerminalPane extends LitElement {
     this.observer = new ResizeObserver(() => this.scheduleFit());
     this.observer.observe(this);
     this.scheme.addEventListener("change", this.onScheme);
+    document.addEventListener("visibilitychange", this.onVisibility);
     this.bind();
   }
 
@@ -119,6 +120,7 @@ export class HiveTerminalPane extends LitElement {
     this.observer?.disconnect();
     clearTimeout(this.resizeTimer);
     this.scheme.removeEventListener("change", this.onScheme);
+    document.removeEventListener("visibilitychange", this.onVisibility);
     this.term?.dispose();
     this.term = undefined;
   }
@@ -135,6 +137,15 @@ export class HiveTerminalPane extends LitElement {
     for (let i = 0; i < buf.length; i++) lines.push(buf.getLine(i)?.translateToString(true) ?? "");
     return lines.join("\n");
   }
+
+  private readonly onVisibility = (): void => {
+    if (!document.hidden) {
+      if (!this.detach) this.bind();
+      return;
+    }
+    this.detach?.();
+    this.detach = undefined;
+  };
 
   private bind(): void {
     this.detach?.();
@@ -153,7 +164,10 @@ export class HiveTerminalPane extends LitElement {
       write: (data, done) => term.write(data, done),
       filling: () => term.buffer.normal.length < term.rows + (term.options.scrollback ?? 0),
     };
-    this.detach = session.attach(sink);
+    // A page nobody can see takes no output: Chrome runs a hidden page's timers a few milliseconds a
+    // second, and output the page cannot keep up with holds the shell back. It gets the screen afresh
+    // when it is shown again (see onVisibility).
+    this.detach = document.hidden ? undefined : session.attach(sink);
     this.offStatus = session.status.subscribe((s) => {
       if (s.status === "exited")
         this.notice = `shell exited${s.exitCode != null ? ` with code ${s.exitCode}` : ""}`;

@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import type { Socket } from "node:net";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cell } from "../../shared/records.ts";
@@ -10,7 +12,7 @@ import { terminalText, typeInTerminal } from "./ui.ts";
 /**
  * Terminals across browsers and outages: a tab's name is Hive's, so every browser shows it; keys typed while
  * the socket is down reach the shell once it is back, and input too big to replay is refused visibly. A flood
- * reaches xterm whole and in order, whether the page is in front or hidden (where it is written differently).
+ * reaches xterm whole and in order; a hidden page does not hold the shell back and is shown its screen after.
  */
 describe("terminal names and input across browsers and outages", () => {
   let repo: TempRepo;
@@ -108,14 +110,15 @@ describe("terminal names and input across browsers and outages", () => {
     expect(await terminalText(page)).not.toContain("yyyyyyyyyy");
   });
 
-  it("a flood reaches the screen whole and in order, in a visible page and in a hidden one", async () => {
+  it("a flood reaches the screen whole and in order; a hidden page takes none and is shown the finished screen", async () => {
+    const tail = "-".repeat(40);
+    const command = (from: number, to: number, marker: string) =>
+      `seq -f '%.0f ${tail}' ${from} ${to}; echo ${marker}-$((6*7)); touch ${marker}.done`;
     /**
-     * Every line in the pane's buffer after `seq from to` (10,000 lines, some 500 KB, which the page was handed
+     * Every line in the pane's buffer before the marker (10,000 lines, some 500 KB, which the page was handed
      * in many pieces) is whole and follows the one before it, up to `to`.
      */
-    const tail = "-".repeat(40);
-    const flood = async (from: number, to: number, marker: string) => {
-      await typeInTerminal(page, `seq -f '%.0f ${tail}' ${from} ${to}; echo ${marker}-$((6*7))`);
+    const expectWhole = async (to: number, marker: string) => {
       await expect.poll(() => terminalText(page), { timeout: 60_000 }).toContain(`${marker}-42`);
       const lines = (await terminalText(page)).split("\n").map((l) => l.trim());
       const end = lines.indexOf(`${marker}-42`);
@@ -123,14 +126,28 @@ describe("terminal names and input across browsers and outages", () => {
       expect(flooded.at(-1)).toBe(`${to} ${tail}`);
       expect(flooded.filter((l, i) => l !== `${to - flooded.length + 1 + i} ${tail}`)).toEqual([]);
     };
-    await flood(1, 150_000, "shown");
-    await page.evaluate(() =>
-      Object.defineProperty(document, "hidden", { configurable: true, get: () => true }),
-    );
+    await typeInTerminal(page, command(1, 150_000, "shown"));
+    await expectWhole(150_000, "shown");
+
+    const setHidden = (hidden: boolean) =>
+      page.evaluate((hidden) => {
+        if (hidden) Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+        else Reflect.deleteProperty(document, "hidden");
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, hidden);
+    await setHidden(true);
     try {
-      await flood(150_001, 300_000, "hidden");
+      await typeInTerminal(page, command(150_001, 300_000, "hidden"));
+      // The shell finishes without the page, and the page writes none of its output, even given time to.
+      await expect
+        .poll(() => existsSync(join(cell.worktreePath!, "hidden.done")), { timeout: 60_000 })
+        .toBe(true);
+      await new Promise((r) => setTimeout(r, 1500));
+      const shown = (await terminalText(page)).split("\n").filter((l) => l.trim().endsWith(tail));
+      expect(shown.filter((l) => Number.parseInt(l, 10) > 150_000)).toEqual([]);
     } finally {
-      await page.evaluate(() => Reflect.deleteProperty(document, "hidden"));
+      await setHidden(false);
     }
+    await expectWhole(300_000, "hidden");
   });
 });
