@@ -129,6 +129,8 @@ describe("terminal names and input across browsers and outages", () => {
     await typeInTerminal(page, command(1, 150_000, "shown"));
     await expectWhole(150_000, "shown");
 
+    // Playwright's Chromium keeps even a minimized page visible (its flags turn backgrounding off), so the
+    // page is told it is hidden as Chromium would tell it.
     const setHidden = (hidden: boolean) =>
       page.evaluate((hidden) => {
         if (hidden) Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
