@@ -143,6 +143,9 @@ export class HiveTerminalPane extends LitElement {
       if (!this.detach) this.bind();
       return;
     }
+    // Someone scrolled up into the history keeps their place: a fresh screen would start at the bottom.
+    const buffer = this.term?.buffer.active;
+    if (buffer && buffer.viewportY < buffer.baseY) return;
     this.detach?.();
     this.detach = undefined;
   };

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Socket } from "node:net";
 import { join } from "node:path";
+import type { Terminal } from "@xterm/xterm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cell } from "../../shared/records.ts";
@@ -31,6 +32,15 @@ describe("terminal names and input across browsers and outages", () => {
   };
   const banner = (p: Page) => p.locator("hive-connection-banner [role='alert']");
   const notice = (p: Page) => p.locator("hive-terminal-pane[active] .notice");
+
+  // Playwright's Chromium keeps even a minimized page visible (its flags turn backgrounding off), so the
+  // page is told it is hidden as Chromium would tell it.
+  const setHidden = (hidden: boolean) =>
+    page.evaluate((hidden) => {
+      if (hidden) Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+      else Reflect.deleteProperty(document, "hidden");
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, hidden);
 
   /** Cuts the socket and keeps the server refusing new ones until the returned function is called. */
   const outage = async (): Promise<() => Promise<void>> => {
@@ -129,14 +139,6 @@ describe("terminal names and input across browsers and outages", () => {
     await typeInTerminal(page, command(1, 150_000, "shown"));
     await expectWhole(150_000, "shown");
 
-    // Playwright's Chromium keeps even a minimized page visible (its flags turn backgrounding off), so the
-    // page is told it is hidden as Chromium would tell it.
-    const setHidden = (hidden: boolean) =>
-      page.evaluate((hidden) => {
-        if (hidden) Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
-        else Reflect.deleteProperty(document, "hidden");
-        document.dispatchEvent(new Event("visibilitychange"));
-      }, hidden);
     await setHidden(true);
     try {
       await typeInTerminal(page, command(150_001, 300_000, "hidden"));
@@ -151,5 +153,28 @@ describe("terminal names and input across browsers and outages", () => {
       await setHidden(false);
     }
     await expectWhole(300_000, "hidden");
+  });
+
+  it("a page hidden while its terminal is scrolled up keeps its place and its output", async () => {
+    const pane = page.locator("hive-terminal-pane[active]");
+    /** The line at the top of the view (by content: lines leaving the full scrollback shift the numbers). */
+    const topLine = () =>
+      pane.evaluate((el) => {
+        const buffer = (el as unknown as { term: Terminal }).term.buffer.active;
+        return buffer.getLine(buffer.viewportY)?.translateToString(true);
+      });
+    await pane.evaluate((el) => (el as unknown as { term: Terminal }).term.scrollLines(-50));
+    const before = await topLine();
+    await setHidden(true);
+    try {
+      // Straight to the shell: typing into xterm would scroll it back down.
+      await pane.evaluate((el) =>
+        (el as unknown as { session: { input(d: string): void } }).session.input("echo kept-$((5*5))\r"),
+      );
+      await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("kept-25");
+    } finally {
+      await setHidden(false);
+    }
+    expect(await topLine()).toBe(before);
   });
 });
