@@ -163,6 +163,8 @@ describe("terminal names and input across browsers and outages", () => {
         const buffer = (el as unknown as { term: Terminal }).term.buffer.active;
         return buffer.getLine(buffer.viewportY)?.translateToString(true);
       });
+    await typeInTerminal(page, "seq 1 300; echo filled-$((2*3))");
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("filled-6");
     await pane.evaluate((el) => (el as unknown as { term: Terminal }).term.scrollLines(-50));
     const before = await topLine();
     await setHidden(true);
