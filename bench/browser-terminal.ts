@@ -41,6 +41,8 @@ const file = join(dir, "flood.txt");
 writeFileSync(file, data.repeat(TOTAL_MB));
 const totalBytes = bytes * TOTAL_MB;
 console.log(`flood file: ${(totalBytes / MB).toFixed(0)} MB`);
+/** The flood's rate, given how long it took. */
+const mbPerSecond = (ms: number) => totalBytes / MB / (ms / 1000);
 
 const repo = makeRepo();
 const restoreHome = useTempShellHome();
@@ -90,9 +92,9 @@ try {
   const echoes: number[] = [];
   const idleEcho = await page.evaluate(echoProbe, { samples: 10, gapMs: 100 });
   for (let round = 1; round <= ROUNDS; round++) {
-    const local = totalBytes / MB / ((await localBaseline(page, data, TOTAL_MB)) / 1000);
+    const local = mbPerSecond(await localBaseline(page, data, TOTAL_MB));
     const run = await page.evaluate(floodThroughHive, { file, marker: `FLOOD-END${round}` });
-    const hive = totalBytes / MB / (run.ms / 1000);
+    const hive = mbPerSecond(run.ms);
     localRates.push(local);
     hiveRates.push(hive);
     echoes.push(...run.echoes);
@@ -108,7 +110,7 @@ try {
   });
   let busyCore: number;
   try {
-    busyCore = totalBytes / MB / ((await localBaseline(page, data, TOTAL_MB)) / 1000);
+    busyCore = mbPerSecond(await localBaseline(page, data, TOTAL_MB));
   } finally {
     spin.kill("SIGKILL");
   }
