@@ -5,6 +5,7 @@ import {
   type TerminalKind,
   TermSnapshotSchema,
 } from "../shared/terminals.ts";
+import { type TakenPiece, WaitingOutput } from "../shared/waiting-output.ts";
 import { PendingInput } from "./pending-input.ts";
 import type { HiveSocket } from "./socket.ts";
 import { Store } from "./store.ts";
@@ -46,6 +47,13 @@ export interface TerminalSink {
   write(data: Uint8Array, done: () => void): void;
   /** True while the scrollback is still growing, when each line costs the terminal more. */
   filling?(): boolean;
+  /**
+   * Lines of output that can still show (scrollback, screen and the cursor's line), and whether the
+   * terminal's parser is at rest (see shared/waiting-output.ts). A sink that answers both is spared the
+   * lines of a flood it could never show: they are dropped unparsed, with the colors they leave in force.
+   */
+  keepLines?(): number;
+  atRest?(): boolean;
 }
 
 export type TerminalStatus = "attaching" | "live" | "exited" | "gone";
@@ -54,15 +62,15 @@ export class TerminalSession {
   readonly status = new Store<{ status: TerminalStatus; exitCode?: number | null; message?: string }>({
     status: "attaching",
   });
-  /** Output bytes since the snapshot: received, written into xterm, and acknowledged. */
+  /** Output bytes since the snapshot: received, written into xterm (or dropped unshowable), and acknowledged. */
   private received = 0;
   private written = 0;
   private acked = 0;
   /** Bumped by each snapshot: writes of an older screen finishing late must not count as acks. */
   private epoch = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Output received and not yet handed to xterm, oldest first. */
-  private unwritten: Uint8Array[] = [];
+  /** Output received and not yet handed to xterm. */
+  private waiting = unscanned(Number.POSITIVE_INFINITY);
   private writing = false;
   private offs: (() => void)[] = [];
   /** Typed while disconnected: delivered once the terminal's snapshot arrives again. */
@@ -107,12 +115,14 @@ export class TerminalSession {
         this.received = this.written = this.acked = 0;
         const epoch = ++this.epoch;
         sink.reset(parsed.data.screen, parsed.data.cols, parsed.data.rows);
-        this.unwritten = [];
+        this.waiting = unscanned(sink.keepLines?.() ?? Number.POSITIVE_INFINITY);
         this.writing = false;
         offBinary = this.socket.onBinary(parsed.data.numericId, (bytes) => {
           this.received += bytes.length;
+          // A resize may let more lines show; keeping more than needed is only less skipping.
+          if (sink.keepLines) this.waiting.keepLines = Math.max(this.waiting.keepLines, sink.keepLines());
+          this.written += this.waiting.push(bytes);
           this.ack();
-          this.unwritten.push(bytes);
           if (!this.writing) this.writeNext(sink, epoch);
         });
         const { exitCode, signal } = parsed.data;
@@ -137,7 +147,7 @@ export class TerminalSession {
       offChannel();
       offBinary?.();
       clearTimeout(this.ackTimer);
-      this.unwritten = [];
+      this.waiting = unscanned(Number.POSITIVE_INFINITY);
       this.epoch++;
     };
     this.offs.push(off);
@@ -147,25 +157,17 @@ export class TerminalSession {
   /** Writes the next piece of output into xterm; the one after it waits for a task of its own. */
   private writeNext(sink: TerminalSink, epoch: number): void {
     if (epoch !== this.epoch) return; // a snapshot came in between: its own writes have taken over
-    if (this.unwritten.length === 0) {
-      this.writing = false;
-      return;
-    }
-    this.writing = true;
-    const piece = this.takePiece(sink.filling?.() ? FILLING_PIECE_BYTES : WRITE_PIECE_BYTES);
-    sink.write(piece, () => {
+    const piece = this.waiting.takePiece(sink.filling?.() ? FILLING_PIECE_BYTES : WRITE_PIECE_BYTES);
+    this.writing = piece.bytes > 0 || piece.skipped !== undefined;
+    if (!this.writing) return;
+    sink.write(joined(piece), () => {
       if (epoch !== this.epoch) return;
-      this.written += piece.length;
+      this.written += piece.bytes;
+      // Where the piece leaves the parser at rest, what waits behind it can be scanned for lines to skip.
+      if (sink.atRest?.()) this.written += this.waiting.markClean(piece.generation);
       this.ack();
       nextTask(() => this.writeNext(sink, epoch));
     });
-  }
-
-  private takePiece(size: number): Uint8Array {
-    const bytes = this.unwritten[0]!;
-    if (bytes.length <= size) return this.unwritten.shift()!;
-    this.unwritten[0] = bytes.subarray(size);
-    return bytes.subarray(0, size);
   }
 
   /** Sends keystrokes; while the socket is down they wait (see PendingInput) and the pane says so. */
@@ -228,6 +230,30 @@ export class TerminalSession {
     this.socket.send({ type: "term.ack", termId: this.termId, bytes: due });
     this.acked += due;
   }
+}
+
+/**
+ * Output of a fresh screen, or of one given up: where the parser stands when it starts is not known
+ * (a snapshot ends wherever the PTY host's screen had got to), so it is scanned only once a piece of it
+ * has been written and the terminal says its parser is at rest.
+ */
+function unscanned(keepLines: number): WaitingOutput {
+  return new WaitingOutput(keepLines, undefined, false);
+}
+
+const encoder = new TextEncoder();
+
+/** A piece as one write: the colors left in force by skipped lines, then the output. */
+function joined(piece: TakenPiece): Uint8Array {
+  const parts = piece.skipped ? [encoder.encode(piece.skipped), ...piece.chunks] : piece.chunks;
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 const queuedTasks: (() => void)[] = [];

@@ -1,5 +1,5 @@
+import { WaitingOutput } from "../../../shared/waiting-output.ts";
 import type { Screen } from "./screen.ts";
-import { WaitingOutput } from "./waiting-output.ts";
 
 /**
  * Feeds one screen its output and resizes, in order. The screen is only read for a replay, so output

@@ -1,6 +1,7 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { SerializeAddon } from "@xterm/addon-serialize";
 import xtermHeadless from "@xterm/headless";
+import { xtermAtRest } from "../../../shared/waiting-output.ts";
 import { serializeRows } from "./row-serializer.ts";
 
 /**
@@ -22,11 +23,6 @@ const CHUNK_BYTES = 64 * 1024;
  * every line. Until then they stay plain, which the line limit bounds too.
  */
 const COMPRESS_AFTER_MS = 500;
-
-interface InternalCore {
-  _inputHandler?: { _parser?: { currentState: number }; _utf8Decoder?: { interim?: Uint8Array } };
-  buffer?: { scrollTop: number; scrollBottom: number };
-}
 
 interface Chunk {
   /** Deflated, or plain until output goes quiet. */
@@ -112,23 +108,9 @@ export class Screen {
     });
   }
 
-  /**
-   * Whether output can be cut here and its plain lines skipped (see waiting-output.ts): the parser is
-   * between sequences and characters, on the normal screen, with no scroll region. Read from xterm's
-   * internals (pinned @xterm/headless 6); when they are not there the answer is no, and every byte is
-   * parsed.
-   */
+  /** Whether output can be cut here and its plain lines skipped (see waiting-output.ts). */
   atRest(): boolean {
-    const core = (this.term as unknown as { _core?: InternalCore })._core;
-    const input = core?._inputHandler;
-    const buffer = core?.buffer;
-    return (
-      input?._parser?.currentState === 0 &&
-      input._utf8Decoder?.interim?.[0] === 0 &&
-      this.term.buffer.active.type === "normal" &&
-      buffer?.scrollTop === 0 &&
-      buffer.scrollBottom === this.term.rows - 1
-    );
+    return xtermAtRest(this.term);
   }
 
   resize(cols: number, rows: number): void {

@@ -1,6 +1,6 @@
 /**
  * A terminal's output waiting to be parsed into its screen, which knows how much of itself never needs
- * parsing. While the waiting output is made of plain lines (text, CR LF, tabs, colors, erase-in-line)
+ * parsing. The PTY host's screens and the browser's terminals both keep their waiting output in one. While the waiting output is made of plain lines (text, CR LF, tabs, colors, erase-in-line)
  * and more of them wait than the screen and its scrollback can hold, everything before the last
  * `keepLines` of them would scroll out of the kept history anyway: it is dropped, and only its net
  * effect is kept (the colors in force where the kept part starts; see Screen.skipFlood). Anything else
@@ -34,6 +34,39 @@ export interface TakenOutput {
   bytes: number;
 }
 
+/** The first of the output waiting, taken to be parsed (see WaitingOutput.takePiece). */
+export interface TakenPiece {
+  /** SGR sequences to write before the piece: the colors in force after output dropped before it. */
+  skipped: string | undefined;
+  chunks: Uint8Array[];
+  bytes: number;
+  generation: number;
+}
+
+/**
+ * Whether an xterm (browser or headless, pinned to 6) is at a point where output can be cut and its
+ * plain lines skipped: the parser is between sequences and characters, on the normal screen, with no
+ * scroll region. Read from xterm's internals; when they are not there the answer is no, and every
+ * byte is parsed.
+ */
+export function xtermAtRest(term: { rows: number; buffer: { active: { type: string } } }): boolean {
+  const core = (term as { _core?: XtermCore })._core;
+  const input = core?._inputHandler;
+  const buffer = core?.buffer;
+  return (
+    input?._parser?.currentState === 0 &&
+    input._utf8Decoder?.interim?.[0] === 0 &&
+    term.buffer.active.type === "normal" &&
+    buffer?.scrollTop === 0 &&
+    buffer.scrollBottom === term.rows - 1
+  );
+}
+
+interface XtermCore {
+  _inputHandler?: { _parser?: { currentState: number }; _utf8Decoder?: { interim?: Uint8Array } };
+  buffer?: { scrollTop: number; scrollBottom: number };
+}
+
 export class WaitingOutput {
   private chunks: Uint8Array[] = [];
   /** Bytes waiting (after drops). */
@@ -45,7 +78,7 @@ export class WaitingOutput {
    * Whether the waiting output starts where xterm's parser is between sequences and characters. Only
    * then does scanning mean anything; the screen says so once the output before it is parsed.
    */
-  private clean = true;
+  private clean: boolean;
   private plain = true;
   /** Absolute positions (bytes since the last take): of the first waiting byte, and of the scan. */
   private base = 0;
@@ -74,12 +107,17 @@ export class WaitingOutput {
   /**
    * `keepLines`: lines of output that can still show (history, screen and the cursor's line); after a
    * resize, the larger of the sizes before and after (keeping more than needed is only less skipping).
-   * `release`: gets each chunk dropped as a whole (taken chunks are the taker's).
+   * `release`: gets each chunk dropped as a whole (taken chunks are the taker's). `atRest`: whether
+   * the first output to come starts where the parser is at rest; if not, nothing is scanned until
+   * `markClean` says so.
    */
   constructor(
     public keepLines: number,
     private readonly release: (chunk: Uint8Array) => void = () => {},
-  ) {}
+    atRest = true,
+  ) {
+    this.clean = atRest;
+  }
 
   /** Whether lines that come next can still be dropped (until the next take). */
   get skippable(): boolean {
@@ -107,14 +145,42 @@ export class WaitingOutput {
   }
 
   /**
+   * Takes the first of the output waiting, at most `maxBytes`, to be parsed while the rest waits. Within
+   * the scanned plain lines, the piece ends where a line does (or, in a line longer than that, between
+   * characters), so what stays is still scanned and its lines can still be dropped; elsewhere the piece
+   * is cut anywhere and what stays waits for `markClean`. The piece is empty when all that waits is the
+   * start of a sequence or a character.
+   */
+  takePiece(maxBytes: number): TakenPiece {
+    if (this.size === 0) return this.takeTo(this.base);
+    if (this.clean) {
+      const cut = this.pieceEnd(this.base + maxBytes);
+      // All that waits may be the start of a sequence or a character: the piece is empty until the rest comes.
+      if (cut > this.base || (this.plain && this.size <= maxBytes)) return this.takeTo(cut);
+    }
+    const first = this.chunks[0]!;
+    const bytes = Math.min(first.length, maxBytes);
+    const chunks = this.shiftFront(bytes);
+    this.size -= bytes;
+    const skipped = this.skipped;
+    this.skipped = undefined;
+    this.clean = false;
+    this.resetScan();
+    return { skipped, chunks, bytes, generation: ++this.generation };
+  }
+
+  /**
    * The output taken at `generation` is parsed and left the parser at rest: scan what came since.
    * Answers how many bytes of it were dropped.
    */
   markClean(generation: number): number {
     if (generation !== this.generation || this.clean) return 0;
     this.clean = true;
-    for (const c of this.chunks) if (this.plain) this.scan(c);
-    return this.plain ? this.dropSkippable() : 0;
+    for (const c of this.chunks) {
+      if (!this.plain) break;
+      this.scan(c);
+    }
+    return this.dropSkippable();
   }
 
   private resetScan(): void {
@@ -205,6 +271,60 @@ export class WaitingOutput {
     this.pos = start + n;
   }
 
+  /**
+   * Where a piece ending at most at `limit` can end: after the last whole line before it, or else at the
+   * last point between characters (outside sequences and UTF-8 characters). The waiting output starts
+   * at rest and is plain, so only CSI sequences need following here.
+   */
+  private pieceEnd(limit: number): number {
+    let lo = this.lineHead;
+    let hi = this.lineEnds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.lineEnds[mid]! <= limit) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > this.lineHead) return this.lineEnds[lo - 1]!;
+    // Past the last line scanned, only output scanned to the end is known to be plain.
+    let rest = this.base;
+    if (!this.plain) return rest;
+    let at = this.base;
+    let esc = IN_TEXT;
+    /** UTF-8 continuation bytes still to come in the current character. */
+    let need = 0;
+    for (const c of this.chunks) {
+      const n = Math.min(c.length, limit - at);
+      for (let i = 0; i < n; i++) {
+        const b = c[i]!;
+        if (b === ESC) esc = AFTER_ESC;
+        else if (esc === AFTER_ESC) esc = IN_CSI;
+        else if (esc === IN_CSI) esc = b >= 0x40 ? IN_TEXT : IN_CSI;
+        else if (b < 0x80) need = 0;
+        else if (b < 0xc0) need = Math.max(0, need - 1);
+        else need = b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : 1;
+        if (esc === IN_TEXT && need === 0) rest = at + i + 1;
+      }
+      at += n;
+      if (at >= limit) break;
+    }
+    return rest;
+  }
+
+  /** Takes the waiting output before `cut`, a point where the parser will be at rest; the rest stays scanned. */
+  private takeTo(cut: number): TakenPiece {
+    const bytes = cut - this.base;
+    const chunks = this.shiftFront(bytes);
+    this.size -= bytes;
+    this.base = cut;
+    while (this.lineHead < this.lineEnds.length && this.lineEnds[this.lineHead]! <= cut) this.lineHead++;
+    while (this.sgrHead < this.sgrCount && this.sgrs[2 * (this.sgrHead - this.sgrBase)]! < cut)
+      this.sgrHead++;
+    const skipped = this.skipped;
+    this.skipped = undefined;
+    this.compact();
+    return { skipped, chunks, bytes, generation: this.generation };
+  }
+
   /** Drops everything before the last `keepLines` waiting lines, once enough more wait; answers the bytes dropped. */
   private dropSkippable(): number {
     if (this.lineEnds.length - this.lineHead <= this.keepLines + DROP_STEP_LINES) return 0;
@@ -227,6 +347,12 @@ export class WaitingOutput {
     this.skipped = sgr;
     this.lineHead = k + 1;
     this.sgrHead = upTo;
+    this.compact();
+    return dropped;
+  }
+
+  /** Removes dropped and taken lines and SGR sequences from their lists, in bulk. */
+  private compact(): void {
     if (this.sgrHead - this.sgrBase > COMPACT_AFTER) {
       this.sgrs.splice(0, 2 * (this.sgrHead - this.sgrBase));
       this.sgrBase = this.sgrHead;
@@ -237,7 +363,6 @@ export class WaitingOutput {
       this.lineResets.splice(0, this.lineHead);
       this.lineHead = 0;
     }
-    return dropped;
   }
 
   /** The waiting bytes at absolute positions [from, to), as text (SGR sequences are ASCII). */
@@ -252,6 +377,23 @@ export class WaitingOutput {
       }
       if (end >= to) break;
       at = end;
+    }
+    return out;
+  }
+
+  /** The first `bytes` waiting, as views of their chunks, which leave the list (the taker's now). */
+  private shiftFront(bytes: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    while (bytes > 0) {
+      const c = this.chunks[0]!;
+      if (c.length <= bytes) {
+        out.push(this.chunks.shift()!);
+        bytes -= c.length;
+      } else {
+        out.push(c.subarray(0, bytes));
+        this.chunks[0] = c.subarray(bytes);
+        bytes = 0;
+      }
     }
     return out;
   }
