@@ -133,8 +133,8 @@ describe("a terminal session behind a flood", () => {
     await new Promise<void>((r) => plain.write(snapshot + output, r));
     const expected = rows(plain);
     // Everything is acknowledged once it is parsed or dropped (the read-ahead is acknowledged sooner).
-    await expect.poll(() => h.acked.bytes, { timeout: 60_000, interval: 50 }).toBe(bytes.length);
-    await expect.poll(() => rows(term), { timeout: 60_000, interval: 200 }).toEqual(expected);
+    await expect.poll(() => h.acked.bytes, { timeout: 20_000, interval: 50 }).toBe(bytes.length);
+    await expect.poll(() => rows(term), { timeout: 20_000, interval: 200 }).toEqual(expected);
     session.dispose();
     socket.stop();
     await hub.close();
