@@ -1,11 +1,12 @@
 /**
  * A terminal's output waiting to be parsed into its screen, which knows how much of itself never needs
- * parsing. The PTY host's screens and the browser's terminals both keep their waiting output in one. While the waiting output is made of plain lines (text, CR LF, tabs, colors, erase-in-line)
- * and more of them wait than the screen and its scrollback can hold, everything before the last
- * `keepLines` of them would scroll out of the kept history anyway: it is dropped, and only its net
- * effect is kept (the colors in force where the kept part starts; see Screen.skipFlood). Anything else
- * (cursor movement, modes, other escapes, C1 controls) ends the plain stretch until the next parse.
- * Each byte is looked at once, as it arrives, so a flood costs a scan instead of a parse.
+ * parsing; the PTY host's screens and the browser's terminals both keep their waiting output in one.
+ * While the waiting output is made of plain lines (text, CR LF, tabs, colors, erase-in-line) and more of
+ * them wait than the screen and its scrollback can hold, everything before the last `keepLines` of them
+ * would scroll out of the kept history anyway: it is dropped, and only its net effect is kept (the
+ * colors in force where the kept part starts; see Screen.skipFlood). Anything else (cursor movement,
+ * modes, other escapes, C1 controls) ends the plain stretch until the next parse. Each byte is looked
+ * at once, as it arrives, so a flood costs a scan instead of a parse.
  */
 
 const ESC = 0x1b;
