@@ -7,6 +7,7 @@ import { TerminalSession, type TerminalSink } from "../../client/terminal-sessio
 import { type ClientFrame, encodeTermData, TERM_DATA_HEADER_BYTES } from "../../shared/protocol.ts";
 import type { TermSnapshot } from "../../shared/terminals.ts";
 import { xtermAtRest } from "../../shared/waiting-output.ts";
+import { rows } from "../helpers/xterm-rows.ts";
 
 /**
  * The browser's terminal session against a socket that floods it faster than its xterm parses: the
@@ -18,26 +19,6 @@ const COLS = 80;
 const ROWS = 24;
 const SCROLLBACK = 1000;
 const enc = new TextEncoder();
-
-/** Every row of the buffer as text, with the colors of each cell that shows any. */
-function rows(t: Term): string[] {
-  const b = t.buffer.active;
-  const cell = b.getNullCell();
-  const out: string[] = [];
-  for (let r = 0; r < b.length; r++) {
-    const line = b.getLine(r)!;
-    let row = line.isWrapped ? "↪" : "";
-    for (let x = 0; x < t.cols; x++) {
-      line.getCell(x, cell);
-      const blank = cell.getChars() === "" || cell.getChars() === " ";
-      row += blank && cell.getBgColorMode() === 0 ? " " : cell.getChars();
-      if (!blank || cell.getBgColorMode() !== 0)
-        row += `[${cell.getFgColor()}/${cell.getBgColor()}${cell.isBold() ? "b" : ""}]`;
-    }
-    out.push(row.trimEnd());
-  }
-  return out;
-}
 
 const newTerm = () =>
   new xtermHeadless.Terminal({ cols: COLS, rows: ROWS, scrollback: SCROLLBACK, allowProposedApi: true });
