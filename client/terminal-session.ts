@@ -158,7 +158,7 @@ export class TerminalSession {
   private writeNext(sink: TerminalSink, epoch: number): void {
     if (epoch !== this.epoch) return; // a snapshot came in between: its own writes have taken over
     const piece = this.waiting.takePiece(sink.filling?.() ? FILLING_PIECE_BYTES : WRITE_PIECE_BYTES);
-    this.writing = piece.bytes > 0 || piece.skipped !== undefined;
+    this.writing = piece.bytes > 0 || !!piece.skipped;
     if (!this.writing) return;
     sink.write(joined(piece), () => {
       if (epoch !== this.epoch) return;
