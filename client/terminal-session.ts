@@ -5,7 +5,7 @@ import {
   type TerminalKind,
   TermSnapshotSchema,
 } from "../shared/terminals.ts";
-import { type TakenPiece, WaitingOutput } from "../shared/waiting-output.ts";
+import { type TakenOutput, WaitingOutput } from "../shared/waiting-output.ts";
 import { PendingInput } from "./pending-input.ts";
 import type { HiveSocket } from "./socket.ts";
 import { Store } from "./store.ts";
@@ -244,7 +244,7 @@ function unscanned(keepLines: number): WaitingOutput {
 const encoder = new TextEncoder();
 
 /** A piece as one write: the colors left in force by skipped lines, then the output. */
-function joined(piece: TakenPiece): Uint8Array {
+function joined(piece: TakenOutput): Uint8Array {
   const parts = piece.skipped ? [encoder.encode(piece.skipped), ...piece.chunks] : piece.chunks;
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -28,20 +28,19 @@ const IN_TEXT = 0;
 const AFTER_ESC = 1;
 const IN_CSI = 2;
 
+/** Output taken to be parsed (see WaitingOutput.take and takePiece). */
 export interface TakenOutput {
-  /** SGR sequences in force where `chunks` start, when output before them was dropped. */
+  /** SGR sequences to write first: the colors in force where `chunks` start, when output before them was dropped. */
   skipped: string | undefined;
   chunks: Uint8Array[];
   bytes: number;
+  /** What `markClean` is told once this is parsed. */
+  generation: number;
 }
 
-/** The first of the output waiting, taken to be parsed (see WaitingOutput.takePiece). */
-export interface TakenPiece {
-  /** SGR sequences to write before the piece: the colors in force after output dropped before it. */
-  skipped: string | undefined;
-  chunks: Uint8Array[];
-  bytes: number;
-  generation: number;
+/** Lines of output a terminal can still show: its history, its screen, and the cursor's line. */
+export function linesThatCanShow(scrollbackLines: number, rows: number): number {
+  return scrollbackLines + rows + 1;
 }
 
 /**
@@ -135,7 +134,7 @@ export class WaitingOutput {
   }
 
   /** Takes everything waiting, to be parsed; what comes next waits until `markClean` vouches for it. */
-  take(): TakenOutput & { generation: number } {
+  take(): TakenOutput {
     const taken = { skipped: this.skipped, chunks: this.chunks, bytes: this.size };
     this.chunks = [];
     this.size = 0;
@@ -152,7 +151,7 @@ export class WaitingOutput {
    * is cut anywhere and what stays waits for `markClean`. The piece is empty when all that waits is the
    * start of a sequence or a character.
    */
-  takePiece(maxBytes: number): TakenPiece {
+  takePiece(maxBytes: number): TakenOutput {
     if (this.size === 0) return this.takeTo(this.base);
     if (this.clean) {
       const cut = this.pieceEnd(this.base + maxBytes);
@@ -312,7 +311,7 @@ export class WaitingOutput {
   }
 
   /** Takes the waiting output before `cut`, a point where the parser will be at rest; the rest stays scanned. */
-  private takeTo(cut: number): TakenPiece {
+  private takeTo(cut: number): TakenOutput {
     const bytes = cut - this.base;
     const chunks = this.shiftFront(bytes);
     this.size -= bytes;

@@ -4,7 +4,7 @@ import { type ITheme, Terminal } from "@xterm/xterm";
 import xtermCss from "@xterm/xterm/css/xterm.css?inline";
 import { css, html, LitElement, type PropertyValues, unsafeCSS } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
-import { xtermAtRest } from "../../shared/waiting-output.ts";
+import { linesThatCanShow, xtermAtRest } from "../../shared/waiting-output.ts";
 import { hasRealGpu } from "../gpu.ts";
 import type { TerminalSession, TerminalSink } from "../terminal-session.ts";
 
@@ -167,7 +167,7 @@ export class HiveTerminalPane extends LitElement {
       },
       write: (data, done) => term.write(data, done),
       filling: () => term.buffer.normal.length < term.rows + (term.options.scrollback ?? 0),
-      keepLines: () => (term.options.scrollback ?? 0) + term.rows + 1,
+      keepLines: () => linesThatCanShow(term.options.scrollback ?? 0, term.rows),
       atRest: () => xtermAtRest(term),
     };
     // A page nobody can see takes no output: Chrome runs a hidden page's timers a few milliseconds a

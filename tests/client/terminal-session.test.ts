@@ -6,7 +6,7 @@ import { HiveSocket } from "../../client/socket.ts";
 import { TerminalSession, type TerminalSink } from "../../client/terminal-session.ts";
 import { type ClientFrame, encodeTermData, TERM_DATA_HEADER_BYTES } from "../../shared/protocol.ts";
 import type { TermSnapshot } from "../../shared/terminals.ts";
-import { xtermAtRest } from "../../shared/waiting-output.ts";
+import { linesThatCanShow, xtermAtRest } from "../../shared/waiting-output.ts";
 import { rows } from "../helpers/xterm-rows.ts";
 
 /**
@@ -71,7 +71,9 @@ function xtermSink(term: Term, skipping: boolean) {
       counted.parsed += data.length;
       term.write(data, done);
     },
-    ...(skipping ? { keepLines: () => SCROLLBACK + term.rows + 1, atRest: () => xtermAtRest(term) } : {}),
+    ...(skipping
+      ? { keepLines: () => linesThatCanShow(SCROLLBACK, term.rows), atRest: () => xtermAtRest(term) }
+      : {}),
   };
   return { sink, counted };
 }

@@ -1,7 +1,7 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { SerializeAddon } from "@xterm/addon-serialize";
 import xtermHeadless from "@xterm/headless";
-import { xtermAtRest } from "../../../shared/waiting-output.ts";
+import { linesThatCanShow, xtermAtRest } from "../../../shared/waiting-output.ts";
 import { serializeRows } from "./row-serializer.ts";
 
 /**
@@ -79,7 +79,7 @@ export class Screen {
 
   /** The same, for a screen of this many rows. */
   keepLinesAt(rows: number): number {
-    return this.options.scrollbackLines + rows + 1;
+    return linesThatCanShow(this.options.scrollbackLines, rows);
   }
 
   /**
