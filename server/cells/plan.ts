@@ -36,6 +36,11 @@ export interface CellContributor {
   backgroundSteps?(cell: Cell, template: Template): PlannedStep[];
   /** Teardown steps for delete and archive (stop_services, close_terminals ...). Best effort. */
   teardownSteps?(cell: Cell, workflow: "delete" | "archive"): PlannedStep[];
+  /**
+   * Delete only, after the worktree and branch are gone: drop what only this cell used. A delete that
+   * stops to keep uncommitted work never reaches them, so the cell comes back from it whole.
+   */
+  forgetSteps?(cell: Cell): PlannedStep[];
   /** Steps that bring an archived cell back (before it is marked ready). */
   restoreSteps?(cell: Cell, template: Template): PlannedStep[];
   /** Environment this contributor adds to every process of the cell (ports, URLs). */

@@ -140,6 +140,9 @@ export function deletePlan(deps: PlanDeps, cell: Cell): PlannedStep[] {
           ? deleteBranch(cell.workspacePath, cell.branchName, cell.baseCommit, cell.baseRef)
           : "none",
     },
+    ...deps.contributors
+      .flatMap((c) => c.forgetSteps?.(cell) ?? [])
+      .map((s) => ({ ...s, timeoutMs: s.timeoutMs ?? TEARDOWN_STEP_TIMEOUT_MS })),
     {
       name: "delete_cell_record",
       label: "Forget the cell",

@@ -4,10 +4,10 @@ import type { DiffService } from "./diffs.ts";
 import type { BranchKeeper } from "./kept-branches.ts";
 
 /**
- * The diffs room's part in a cell's teardown: stop its file watcher, and on delete drop its review ref,
- * commit what was never committed onto the branch, and record the branch as abandoned when it will be kept
- * for unmerged work. Registered after every room whose processes write in the worktree, so those have
- * stopped when the uncommitted work is taken.
+ * The diffs room's part in a cell's teardown: stop its file watcher, and on delete commit what was never
+ * committed onto the branch, record the branch as abandoned when it will be kept for unmerged work, and
+ * (once the worktree is gone) drop its review ref. Registered after every room whose processes write in
+ * the worktree, so those have stopped when the uncommitted work is taken.
  */
 export function diffsContributor(
   diffs: DiffService,
@@ -19,7 +19,6 @@ export function diffsContributor(
       { name: "stop_file_watch", label: "Stop watching files", run: () => files.drop(cell.id) },
       ...(workflow === "delete"
         ? [
-            { name: "drop_review_ref", label: "Drop the review point", run: () => diffs.forget(cell) },
             {
               name: "keep_uncommitted_work",
               label: "Keep uncommitted work",
@@ -33,6 +32,9 @@ export function diffsContributor(
             },
           ]
         : []),
+    ],
+    forgetSteps: (cell) => [
+      { name: "drop_review_ref", label: "Drop the review point", run: () => diffs.forget(cell) },
     ],
   };
 }

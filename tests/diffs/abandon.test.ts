@@ -123,9 +123,13 @@ describe("abandoned branches", () => {
     writeFileSync(join(wt, "precious.txt"), "not to be lost\n");
     // Another git holds the worktree's index: the commit cannot happen.
     const gitDir = execFileSync("git", ["rev-parse", "--absolute-git-dir"], { cwd: wt }).toString().trim();
+    expect((await hive.api("POST", `/api/cells/${cell.id}/diff/reviewed`)).status).toBe(200);
+    const reviewRef = `refs/hive/reviewed/${cell.id}`;
     writeFileSync(join(gitDir, "index.lock"), "");
     await hive.api("DELETE", `/api/cells/${cell.id}`);
     const failed = await hive.waitForCell(cell.id, (c) => c?.status === "error");
+    // The stopped delete keeps the review point too: "changed since my last review" still works.
+    expect(repo!.git("for-each-ref", "--format=%(refname)", reviewRef).trim()).toBe(reviewRef);
 
     expect(readFileSync(join(wt, "precious.txt"), "utf8")).toBe("not to be lost\n");
     expect(failed?.currentStep).toBe("remove_worktree");
@@ -146,6 +150,7 @@ describe("abandoned branches", () => {
     await hive.api("DELETE", `/api/cells/${cell.id}`);
     await hive.waitForCell(cell.id, (c) => c === undefined);
     expect(repo!.git("show", `${cell.branchName}:precious.txt`)).toBe("not to be lost\n");
+    expect(repo!.git("for-each-ref", reviewRef).trim()).toBe("");
     expect((await kept(hive)).map((k) => k.branch)).toEqual([cell.branchName]);
   });
 
