@@ -5,26 +5,18 @@
 // this machine's wake-ups, and a bare relay through the same processes as Hive's (a WebSocket into one, a
 // unix socket to a second that owns the PTY; bench/_relay-floor.ts) gives the floor of that layout.
 //
-// This process, the measuring client, stands in for a browser on the person's own machine. It runs with
-// V8's single-threaded GC: its parallel GC helper threads competed with Hive for this box's two cores, and
-// a pause of the client's own is not Hive's latency. Traced per hop, the worst 1% of echoes under flood
-// were mostly the client's major GCs (15-18 of them, up to 28 ms); in an A/B of 2 runs each, flood p99
-// was 12.4 and 12.4 ms with the default GC, 6.3 and 8.3 ms with this one. Its GC pauses are printed.
-import { spawnSync } from "node:child_process";
+// The measuring client runs with single-threaded GC (bench/_measuring-client.ts): a pause of its own is not
+// Hive's latency. Traced per hop, the worst 1% of echoes under flood were mostly the client's major GCs
+// (15-18 of them, up to 28 ms); in an A/B of 2 runs each, flood p99 was 12.4 and 12.4 ms with the default
+// GC, 6.3 and 8.3 ms with this one. Its GC pauses during the flood are printed.
 import { type PerformanceEntry, PerformanceObserver } from "node:perf_hooks";
 import { spawn as spawnPty } from "node-pty";
+import { measureWithSingleThreadedGc } from "./_measuring-client.ts";
 import { startRelayFloor } from "./_relay-floor.ts";
 import { percentile } from "./_stats.ts";
 import { RawTerm, startBenchHive } from "./_term-session.ts";
 
-if (!process.execArgv.includes("--single-threaded-gc")) {
-  const r = spawnSync(
-    process.execPath,
-    ["--single-threaded-gc", ...process.execArgv, ...process.argv.slice(1)],
-    { stdio: "inherit" },
-  );
-  process.exit(r.status ?? 1);
-}
+measureWithSingleThreadedGc();
 
 const KEYS = Number(process.env.KEYS ?? 2000);
 const GOAL = { idle: { p50: 1, p99: 3 }, flood: { p50: 2, p99: 10 } };

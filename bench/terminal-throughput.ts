@@ -1,12 +1,18 @@
 // `cat` of a 200 MB file in a cell's terminal, through the PTY host, the server and the socket into a
 // headless ws client that acknowledges as it reads, against the same file read straight from a node-pty
 // PTY in this process (the ceiling for this stack), alternated over a few rounds. Goal: ratio at least 0.8.
+// This process runs with single-threaded GC (bench/_measuring-client.ts), for the baseline and Hive alike.
+// In an A/B of 2 runs each, Hive gave 55.3 and 54.5 MB/s (ratios 0.80 and 0.76) with it, 47.6 and 49.9
+// MB/s (0.62 and 0.67) without; this process used 10-25% of a core against 25-32%.
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pty from "node-pty";
 import { tempDir } from "../tests/helpers/repo.ts";
+import { measureWithSingleThreadedGc } from "./_measuring-client.ts";
 import { median } from "./_stats.ts";
 import { cpuSeconds, ptyHostPid, RawTerm, startBenchHive, typicalOutput } from "./_term-session.ts";
+
+measureWithSingleThreadedGc();
 
 const MB = 1024 * 1024;
 const TOTAL_MB = Number(process.env.FLOOD_MB ?? 200);
