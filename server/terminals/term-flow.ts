@@ -1,5 +1,5 @@
 import { TERM_HIGH_WATERMARK, TERM_LOW_WATERMARK, type TermSnapshot } from "../../shared/terminals.ts";
-import { giveFrame, takeFrame } from "../transport/frame-pool.ts";
+import { giveFrame, takeFrame } from "./frame-pool.ts";
 import type { DataMessage } from "./host/wire.ts";
 
 /**

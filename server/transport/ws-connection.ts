@@ -7,7 +7,7 @@ import {
   type ServerFrame,
   TERM_DATA_HEADER_BYTES,
 } from "../../shared/protocol.ts";
-import { giveFrame, takeFrame } from "./frame-pool.ts";
+import { giveFrame, takeFrame } from "../terminals/frame-pool.ts";
 
 /**
  * One browser tab's socket, outbound side. Frames wait in two lanes: interactive (control frames,
