@@ -45,6 +45,8 @@ interface ChannelEntry {
   ref: string;
   /** Last sequence number delivered; resubscribe asks for what came after it. */
   seq: number | undefined;
+  /** A frame that goes just before each subscribe frame, on every connection (see `subscribe`). */
+  prelude?: () => ClientFrame | undefined;
 }
 
 interface Pending {
@@ -106,13 +108,22 @@ export class HiveSocket {
     this.connect();
   }
 
-  /** Listens to a channel; the first listener subscribes, the last one to leave unsubscribes. */
-  subscribe(channel: Channel, listener: ChannelListener): () => void {
+  /**
+   * Listens to a channel; the first listener subscribes, the last one to leave unsubscribes. `prelude`
+   * gives a frame to send just before each subscribe frame, on this connection and on every one after a
+   * reconnect (what the server should know before it answers, such as a terminal's view).
+   */
+  subscribe(
+    channel: Channel,
+    listener: ChannelListener,
+    prelude?: () => ClientFrame | undefined,
+  ): () => void {
     let entry = this.channels.get(channel);
     if (!entry) {
       entry = { listeners: new Set(), seq: undefined, ref: "" };
       this.channels.set(channel, entry);
     }
+    entry.prelude ??= prelude;
     entry.listeners.add(listener);
     // A late listener needs a snapshot of its own: ask again and every listener gets a fresh state.
     this.sendSubscribe(channel, entry, false);
@@ -164,6 +175,8 @@ export class HiveSocket {
   }
 
   private sendSubscribe(channel: Channel, entry: ChannelEntry, resume: boolean): void {
+    const prelude = entry.prelude?.();
+    if (prelude) this.send(prelude);
     entry.ref = `s${this.nextRef++}`;
     const since = resume ? entry.seq : undefined;
     this.send(

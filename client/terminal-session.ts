@@ -1,4 +1,4 @@
-import type { Channel } from "../shared/protocol.ts";
+import type { Channel, ClientFrame } from "../shared/protocol.ts";
 import {
   TERM_ACK_MAX_BYTES,
   TermEventSchema,
@@ -7,7 +7,7 @@ import {
 } from "../shared/terminals.ts";
 import { type TakenOutput, WaitingOutput } from "../shared/waiting-output.ts";
 import { PendingInput } from "./pending-input.ts";
-import type { HiveSocket } from "./socket.ts";
+import type { ChannelListener, HiveSocket } from "./socket.ts";
 import { Store } from "./store.ts";
 
 /**
@@ -106,7 +106,15 @@ export class TerminalSession {
 
   attach(sink: TerminalSink): () => void {
     let offBinary: (() => void) | undefined;
-    const offChannel = this.socket.subscribe(this.channel, {
+    // A shell's server is told how many lines this terminal can still show, to skip the rest of a flood.
+    let viewSent = 0;
+    const view = (): ClientFrame | undefined => {
+      const keepLines = sink.keepLines?.();
+      if (keepLines === undefined || this.channel !== `term:${this.termId}`) return undefined;
+      viewSent = keepLines;
+      return { type: "term.view", termId: this.termId, keepLines };
+    };
+    const listener: ChannelListener = {
       snapshot: (state) => {
         const parsed = TermSnapshotSchema.safeParse(state);
         if (!parsed.success) return console.warn("hive: unexpected terminal snapshot", parsed.error);
@@ -120,7 +128,11 @@ export class TerminalSession {
         offBinary = this.socket.onBinary(parsed.data.numericId, (bytes) => {
           this.received += bytes.length;
           // A resize may let more lines show; keeping more than needed is only less skipping.
-          if (sink.keepLines) this.waiting.keepLines = Math.max(this.waiting.keepLines, sink.keepLines());
+          if (sink.keepLines) {
+            this.waiting.keepLines = Math.max(this.waiting.keepLines, sink.keepLines());
+            const frame = this.waiting.keepLines > viewSent ? view() : undefined;
+            if (frame) this.socket.send(frame);
+          }
           this.written += this.waiting.push(bytes);
           this.ack();
           if (!this.writing) this.writeNext(sink, epoch);
@@ -142,7 +154,8 @@ export class TerminalSession {
         this.pending.discard("the terminal is gone");
         this.status.set({ status: "gone", message: `${code}: ${message}` });
       },
-    });
+    };
+    const offChannel = this.socket.subscribe(this.channel, listener, view);
     const off = () => {
       offChannel();
       offBinary?.();

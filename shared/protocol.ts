@@ -70,6 +70,12 @@ export const ClientFrameSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("term.rename"), termId, name: z.string().trim().min(1).max(80), ref }),
   /** The client has written this many bytes of a terminal's output into its screen (flow control). */
   z.object({ type: z.literal("term.ack"), termId, bytes: z.number().int().min(0) }),
+  /**
+   * Lines of a terminal's output the client can still show (its scrollback, screen and cursor line): output
+   * waiting for the client beyond them may be skipped (see server/terminals/term-flow.ts). Sent before the
+   * terminal's snapshot comes; it applies from the next one on.
+   */
+  z.object({ type: z.literal("term.view"), termId, keepLines: z.number().int().min(1).max(10_000_000) }),
   z.object({ type: z.literal("ping"), t: z.number().optional() }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;

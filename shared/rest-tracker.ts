@@ -19,6 +19,9 @@ export interface RestState {
   scrollRegion: boolean;
 }
 
+/** Said of output nothing is known about (no screen to ask, or a PTY host from before rest states). */
+export const NOTHING_KNOWN: RestState = { parser: false, altScreen: false, scrollRegion: false };
+
 const GROUND = 0;
 const ESCAPE = 1;
 const ESCAPE_INTERMEDIATE = 2;

@@ -4,7 +4,7 @@
  * collection every 150-250 ms, about a third of the server's time in bench/terminal-throughput.
  */
 
-const SLAB_BYTES = 256 * 1024;
+export const SLAB_BYTES = 256 * 1024;
 /**
  * Smaller frames (typing, a prompt) are allocated as before: a pooled buffer is never more than four
  * times what it holds, so output held for a slow tab in small pieces cannot pin slabs by the dozen.

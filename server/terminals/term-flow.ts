@@ -1,5 +1,7 @@
+import { type RestState, RestTracker } from "../../shared/rest-tracker.ts";
 import { TERM_HIGH_WATERMARK, TERM_LOW_WATERMARK, type TermSnapshot } from "../../shared/terminals.ts";
-import { giveFrame, takeFrame } from "./frame-pool.ts";
+import { type TakenOutput, WaitingOutput } from "../../shared/waiting-output.ts";
+import { giveFrame, SLAB_BYTES, takeFrame } from "./frame-pool.ts";
 import type { DataMessage } from "./host/wire.ts";
 
 /**
@@ -10,6 +12,12 @@ import type { DataMessage } from "./host/wire.ts";
  * it stops getting output and, once it has caught up, is resynced with a fresh screen. Acks are bytes,
  * not batches, and the high watermark is well above the client's ack unit, so there is always
  * something in flight whose ack resumes the PTY: no deadlock.
+ *
+ * A subscriber that says how many lines its terminal can still show (`term.view`) is spared the lines of
+ * a flood it could never show: its output waiting here is a WaitingOutput, which drops the plain lines
+ * that later output would push out of the history anyway, and a RestTracker following what was sent
+ * tells it where the output is at rest. The PTY then runs at full speed while the tab reads, and the tab
+ * gets the end of the flood instead of all of it.
  */
 
 /** Output held for one subscriber while its snapshot is being taken. */
@@ -20,6 +28,19 @@ const MAX_BUFFERED_BYTES = 4 * TERM_HIGH_WATERMARK;
  * as the echo of a keystroke in another terminal, and the kernel would otherwise take megabytes of it.
  */
 const TRANSIT_BYTES = 512 * 1024;
+/** Waiting output is sent on in pieces of at most this size. */
+const PIECE_BYTES = 128 * 1024;
+/**
+ * Output waiting for a subscriber that skips counts against the watermarks only past this much: its
+ * lines are dropped as they pile up, so it stays about as large as the history it replaces, unless the
+ * output cannot be skipped (a full-screen program's) or the lines are very long.
+ */
+const SKIPPING_WAIT_BYTES = 8 * 1024 * 1024;
+/**
+ * A subscriber that skips and has not acknowledged anything for this long is taken to have stopped
+ * reading: its waiting output counts in full, and pauses the PTY, instead of a flood running on for it.
+ */
+const STALLED_MS = 1000;
 
 export interface TermSink {
   /**
@@ -29,6 +50,13 @@ export interface TermSink {
   data(numericId: number, bytes: Uint8Array, interactive: boolean): void;
   /** A fresh screen replaces the backlog this subscriber missed while it lagged. */
   resync(snapshot: TermSnapshot): void;
+}
+
+/** Where a snapshot left a terminal's output: its offset in the stream, rest state, and screen rows. */
+export interface StreamPoint {
+  offset: number;
+  rest: RestState;
+  rows: number;
 }
 
 export class Subscriber {
@@ -43,24 +71,56 @@ export class Subscriber {
   overflowed = false;
   buffered: DataMessage[] = [];
   bufferedBytes = 0;
-  /** Output past TRANSIT_BYTES, waiting for acks (in order). */
-  private held: { num: number; bytes: Uint8Array }[] = [];
-  private heldBytes = 0;
+  /** Lines the subscriber's terminal can still show, if it said (see `term.view`). */
+  private keepLines: number | undefined;
+  /** Follows the output sent since the snapshot, while this subscriber skips. */
+  private tracker: RestTracker | undefined;
+  /** Output past TRANSIT_BYTES, waiting for acks (in order): copies in pooled slabs. */
+  private held = this.newHeld(false);
+  /** For each pooled slab in `held`: where its output ends (it goes back once that byte is sent or dropped). */
+  private readonly slabEnds = new Map<ArrayBufferLike, number>();
+  private num = 0;
+  private lastAckAt = 0;
 
   constructor(
     readonly sink: TermSink,
     private readonly flow: TermFlow,
   ) {}
 
+  /** Bytes counted against the watermarks. */
   get inflight(): number {
-    return this.sent - this.acked + this.bufferedBytes + this.heldBytes;
+    const unacked = this.sent - this.acked + this.bufferedBytes;
+    if (!this.tracker) return unacked + this.held.size;
+    // A tab that skips holds the PTY back only when its waiting output grows large, or once it has stopped
+    // reading (then a flood would run on for nobody).
+    const stalled = this.sent > this.acked && performance.now() - this.lastAckAt >= STALLED_MS;
+    if (stalled) return Math.max(unacked + this.held.size, TERM_HIGH_WATERMARK + 1);
+    return unacked + Math.max(0, this.held.size - SKIPPING_WAIT_BYTES);
   }
 
-  /** Called once the subscriber has been sent the snapshot taken at `offset`. */
-  start(offset: number): void {
-    this.startOffset = offset;
+  /** Output waiting for acks (for tests and the memory bound). */
+  get heldBytes(): number {
+    return this.held.size;
+  }
+
+  /** Takes effect from the next snapshot on: skipping starts where the output's state is known. */
+  setKeepLines(lines: number): void {
+    this.keepLines = lines;
+    if (this.tracker) this.held.keepLines = Math.max(this.held.keepLines, lines);
+  }
+
+  /** The terminal's screen was resized: a scroll region's extent depends on it. */
+  resized(rows: number): void {
+    this.tracker?.resize(rows);
+  }
+
+  /** Called once the subscriber has been sent the snapshot taken at `at`. */
+  start(at: StreamPoint): void {
+    this.startOffset = at.offset;
     this.started = true;
     this.sent = this.acked = 0;
+    this.lastAckAt = performance.now();
+    this.tracker = this.keepLines === undefined ? undefined : new RestTracker(at.rest, at.rows);
     this.dropHeld();
     const buffered = this.buffered;
     this.buffered = [];
@@ -78,23 +138,19 @@ export class Subscriber {
 
   ack(bytes: number): void {
     this.acked = Math.min(this.sent, this.acked + bytes);
-    while (this.held.length > 0 && this.sent - this.acked < TRANSIT_BYTES) {
-      const h = this.held.shift()!;
-      this.heldBytes -= h.bytes.length;
-      this.send(h.num, h.bytes, false);
-      giveFrame(h.bytes);
-    }
+    this.lastAckAt = performance.now();
+    this.sendHeld();
     this.flow.update();
   }
 
   /** A stale subscriber gets a fresh screen instead of what was held for it. */
   dropHeld(): void {
-    for (const h of this.held) giveFrame(h.bytes);
-    this.held = [];
-    this.heldBytes = 0;
+    for (const chunk of this.held.take().chunks) this.release(chunk);
+    this.held = this.newHeld(false);
   }
 
   detach(): void {
+    this.dropHeld();
     this.flow.remove(this);
   }
 
@@ -117,23 +173,73 @@ export class Subscriber {
     if (end <= this.startOffset) return;
     const bytes =
       msg.offset >= this.startOffset ? msg.bytes : msg.bytes.subarray(this.startOffset - msg.offset);
-    const interactive = (msg.flags & 1) === 1;
-    if (this.held.length > 0 || this.sent - this.acked >= TRANSIT_BYTES) this.hold(msg.num, bytes);
-    else this.send(msg.num, bytes, interactive);
+    this.num = msg.num;
+    if (this.held.size > 0 || this.sent - this.acked >= TRANSIT_BYTES) this.hold(bytes);
+    else this.send(bytes, (msg.flags & 1) === 1);
   }
 
   /** The bytes are a view of the host connection's read buffer: what waits is a (pooled) copy. */
-  private hold(num: number, bytes: Uint8Array): void {
+  private hold(bytes: Uint8Array): void {
+    // Output that starts to wait starts where what was sent ends: there the tracker knows if it is at rest.
+    if (this.held.size === 0) this.held = this.newHeld(this.tracker?.atRest ?? false);
     const copy = takeFrame(bytes.length).subarray(0, bytes.length);
     copy.set(bytes);
-    this.held.push({ num, bytes: copy });
-    this.heldBytes += bytes.length;
+    if (copy.buffer.byteLength === SLAB_BYTES) this.slabEnds.set(copy.buffer, copy.byteOffset + copy.length);
+    this.held.push(copy);
+    this.sendHeld();
   }
 
-  private send(num: number, bytes: Uint8Array, interactive: boolean): void {
-    this.sent += bytes.length;
-    this.sink.data(num, bytes, interactive);
+  /** Sends waiting output while the transit window has room, in pieces cut where the output is at rest. */
+  private sendHeld(): void {
+    while (this.held.size > 0 && this.sent - this.acked < TRANSIT_BYTES) {
+      const room = TRANSIT_BYTES - (this.sent - this.acked);
+      const piece = this.held.takePiece(Math.min(room, PIECE_BYTES));
+      if (piece.bytes === 0 && !piece.skipped) return; // only the start of a sequence waits
+      const bytes = joined(piece);
+      this.send(bytes, false);
+      // Where the piece leaves the output at rest, what waits behind it can be scanned for lines to skip.
+      if (this.tracker?.atRest) this.held.markClean(piece.generation);
+      if (bytes !== piece.chunks[0]) giveFrame(bytes);
+      for (const chunk of piece.chunks) this.release(chunk);
+    }
   }
+
+  private send(bytes: Uint8Array, interactive: boolean): void {
+    // With nothing unacknowledged, the wait for an ack starts now.
+    if (this.sent === this.acked) this.lastAckAt = performance.now();
+    this.sent += bytes.length;
+    this.tracker?.feed(bytes);
+    this.sink.data(this.num, bytes, interactive);
+  }
+
+  private newHeld(atRest: boolean): WaitingOutput {
+    const keep = this.tracker ? (this.keepLines ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+    return new WaitingOutput(keep, (chunk) => this.release(chunk), atRest && this.tracker !== undefined);
+  }
+
+  /** A slab goes back to the pool once the last of its output has been sent or dropped. */
+  private release(chunk: Uint8Array): void {
+    const end = this.slabEnds.get(chunk.buffer);
+    if (end === undefined || chunk.byteOffset + chunk.length !== end) return;
+    this.slabEnds.delete(chunk.buffer);
+    giveFrame(chunk);
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** A piece as one buffer (pooled when large): the colors left in force by dropped lines, then the output. */
+function joined(piece: TakenOutput): Uint8Array {
+  if (!piece.skipped && piece.chunks.length === 1) return piece.chunks[0]!;
+  const parts = piece.skipped ? [encoder.encode(piece.skipped), ...piece.chunks] : piece.chunks;
+  const size = parts.reduce((n, p) => n + p.length, 0);
+  const out = takeFrame(size).subarray(0, size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 export interface FlowControl {
@@ -141,7 +247,7 @@ export interface FlowControl {
   watch(on: boolean): void;
   pause(): void;
   resume(): void;
-  snapshot(): Promise<TermSnapshot & { offset: number }>;
+  snapshot(): Promise<TermSnapshot & { offset: number; rest: RestState }>;
 }
 
 export class TermFlow {
@@ -166,6 +272,10 @@ export class TermFlow {
   data(msg: DataMessage): void {
     for (const sub of this.subscribers) sub.deliver(msg);
     this.update();
+  }
+
+  resized(rows: number): void {
+    for (const sub of this.subscribers) sub.resized(rows);
   }
 
   /** Re-evaluates who lags, and whether the PTY must pause or may resume. */
@@ -209,11 +319,11 @@ export class TermFlow {
           this.resync(sub);
           return;
         }
-        const { offset, ...snapshot } = snap;
+        const { offset, rest, ...snapshot } = snap;
         sub.resyncing = false;
         sub.stale = false;
         sub.sink.resync(snapshot);
-        sub.start(offset);
+        sub.start({ offset, rest, rows: snapshot.rows });
       },
       () => {
         sub.resyncing = false;

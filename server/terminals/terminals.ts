@@ -1,11 +1,12 @@
 import { HiveError } from "../../shared/errors.ts";
+import { NOTHING_KNOWN, type RestState } from "../../shared/rest-tracker.ts";
 import type { TerminalInfo, TerminalKind, TermSnapshot } from "../../shared/terminals.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { HomeLayout } from "../home/home.ts";
 import type { HostMessage, HostSnapshot } from "./host/messages.ts";
 import type { DataMessage } from "./host/wire.ts";
 import { PtyHostClient } from "./host-client.ts";
-import { type Subscriber, TermFlow, type TermSink } from "./term-flow.ts";
+import { type StreamPoint, type Subscriber, TermFlow, type TermSink } from "./term-flow.ts";
 import type { TerminalTitles } from "./titles.ts";
 
 /**
@@ -165,27 +166,27 @@ export class Terminals {
 
   /**
    * Subscribes a sink to a terminal's output. Resolves with the current screen; output after it is
-   * held until `subscriber.start(offset)` (call it once the snapshot has been sent on).
+   * held until `subscriber.start(at)` (call it once the snapshot has been sent on).
    */
   async attach(
     termId: string,
     sink: TermSink,
-  ): Promise<{ snapshot: TermSnapshot; offset: number; subscriber: Subscriber }> {
+  ): Promise<{ snapshot: TermSnapshot; at: StreamPoint; subscriber: Subscriber }> {
     const l = this.live(termId);
     const subscriber = l.flow.add(sink);
     try {
-      const { offset, ...snapshot } = await this.snapshot(l);
-      return { snapshot, offset, subscriber };
+      const { offset, rest, ...snapshot } = await this.snapshot(l);
+      return { snapshot, at: { offset, rest, rows: snapshot.rows }, subscriber };
     } catch (err) {
       subscriber.detach();
       throw err;
     }
   }
 
-  private async snapshot(l: Live): Promise<TermSnapshot & { offset: number }> {
+  private async snapshot(l: Live): Promise<TermSnapshot & { offset: number; rest: RestState }> {
     const host = await this.connection();
     const snap = await host.request<HostSnapshot>({ t: "snapshot", num: l.info.numericId });
-    return { ...l.info, screen: snap.screen, offset: snap.offset };
+    return { ...l.info, screen: snap.screen, offset: snap.offset, rest: snap.rest ?? NOTHING_KNOWN };
   }
 
   private live(termId: string): Live {
@@ -264,6 +265,7 @@ export class Terminals {
     } else {
       l.info.cols = msg.cols;
       l.info.rows = msg.rows;
+      l.flow.resized(msg.rows);
     }
     this.options.bus.emit("terminal.updated", {
       terminal: l.info,

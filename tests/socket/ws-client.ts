@@ -53,7 +53,8 @@ export class TestSocket {
     return new TestSocket(ws);
   }
 
-  send(frame: ClientFrame | Record<string, unknown>): void {
+  /** Any frame, well-formed (a ClientFrame) or not: tests send broken ones on purpose. */
+  send(frame: object): void {
     this.ws.send(JSON.stringify(frame));
   }
 

@@ -1,10 +1,14 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import xtermHeadless from "@xterm/headless";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Cell } from "../../shared/records.ts";
 import type { TermSnapshot } from "../../shared/terminals.ts";
-import { makeRepo, type TempRepo } from "../helpers/repo.ts";
+import { linesThatCanShow } from "../../shared/waiting-output.ts";
+import { makeRepo, type TempRepo, tempDir } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
+import { rows } from "../helpers/xterm-rows.ts";
 import { TestSocket } from "../socket/ws-client.ts";
 
 let repo: TempRepo;
@@ -154,5 +158,93 @@ describe("terminal flow control", () => {
     socket.resume();
     await slowView.waitFor(/^D42X$/m, 30_000);
     expect(slowView.resyncs).toBe(1);
+  });
+
+  it("spares a tab that says what it can show the lines of a flood it never could, and its screen ends exact", async () => {
+    const SCROLLBACK = 1000;
+    const ROWS = 40;
+    const dir = tempDir("hive-flood-");
+    const file = join(dir, "flood.txt");
+    // Colored lines, with a full-screen program's stretch, scroll regions set and reset, cursor moves, and
+    // underlining turned on long before the end and never off (the lines after it are uncolored): the
+    // server must follow all of it to know where it may skip, and carry the colors of what it skips.
+    let text = "";
+    for (let i = 0; i < 150_000; i++) {
+      const line = i < 100_000 ? `\x1b[3${i % 8}mline\x1b[0m` : "line";
+      text += `${i} ${line} ${"x".repeat(i % 50)}\n`;
+      if (i === 50_000) text += "\x1b[?1049hfull screen\x1b[5;10r\x1b[2Amoved\x1b[r\x1b[?1049l";
+      if (i === 80_000) text += "\x1b[3;20r\x1b]0;title\x07\x1b[1;40r\x1b[2A\x1b[2B";
+      if (i === 100_000) text += "\x1b[4m";
+    }
+    writeFileSync(file, text);
+    try {
+      const s = await connect();
+      const termId = await s.openTerminal(cell.id, 120, ROWS);
+      s.send({ type: "term.view", termId, keepLines: linesThatCanShow(SCROLLBACK, ROWS) });
+      const snap = await s.subscribe(`term:${termId}`);
+      if (snap.type !== "snapshot") throw new Error(JSON.stringify(snap));
+      const { numericId, screen } = snap.state as TermSnapshot;
+      const term = new xtermHeadless.Terminal({
+        cols: 120,
+        rows: ROWS,
+        scrollback: SCROLLBACK,
+        allowProposedApi: true,
+      });
+      term.write(screen);
+      let received = 0;
+      s.onBinary(numericId, (bytes) => {
+        received += bytes.length;
+        term.write(Uint8Array.from(bytes));
+        // A tab that reads slowly: each ack comes late, so output waits on the server.
+        setTimeout(() => s.send({ type: "term.ack", termId, bytes: bytes.length }), 200);
+      });
+      s.send({ type: "term.input", termId, data: `cat ${file}; echo "DONE-$((6*7))"\r` });
+      const b = term.buffer.active;
+      const done = () => b.getLine(b.baseY + b.cursorY - 1)?.translateToString(true) === "DONE-42";
+      for (let waited = 0; !done(); waited += 50) {
+        if (waited > 60_000) throw new Error("the flood did not end");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // The terminal's own screen, from a fresh snapshot, in an xterm of the same size and scrollback.
+      const fresh = await (await connect()).subscribe(`term:${termId}`);
+      const expected = new xtermHeadless.Terminal({
+        cols: 120,
+        rows: ROWS,
+        scrollback: SCROLLBACK,
+        allowProposedApi: true,
+      });
+      await new Promise<void>((r) =>
+        expected.write((fresh.type === "snapshot" && (fresh.state as TermSnapshot).screen) || "", r),
+      );
+      await new Promise<void>((r) => term.write("", r));
+      expect(rows(term)).toEqual(rows(expected));
+      expect(done()).toBe(true);
+      // Most of the flood never left the server.
+      expect(received).toBeLessThan(text.length / 3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("pauses the shell for a tab that skips once it stops reading, instead of flooding on for it", async () => {
+    const s = await connect();
+    const termId = await s.openTerminal(cell.id);
+    s.send({ type: "term.view", termId, keepLines: linesThatCanShow(10_000, 24) });
+    await s.attach(termId, { ack: false });
+    const control = await connect();
+    control.send({ type: "term.input", termId, data: "yes hive-stalled-tab\r" });
+    // The tab acknowledges nothing: after a second the server takes it to have stopped reading.
+    await new Promise((r) => setTimeout(r, 2500));
+    const pid = execFileSync("pgrep", ["-f", "^yes hive-stalled-tab"]).toString().trim().split("\n")[0]!;
+    const cpuTicks = () => {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return Number(f[11]) + Number(f[12]);
+    };
+    const before = cpuTicks();
+    await new Promise((r) => setTimeout(r, 1000));
+    // Blocked on its terminal, `yes` uses no CPU; running freely it would use most of a core.
+    expect(cpuTicks() - before).toBeLessThanOrEqual(3);
+    control.send({ type: "term.close", termId });
   });
 });

@@ -1,3 +1,4 @@
+import type { RestState } from "../../../shared/rest-tracker.ts";
 import type { TerminalInfo } from "../../../shared/terminals.ts";
 
 /** The JSON half of the PTY host's socket protocol (output bytes travel as data frames, see wire.ts). */
@@ -34,6 +35,11 @@ export interface HostSnapshot {
   screen: string;
   /** Stream offset the screen corresponds to: output from here on follows it. */
   offset: number;
+  /**
+   * Where the output up to `offset` left the screen's parser and screens (see RestTracker); a host started
+   * by an older Hive (it outlives upgrades) does not say.
+   */
+  rest?: RestState;
 }
 
 /** What the host tells: answers, and news about terminals. */

@@ -323,8 +323,8 @@ export class PtyHost {
     if (!t) throw Object.assign(new Error(`no terminal ${num}`), { code: "NOT_FOUND" });
     t.coalescer.flush();
     const offset = t.offset;
-    const screen = await this.screens.serialize(num);
-    return { info: t.info, screen, offset };
+    const { screen, rest } = await this.screens.serialize(num);
+    return { info: t.info, screen, rest, offset };
   }
 
   /** `frame`: DATA_HEADER_BYTES of room, then the output. */

@@ -1,4 +1,5 @@
 import { parentPort } from "node:worker_threads";
+import { NOTHING_KNOWN, type RestState } from "../../../shared/rest-tracker.ts";
 import { Screen } from "./screen.ts";
 import { ScreenFeed } from "./screen-feed.ts";
 import type { ScreenReply, ScreenRequest } from "./screens.ts";
@@ -66,10 +67,10 @@ port.on("message", (msg: ScreenRequest) => {
     }
     case "serialize": {
       const s = screens.get(msg.num);
-      const reply = (screen: string) =>
-        port.postMessage({ op: "serialized", req: msg.req, screen } satisfies ScreenReply);
-      if (!s) reply("");
-      else void s.idle().then(() => reply(s.screen.serialize()));
+      const reply = (screen: string, rest: RestState) =>
+        port.postMessage({ op: "serialized", req: msg.req, screen, rest } satisfies ScreenReply);
+      if (!s) reply("", NOTHING_KNOWN);
+      else void s.idle().then(() => reply(s.screen.serialize(), s.screen.restState()));
       return;
     }
     case "dispose":

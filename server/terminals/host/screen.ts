@@ -1,6 +1,7 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { SerializeAddon } from "@xterm/addon-serialize";
 import xtermHeadless from "@xterm/headless";
+import { type RestState, xtermRestState } from "../../../shared/rest-tracker.ts";
 import { linesThatCanShow, xtermAtRest } from "../../../shared/waiting-output.ts";
 import { serializeRows } from "./row-serializer.ts";
 
@@ -111,6 +112,11 @@ export class Screen {
   /** Whether output can be cut here and its plain lines skipped (see waiting-output.ts). */
   atRest(): boolean {
     return xtermAtRest(this.term);
+  }
+
+  /** Where the output parsed so far leaves the parser and the screens (see RestTracker). */
+  restState(): RestState {
+    return xtermRestState(this.term);
   }
 
   resize(cols: number, rows: number): void {

@@ -1,12 +1,18 @@
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { NOTHING_KNOWN, type RestState } from "../../../shared/rest-tracker.ts";
 
 const TSX_API = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api")).href.replace(
   /\.cjs$/,
   ".mjs",
 );
 const WORKER_URL = new URL("./screen-worker.ts", import.meta.url).href;
+
+export interface Serialized {
+  screen: string;
+  rest: RestState;
+}
 
 /** Messages to the screen worker (see screen-worker.ts). */
 export type ScreenRequest =
@@ -17,7 +23,7 @@ export type ScreenRequest =
   | { op: "serialize"; num: number; req: number }
   | { op: "dispose"; num: number };
 export type ScreenReply =
-  | { op: "serialized"; req: number; screen: string }
+  | { op: "serialized"; req: number; screen: string; rest: RestState }
   | { op: "parsed"; num: number; bytes: number }
   | { op: "free"; buffers: ArrayBuffer[] };
 
@@ -41,7 +47,7 @@ const FREE_BUFFERS = 8;
 /** The PTY host's handle on its screen worker: one worker holds every terminal's screen. */
 export class Screens {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, (screen: string) => void>();
+  private readonly waiting = new Map<number, (serialized: Serialized) => void>();
   /** Output gathered per terminal, not yet sent. */
   private readonly batches = new Map<number, { buffer: ArrayBuffer; used: number }>();
   private batchTimer: NodeJS.Timeout | undefined;
@@ -58,13 +64,13 @@ export class Screens {
       if (msg.op === "parsed") this.onParsed(msg.num, msg.bytes);
       else if (msg.op === "free") for (const b of msg.buffers) this.giveBack(b);
       else {
-        this.waiting.get(msg.req)?.(msg.screen);
+        this.waiting.get(msg.req)?.(msg);
         this.waiting.delete(msg.req);
       }
     });
     this.worker.on("error", (err) => {
       console.error("pty-host: screen worker failed", err);
-      for (const resolve of this.waiting.values()) resolve("");
+      for (const resolve of this.waiting.values()) resolve({ screen: "", rest: NOTHING_KNOWN });
       this.waiting.clear();
     });
   }
@@ -103,8 +109,8 @@ export class Screens {
     this.post({ op: "resize", num, cols, rows });
   }
 
-  /** The screen once every write so far is parsed. */
-  serialize(num: number): Promise<string> {
+  /** The screen once every write so far is parsed, and where that output left it. */
+  serialize(num: number): Promise<Serialized> {
     this.send(num);
     const req = this.nextReq++;
     return new Promise((resolve) => {

@@ -13,19 +13,23 @@ import type { Connection } from "../ws-connection.ts";
  */
 export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBus): () => void {
   const attached = new Map<Connection, Map<string, Subscriber>>();
+  /** What each connection said of its terminals' views (`term.view`), kept for the next attach. */
+  const views = new Map<Connection, Map<string, number>>();
 
   hub.registerProvider("term", {
     resumable: false,
     bulk: true,
     async snapshot(termId, sub) {
-      const { snapshot, offset, subscriber } = await terminals.attach(termId, {
+      const { snapshot, at, subscriber } = await terminals.attach(termId, {
         data: (num, bytes, interactive) => sub.conn.sendTermData(num, bytes, interactive, sub.channel),
         resync: (snap) => sub.resnapshot(snap),
       });
       const mine = attached.get(sub.conn) ?? new Map<string, Subscriber>();
       attached.set(sub.conn, mine);
       mine.set(termId, subscriber);
-      sub.onSnapshotSent(() => subscriber.start(offset));
+      const keepLines = views.get(sub.conn)?.get(termId);
+      if (keepLines !== undefined) subscriber.setKeepLines(keepLines);
+      sub.onSnapshotSent(() => subscriber.start(at));
       sub.onEnd(() => {
         subscriber.detach();
         if (mine.get(termId) === subscriber) mine.delete(termId);
@@ -57,6 +61,15 @@ export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBu
     terminals.rename(f.termId, f.name);
   });
   hub.registerHandler("term.ack", (f, conn) => attached.get(conn)?.get(f.termId)?.ack(f.bytes));
+  hub.registerHandler("term.view", (f, conn) => {
+    const mine = views.get(conn) ?? new Map<string, number>();
+    if (!views.has(conn)) {
+      views.set(conn, mine);
+      conn.ws.once("close", () => views.delete(conn));
+    }
+    mine.set(f.termId, f.keepLines);
+    attached.get(conn)?.get(f.termId)?.setKeepLines(f.keepLines);
+  });
 
   const publish = (termId: string, event: TermEvent) => hub.publish(channelOf("term", termId), event);
   const offs = [
