@@ -11,6 +11,9 @@ import type { Connection } from "../ws-connection.ts";
  * numeric id of the binary frames that follow), then raw output and TermEvents. Returns the function
  * that stops forwarding bus events.
  */
+/** Terminal views (`term.view`) remembered per connection, at most. */
+const MAX_VIEWS = 1000;
+
 export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBus): () => void {
   const attached = new Map<Connection, Map<string, Subscriber>>();
   /** What each connection said of its terminals' views (`term.view`), kept for the next attach. */
@@ -67,6 +70,8 @@ export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBu
       views.set(conn, mine);
       conn.ws.once("close", () => views.delete(conn));
     }
+    // Bounded, whatever a client sends: the oldest view goes first.
+    if (!mine.has(f.termId) && mine.size >= MAX_VIEWS) mine.delete(mine.keys().next().value!);
     mine.set(f.termId, f.keepLines);
     attached.get(conn)?.get(f.termId)?.setKeepLines(f.keepLines);
   });
