@@ -4,7 +4,7 @@
  * collection every 150-250 ms, about a third of the server's time in bench/terminal-throughput.
  */
 
-export const SLAB_BYTES = 256 * 1024;
+const SLAB_BYTES = 256 * 1024;
 /**
  * Smaller frames (typing, a prompt) are allocated as before: a pooled buffer is never more than four
  * times what it holds, so output held for a slow tab in small pieces cannot pin slabs by the dozen.
@@ -21,7 +21,11 @@ export function takeFrame(size: number): Uint8Array {
   return new Uint8Array(free.pop() ?? new ArrayBuffer(SLAB_BYTES));
 }
 
+/** Whether the frame is (a view of) a pooled buffer, one that `giveFrame` takes back. */
+export function isPooled(frame: Uint8Array): boolean {
+  return frame.buffer.byteLength === SLAB_BYTES;
+}
+
 export function giveFrame(frame: Uint8Array): void {
-  if (frame.buffer.byteLength === SLAB_BYTES && free.length < MAX_FREE_SLABS)
-    free.push(frame.buffer as ArrayBuffer);
+  if (isPooled(frame) && free.length < MAX_FREE_SLABS) free.push(frame.buffer as ArrayBuffer);
 }

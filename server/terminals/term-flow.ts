@@ -1,7 +1,7 @@
 import { type RestState, RestTracker } from "../../shared/rest-tracker.ts";
 import { TERM_HIGH_WATERMARK, TERM_LOW_WATERMARK, type TermSnapshot } from "../../shared/terminals.ts";
 import { type TakenOutput, WaitingOutput } from "../../shared/waiting-output.ts";
-import { giveFrame, SLAB_BYTES, takeFrame } from "./frame-pool.ts";
+import { giveFrame, isPooled, takeFrame } from "./frame-pool.ts";
 import type { DataMessage } from "./host/wire.ts";
 
 /**
@@ -184,7 +184,7 @@ export class Subscriber {
     if (this.held.size === 0) this.held = this.newHeld(this.tracker?.atRest ?? false);
     const copy = takeFrame(bytes.length).subarray(0, bytes.length);
     copy.set(bytes);
-    if (copy.buffer.byteLength === SLAB_BYTES) this.slabEnds.set(copy.buffer, copy.byteOffset + copy.length);
+    if (isPooled(copy)) this.slabEnds.set(copy.buffer, copy.byteOffset + copy.length);
     this.held.push(copy);
     this.sendHeld();
   }
