@@ -5,7 +5,7 @@ import {
   type TerminalKind,
   TermSnapshotSchema,
 } from "../shared/terminals.ts";
-import { type TakenOutput, WaitingOutput } from "../shared/waiting-output.ts";
+import { joinTaken, WaitingOutput } from "../shared/waiting-output.ts";
 import { PendingInput } from "./pending-input.ts";
 import type { ChannelListener, HiveSocket } from "./socket.ts";
 import { Store } from "./store.ts";
@@ -173,7 +173,7 @@ export class TerminalSession {
     const piece = this.waiting.takePiece(sink.filling?.() ? FILLING_PIECE_BYTES : WRITE_PIECE_BYTES);
     this.writing = piece.bytes > 0 || !!piece.skipped;
     if (!this.writing) return;
-    sink.write(joined(piece), () => {
+    sink.write(joinTaken(piece), () => {
       if (epoch !== this.epoch) return;
       this.written += piece.bytes;
       // Where the piece leaves the parser at rest, what waits behind it can be scanned for lines to skip.
@@ -252,21 +252,6 @@ export class TerminalSession {
  */
 function unscanned(keepLines: number): WaitingOutput {
   return new WaitingOutput(keepLines, undefined, false);
-}
-
-const encoder = new TextEncoder();
-
-/** A piece as one write: the colors left in force by skipped lines, then the output. */
-function joined(piece: TakenOutput): Uint8Array {
-  const parts = piece.skipped ? [encoder.encode(piece.skipped), ...piece.chunks] : piece.chunks;
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 const queuedTasks: (() => void)[] = [];

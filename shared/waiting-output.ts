@@ -38,6 +38,27 @@ export interface TakenOutput {
   generation: number;
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * Taken output as one buffer, to write or send: the colors left in force by dropped lines, then the
+ * output. A lone chunk is answered as it is; otherwise `alloc` gives the buffer (a pooled one, say).
+ */
+export function joinTaken(
+  taken: TakenOutput,
+  alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+): Uint8Array {
+  const parts = taken.skipped ? [encoder.encode(taken.skipped), ...taken.chunks] : taken.chunks;
+  if (parts.length === 1) return parts[0]!;
+  const out = alloc(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Lines of output a terminal can still show: its history, its screen, and the cursor's line. */
 export function linesThatCanShow(scrollbackLines: number, rows: number): number {
   return scrollbackLines + rows + 1;

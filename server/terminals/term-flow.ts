@@ -1,6 +1,6 @@
 import { type RestState, RestTracker } from "../../shared/rest-tracker.ts";
 import { TERM_HIGH_WATERMARK, TERM_LOW_WATERMARK, type TermSnapshot } from "../../shared/terminals.ts";
-import { type TakenOutput, WaitingOutput } from "../../shared/waiting-output.ts";
+import { joinTaken, WaitingOutput } from "../../shared/waiting-output.ts";
 import { giveFrame, isPooled, takeFrame } from "./frame-pool.ts";
 import type { DataMessage } from "./host/wire.ts";
 
@@ -195,7 +195,7 @@ export class Subscriber {
       const room = TRANSIT_BYTES - (this.sent - this.acked);
       const piece = this.held.takePiece(Math.min(room, PIECE_BYTES));
       if (piece.bytes === 0 && !piece.skipped) return; // only the start of a sequence waits
-      const bytes = joined(piece);
+      const bytes = joinTaken(piece, (size) => takeFrame(size).subarray(0, size));
       this.send(bytes, false);
       // Where the piece leaves the output at rest, what waits behind it can be scanned for lines to skip.
       if (this.tracker?.atRest) this.held.markClean(piece.generation);
@@ -224,22 +224,6 @@ export class Subscriber {
     this.slabEnds.delete(chunk.buffer);
     giveFrame(chunk);
   }
-}
-
-const encoder = new TextEncoder();
-
-/** A piece as one buffer (pooled when large): the colors left in force by dropped lines, then the output. */
-function joined(piece: TakenOutput): Uint8Array {
-  if (!piece.skipped && piece.chunks.length === 1) return piece.chunks[0]!;
-  const parts = piece.skipped ? [encoder.encode(piece.skipped), ...piece.chunks] : piece.chunks;
-  const size = parts.reduce((n, p) => n + p.length, 0);
-  const out = takeFrame(size).subarray(0, size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 export interface FlowControl {
