@@ -9,18 +9,20 @@
  * at once, as it arrives, so a flood costs a scan instead of a parse.
  */
 
+import { SgrState } from "./sgr-state.ts";
+
 const ESC = 0x1b;
 const CR = 0x0d;
 const LF = 0x0a;
 /** Lines that must pile up past `keepLines` before some are dropped (each drop is a small fixed cost). */
 const DROP_STEP_LINES = 1000;
 /**
- * Colors in force are kept as the SGR sequences since the last full reset; output that keeps adding
- * colors without resetting them stops being skippable past this many bytes (or sequences) of them.
+ * Output stops being skippable once SGR sequences in lines not yet dropped outnumber the lines to keep
+ * (and the drop step) this many times over: their positions are kept, and must stay bounded. Test
+ * runners' lines carry up to 8 (each color set and ended on its own).
  */
-const MAX_SGR_BYTES = 4096;
-const MAX_SGR_SEQUENCES = 64 * 1024;
-/** Dropped lines and SGR sequences are removed from their lists once this many pile up. */
+const MAX_SGRS_PER_LINE = 16;
+/** Dropped lines are removed from their lists once this many pile up (a splice at every drop cost more than the scan). */
 const COMPACT_AFTER = 4096;
 
 /** Where the scanner is: outside escape sequences, just after ESC, or in a CSI's parameters. */
@@ -92,7 +94,8 @@ export class WaitingOutput {
   private chunks: Uint8Array[] = [];
   /** Bytes waiting (after drops). */
   size = 0;
-  private skipped: string | undefined;
+  /** The colors that dropped lines left in force (see SgrState); undefined while nothing was dropped. */
+  private carried: SgrState | undefined;
   /** Counts takes: a parse that ends cleanly may only vouch for the output taken after it. */
   private generation = 0;
   /**
@@ -117,9 +120,9 @@ export class WaitingOutput {
   private lineHead = 0;
   /**
    * [start, end) of each SGR sequence since the take; sequence i is at 2(i - sgrBase). Those before
-   * sgrHead were dropped; they are removed in bulk (a splice at every drop cost more than the scan).
+   * sgrHead were dropped or taken.
    */
-  private sgrs: number[] = [];
+  private sgrs = new Positions();
   private sgrBase = 0;
   private sgrHead = 0;
   private sgrCount = 0;
@@ -156,10 +159,9 @@ export class WaitingOutput {
 
   /** Takes everything waiting, to be parsed; what comes next waits until `markClean` vouches for it. */
   take(): TakenOutput {
-    const taken = { skipped: this.skipped, chunks: this.chunks, bytes: this.size };
+    const taken = { skipped: this.takeCarried(), chunks: this.chunks, bytes: this.size };
     this.chunks = [];
     this.size = 0;
-    this.skipped = undefined;
     this.clean = false;
     this.resetScan();
     return { ...taken, generation: ++this.generation };
@@ -183,8 +185,7 @@ export class WaitingOutput {
     const bytes = Math.min(first.length, maxBytes);
     const chunks = this.shiftFront(bytes);
     this.size -= bytes;
-    const skipped = this.skipped;
-    this.skipped = undefined;
+    const skipped = this.takeCarried();
     this.clean = false;
     this.resetScan();
     return { skipped, chunks, bytes, generation: ++this.generation };
@@ -212,7 +213,7 @@ export class WaitingOutput {
     this.lineSgrs = [];
     this.lineResets = [];
     this.lineHead = 0;
-    this.sgrs = [];
+    this.sgrs = new Positions();
     this.sgrBase = this.sgrHead = this.sgrCount = 0;
     this.lastReset = -1;
   }
@@ -269,13 +270,14 @@ export class WaitingOutput {
       } else if (b === 0x6d) {
         // SGR. A full reset (`ESC[m`, `ESC[0m`, `ESC[0;...m`) makes the colors before it irrelevant.
         esc = IN_TEXT;
-        if (this.sgrCount - this.sgrHead >= MAX_SGR_SEQUENCES) {
+        if (this.sgrCount - this.sgrHead >= MAX_SGRS_PER_LINE * (this.keepLines + DROP_STEP_LINES)) {
           this.plain = false;
           return;
         }
         const reset = params === 0 || (this.p0 === 0x30 && (params === 1 || this.p1 === 0x3b));
         if (reset) this.lastReset = this.sgrCount;
-        this.sgrs.push(this.escStart, start + i + 1);
+        this.sgrs.push(this.escStart);
+        this.sgrs.push(start + i + 1);
         this.sgrCount++;
       } else if (b === 0x4b) {
         // Erase in line: it changes only the line it is on.
@@ -338,10 +340,9 @@ export class WaitingOutput {
     this.size -= bytes;
     this.base = cut;
     while (this.lineHead < this.lineEnds.length && this.lineEnds[this.lineHead]! <= cut) this.lineHead++;
-    while (this.sgrHead < this.sgrCount && this.sgrs[2 * (this.sgrHead - this.sgrBase)]! < cut)
+    while (this.sgrHead < this.sgrCount && this.sgrs.at(2 * (this.sgrHead - this.sgrBase)) < cut)
       this.sgrHead++;
-    const skipped = this.skipped;
-    this.skipped = undefined;
+    const skipped = this.takeCarried();
     this.compact();
     return { skipped, chunks, bytes, generation: this.generation };
   }
@@ -353,31 +354,27 @@ export class WaitingOutput {
     const cut = this.lineEnds[k]!;
     const reset = this.lineResets[k]!;
     const upTo = this.lineSgrs[k]!;
-    let sgr = reset >= this.sgrHead ? "" : (this.skipped ?? "");
-    for (let s = Math.max(reset, this.sgrHead); s < upTo; s++) {
-      const at = 2 * (s - this.sgrBase);
-      sgr += this.text(this.sgrs[at]!, this.sgrs[at + 1]!);
-      if (sgr.length > MAX_SGR_BYTES) {
-        this.plain = false;
-        return 0;
-      }
+    // The colors in force at the cut: those carried so far (unless a full reset among the dropped lines
+    // makes them irrelevant), then the dropped lines' own.
+    const carried = reset >= this.sgrHead || !this.carried ? new SgrState() : this.carried.clone();
+    if (!this.applySgrs(carried, Math.max(reset, this.sgrHead), upTo)) {
+      this.plain = false;
+      return 0;
     }
     const dropped = cut - this.base;
     this.removeFront(dropped);
     this.base = cut;
-    this.skipped = sgr;
+    this.carried = carried;
     this.lineHead = k + 1;
     this.sgrHead = upTo;
     this.compact();
     return dropped;
   }
 
-  /** Removes dropped and taken lines and SGR sequences from their lists, in bulk. */
+  /** Removes dropped and taken lines and SGR sequences from their lists. */
   private compact(): void {
-    if (this.sgrHead - this.sgrBase > COMPACT_AFTER) {
-      this.sgrs.splice(0, 2 * (this.sgrHead - this.sgrBase));
-      this.sgrBase = this.sgrHead;
-    }
+    this.sgrs.dropFront(2 * (this.sgrHead - this.sgrBase));
+    this.sgrBase = this.sgrHead;
     if (this.lineHead > COMPACT_AFTER) {
       this.lineEnds.splice(0, this.lineHead);
       this.lineSgrs.splice(0, this.lineHead);
@@ -386,20 +383,47 @@ export class WaitingOutput {
     }
   }
 
-  /** The waiting bytes at absolute positions [from, to), as text (SGR sequences are ASCII). */
-  private text(from: number, to: number): string {
-    let out = "";
-    let at = this.base;
-    for (const c of this.chunks) {
-      const end = at + c.length;
-      if (end > from && at < to) {
-        const part = c.subarray(Math.max(0, from - at), Math.min(c.length, to - at));
-        out += String.fromCharCode(...part);
+  private takeCarried(): string | undefined {
+    const sgr = this.carried?.toString();
+    this.carried = undefined;
+    return sgr;
+  }
+
+  /**
+   * Follows the waiting SGR sequences [from, upTo) (by number) in `state`, walking the chunks once;
+   * false if one is not understood.
+   */
+  private applySgrs(state: SgrState, from: number, upTo: number): boolean {
+    let chunk = 0;
+    let chunkStart = this.base;
+    for (let s = from; s < upTo; s++) {
+      const at = 2 * (s - this.sgrBase);
+      // The parameters: without the ESC [ before them and the m after.
+      const start = this.sgrs.at(at) + 2;
+      const end = this.sgrs.at(at + 1) - 1;
+      while (chunkStart + this.chunks[chunk]!.length <= start) chunkStart += this.chunks[chunk++]!.length;
+      // Most sequences are one short number: read it in place.
+      const bytes = this.chunks[chunk]!;
+      if (end - chunkStart <= bytes.length && end - start <= 3) {
+        let p = 0;
+        let i = start - chunkStart;
+        for (; i < end - chunkStart && bytes[i]! >= 0x30 && bytes[i]! <= 0x39; i++)
+          p = p * 10 + bytes[i]! - 0x30;
+        if (i === end - chunkStart) {
+          state.applyOne(p);
+          continue;
+        }
       }
-      if (end >= to) break;
-      at = end;
+      let params = "";
+      for (let c = chunk, cs = chunkStart; cs < end; cs += this.chunks[c++]!.length) {
+        const bytes = this.chunks[c]!;
+        params += String.fromCharCode(
+          ...bytes.subarray(Math.max(0, start - cs), Math.min(bytes.length, end - cs)),
+        );
+      }
+      if (!state.apply(params)) return false;
     }
-    return out;
+    return true;
   }
 
   /** The first `bytes` waiting, as views of their chunks, which leave the list (the taker's now). */
@@ -425,5 +449,38 @@ export class WaitingOutput {
     while (n < this.chunks.length && bytes >= this.chunks[n]!.length) bytes -= this.chunks[n++]!.length;
     for (const chunk of this.chunks.splice(0, n)) this.release(chunk);
     if (bytes > 0) this.chunks[0] = this.chunks[0]!.subarray(bytes);
+  }
+}
+
+/**
+ * Numbers added at the end and dropped from the front. Dropping only moves the start; the space is taken
+ * back by one move when the list would otherwise grow. (An array's `splice` at the front moves all that
+ * stays: in a flood of many SGR sequences, that cost more than scanning it.)
+ */
+class Positions {
+  private buf = new Float64Array(1024);
+  private start = 0;
+  private end = 0;
+
+  at(i: number): number {
+    return this.buf[this.start + i]!;
+  }
+
+  push(n: number): void {
+    if (this.end === this.buf.length) {
+      const live = this.end - this.start;
+      if (this.start < live) {
+        const grown = new Float64Array(2 * this.buf.length);
+        grown.set(this.buf.subarray(this.start, this.end));
+        this.buf = grown;
+      } else this.buf.copyWithin(0, this.start, this.end);
+      this.start = 0;
+      this.end = live;
+    }
+    this.buf[this.end++] = n;
+  }
+
+  dropFront(n: number): void {
+    this.start += n;
   }
 }

@@ -143,6 +143,27 @@ describe("a screen behind a flood", () => {
     await expectSame(fed, plain);
   });
 
+  it("skips a flood whose colors are never all reset at once (chalk, picocolors), and ends exact", async () => {
+    const { screen: fed, feed, counted } = fedScreen();
+    const plain = new Screen(opts);
+    // Each color ends with its own reset, as test runners print them; now and then one is left on.
+    const testLine = (i: number) =>
+      `\x1b[32m✓\x1b[39m \x1b[2mtests/t${i}.test.ts\x1b[22m \x1b[33m(${i % 40} tests)\x1b[39m \x1b[90m${i % 700}ms\x1b[39m\r\n` +
+      (i % 997 === 0
+        ? `\x1b[1m\x1b[4:3m\x1b[38;5;${i % 256}m\x1b[48;2;1;2;${i % 256}m\x1b[58;5;9mleft on `
+        : "") +
+      (i % 1999 === 0 ? "\x1b[22m\x1b[24m\x1b[39;49;59m" : "");
+    const chunks: Uint8Array[] = [enc.encode("prompt$ npm test\r\n")];
+    for (let c = 0; c < 40; c++) chunks.push(enc.encode(lines(c * 1000, 1000, testLine)));
+    for (const c of chunks) feed.write(c);
+    for (const c of chunks) await plain.write(c);
+    await feed.idle();
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    expect(counted.acknowledged).toBe(total);
+    expect(counted.parsed).toBeLessThan(total / 10);
+    await expectSame(fed, plain);
+  });
+
   it("stays exact however the output is split and whenever it is parsed", async () => {
     // Sections that can and cannot be skipped; each ends at a checkpoint where both screens are compared.
     const sections = [

@@ -1,5 +1,7 @@
+import xtermHeadless from "@xterm/headless";
 import { describe, expect, it } from "vitest";
-import { WaitingOutput } from "../../shared/waiting-output.ts";
+import { joinTaken, WaitingOutput } from "../../shared/waiting-output.ts";
+import { rows } from "../helpers/xterm-rows.ts";
 
 const enc = new TextEncoder();
 
@@ -76,5 +78,44 @@ describe("taking a flood's waiting output piece by piece", () => {
     }
     expect(Buffer.concat(out).equals(Buffer.from(input))).toBe(true);
     expect(unscanned).toBeLessThan(pieces / 20);
+  });
+});
+
+describe("dropping a flood's lines", () => {
+  it("carries the colors they leave in force across many drops, however the colors were set and reset", async () => {
+    let seed = 5;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor((seed / 2 ** 31) * n);
+    };
+    const pick = (xs: string[]) => xs[random(xs.length)]!;
+    // Colors set and ended one by one (never all at once), as test runners print them; now and then an
+    // attribute is set or unset and stays so for thousands of lines, across many drops.
+    const rare = () =>
+      pick(["1", "2", "22", "3", "23", "4", "4:3", "24", "7", "27", "53", "55", "49", "59", "0"]) +
+      `m\x1b[${pick([`38;5;${random(256)}`, `48;2;${random(256)};9;9`, "58;5;2", "9", "29"])}`;
+    let text = "";
+    for (let i = 0; i < 30_000; i++) {
+      text += `${i} \x1b[3${random(8)}mtext\x1b[39m ${random(2500) === 0 ? `\x1b[${rare()}m` : ""}more\r\n`;
+    }
+    const input = enc.encode(text);
+    const keepLines = 300;
+    const waiting = new WaitingOutput(keepLines);
+    let dropped = 0;
+    for (let at = 0; at < input.length; ) {
+      const n = 1 + random(4096);
+      dropped += waiting.push(input.subarray(at, at + n));
+      at += n;
+    }
+    // Dropped many times over before anything was taken.
+    expect(dropped).toBeGreaterThan(input.length * 0.9);
+    const terminal = () =>
+      new xtermHeadless.Terminal({ cols: 60, rows: 10, scrollback: keepLines, allowProposedApi: true });
+    const full = terminal();
+    const skipping = terminal();
+    const write = (t: ReturnType<typeof terminal>, d: Uint8Array) => new Promise<void>((r) => t.write(d, r));
+    await write(full, input);
+    await write(skipping, joinTaken(waiting.take()));
+    expect(rows(skipping)).toEqual(rows(full));
   });
 });
