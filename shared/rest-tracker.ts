@@ -85,6 +85,23 @@ export class RestTracker {
     this.rows = rows;
   }
 
+  /**
+   * How many of `data`'s first bytes (at most `max`) bring output that stopped in the middle of a sequence
+   * or character to rest; 0 if none do (or it is at rest already). Nothing is fed: the caller sends those
+   * bytes, and output after them can be skipped from the start.
+   */
+  restPoint(data: Uint8Array, max: number): number {
+    if (this.atRest) return 0;
+    const probe: RestTracker = Object.assign(Object.create(RestTracker.prototype), this);
+    probe.params = [...this.params];
+    const n = Math.min(max, data.length);
+    for (let i = 0; i < n; i++) {
+      probe.feed(data.subarray(i, i + 1));
+      if (probe.atRest) return i + 1;
+    }
+    return 0;
+  }
+
   feed(data: Uint8Array): void {
     for (let i = 0; i < data.length; i++) {
       const b = data[i]!;

@@ -28,14 +28,17 @@ const MAX_BUFFERED_BYTES = 4 * TERM_HIGH_WATERMARK;
  * as the echo of a keystroke in another terminal, and the kernel would otherwise take megabytes of it.
  */
 const TRANSIT_BYTES = 512 * 1024;
-/** Waiting output is sent on in pieces of at most this size. */
+/** Waiting output is sent on in pieces of at most this size, and at least this (or all that waits). */
 const PIECE_BYTES = 128 * 1024;
+const MIN_PIECE_BYTES = 16 * 1024;
 /**
  * Output waiting for a subscriber that skips counts against the watermarks only past this much: its
  * lines are dropped as they pile up, so it stays about as large as the history it replaces, unless the
  * output cannot be skipped (a full-screen program's) or the lines are very long.
  */
 const SKIPPING_WAIT_BYTES = 8 * 1024 * 1024;
+/** Output that starts to wait is sent up to the end of a sequence it starts inside, if that is this near. */
+const SEQUENCE_END_BYTES = 256;
 /**
  * A subscriber that skips and has not acknowledged anything for this long is taken to have stopped
  * reading: its waiting output counts in full, and pauses the PTY, instead of a flood running on for it.
@@ -181,7 +184,17 @@ export class Subscriber {
   /** The bytes are a view of the host connection's read buffer: what waits is a (pooled) copy. */
   private hold(bytes: Uint8Array): void {
     // Output that starts to wait starts where what was sent ends: there the tracker knows if it is at rest.
-    if (this.held.size === 0) this.held = this.newHeld(this.tracker?.atRest ?? false);
+    if (this.held.size === 0) {
+      // What was sent may end inside a sequence (output comes in frames cut anywhere): its end goes out
+      // at once, so that what waits starts at rest and can be skipped.
+      const end = this.tracker?.restPoint(bytes, SEQUENCE_END_BYTES) ?? 0;
+      if (end > 0) {
+        this.send(bytes.subarray(0, end), false);
+        bytes = bytes.subarray(end);
+        if (bytes.length === 0) return;
+      }
+      this.held = this.newHeld(this.tracker?.atRest ?? false);
+    }
     const copy = takeFrame(bytes.length).subarray(0, bytes.length);
     copy.set(bytes);
     if (isPooled(copy)) this.slabEnds.set(copy.buffer, copy.byteOffset + copy.length);
@@ -191,8 +204,11 @@ export class Subscriber {
 
   /** Sends waiting output while the transit window has room, in pieces cut where the output is at rest. */
   private sendHeld(): void {
-    while (this.held.size > 0 && this.sent - this.acked < TRANSIT_BYTES) {
+    for (;;) {
       const room = TRANSIT_BYTES - (this.sent - this.acked);
+      // A piece too small for the next line or sequence would be cut inside it, and what waits behind it
+      // could no longer be skipped: unless all that waits fits, the window must have room for some size.
+      if (this.held.size === 0 || room < Math.min(MIN_PIECE_BYTES, this.held.size)) return;
       const piece = this.held.takePiece(Math.min(room, PIECE_BYTES));
       if (piece.bytes === 0 && !piece.skipped) return; // only the start of a sequence waits
       const bytes = joinTaken(piece, (size) => takeFrame(size).subarray(0, size));

@@ -260,4 +260,31 @@ describe("following a terminal's output to tell where it is at rest", () => {
     }
     expect(tracker.atRest).toBe(true);
   });
+
+  it("finds where output stopped inside a sequence or character comes to rest, without following it", async () => {
+    // Byte for byte (the check mark is U+2713, E2 9C 93 in UTF-8).
+    const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+    for (const [sent, next, end] of [
+      ["\x1b[3", "2mtext", 2],
+      ["\x1b", "[39;49mx", 7],
+      ["\xe2\x9c", "\x93 ok", 1],
+      ["\x1b]0;tit", "le\x07more", 3],
+      ["plain", "more", 0],
+      ["\x1b[?1049h\x1b[3", "1mfull screen", 0],
+      ["\x1b[3", "2", 0],
+    ] as const) {
+      const term = xterm();
+      const tracker = new RestTracker(xtermRestState(term), ROWS);
+      const [sentBytes, nextBytes] = [bytes(sent), bytes(next)];
+      await write(term, sentBytes);
+      tracker.feed(sentBytes);
+      const before = tracker.atRest;
+      expect(tracker.restPoint(nextBytes, 256), JSON.stringify(sent)).toBe(end);
+      expect(tracker.atRest).toBe(before);
+      if (end > 0) {
+        await write(term, nextBytes.subarray(0, end));
+        expect(xtermAtRest(term)).toBe(true);
+      }
+    }
+  });
 });
