@@ -143,13 +143,14 @@ export class SgrState {
       if (accu[1]) space = 1;
     } while (++advance + at < ps.length && advance + space < accu.length);
     const [target, mode, , c1, c2, c3] = accu as [number, number, number, number, number, number];
-    let set: string | undefined;
-    if (mode === 5) set = `${target};5;${c1 & 0xff}`;
-    else if (mode === 2) set = `${target};2;${c1 & 0xff};${c2 & 0xff};${c3 & 0xff}`;
-    if (set !== undefined) {
-      if (target === 38) this.fg = set;
-      else if (target === 48) this.bg = set;
-      else this.underlineColor = set;
+    // Other color modes take their parameters and set nothing.
+    let param: string | undefined;
+    if (mode === 5) param = `${target};5;${c1 & 0xff}`;
+    else if (mode === 2) param = `${target};2;${c1 & 0xff};${c2 & 0xff};${c3 & 0xff}`;
+    if (param !== undefined) {
+      if (target === 38) this.fg = param;
+      else if (target === 48) this.bg = param;
+      else this.underlineColor = param;
     }
     return advance;
   }
