@@ -31,6 +31,35 @@ describe("compact scrollback", () => {
     expect(rows(replayed).at(-1)).toBe(rows(plain).at(-1));
   });
 
+  it("replays a background color that line feeds spread, after a history longer or shorter than the screen", async () => {
+    for (const rowCount of [10, 200]) {
+      let text = "";
+      for (let i = 0; i < 300; i++) text += `line ${i} ${i % 40 === 0 ? "w".repeat(90) : ""}\r\n`;
+      // Line feeds with a background color in force fill each new line with it; the reset comes before
+      // the last one, whose line stays uncolored.
+      text += "\x1b[1m\x1b[48;5;17m";
+      for (let i = 0; i < 30; i++) text += `blue ${i}\r\n`;
+      text += "still blue\x1b[0m\r\ndone-42\r\nprompt# ";
+      const screen = new Screen({ cols: 40, rows: rowCount, scrollbackLines: 1000 });
+      const plain = new xtermHeadless.Terminal({
+        cols: 40,
+        rows: rowCount,
+        scrollback: 1000,
+        allowProposedApi: true,
+      });
+      await screen.write(text);
+      await write(plain, text);
+      const replayed = new xtermHeadless.Terminal({
+        cols: 40,
+        rows: rowCount,
+        scrollback: 1000,
+        allowProposedApi: true,
+      });
+      await write(replayed, screen.serialize());
+      expect(rows(replayed), `${rowCount} rows`).toEqual(rows(plain));
+    }
+  });
+
   it("keeps the configured number of lines, and the newest of them", async () => {
     const screen = new Screen({ cols: 80, rows: 24, scrollbackLines: 1000 });
     let text = "";

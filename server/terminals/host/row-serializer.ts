@@ -21,6 +21,8 @@ const COLOR_MODE_MASK = 0x3000000;
 const CM_P16 = 0x1000000;
 const CM_P256 = 0x2000000;
 const CM_RGB = 0x3000000;
+/** The content word of a cell nothing was written to: no character, width 1. */
+const EMPTY_CELL = 1 << WIDTH_SHIFT;
 /** UTF-16 code units of the row being read (two per cell at most). */
 let units = new Uint16Array(2 * 1024);
 
@@ -47,8 +49,21 @@ export function serializeRows(
     const continues = r + 1 < to && buf.getLine(r + 1)?.isWrapped === true;
     let end = continues ? cols : lastVisibleCell(data, cols);
     if (end > cols) end = cols;
+    // A line's last cells that were never written (erased, or filled with the background color in force
+    // by a scroll) are erased again: written as spaces, they would look the same but copy as spaces.
+    let erased = end;
+    if (!continues && end > 0) {
+      const [f, b] = [data[3 * end - 2]!, data[3 * end - 1]!];
+      while (
+        erased > 0 &&
+        data[3 * erased - 3] === EMPTY_CELL &&
+        data[3 * erased - 2] === f &&
+        data[3 * erased - 1] === b
+      )
+        erased--;
+    }
     let n = 0;
-    for (let x = 0; x < end; x++) {
+    for (let x = 0; x < erased; x++) {
       const content = data[3 * x]!;
       // The second half of a wide character has width 0: its glyph was written with the first half.
       if (((content >>> WIDTH_SHIFT) & 3) === 0) continue;
@@ -74,6 +89,13 @@ export function serializeRows(
       } else units[n++] = cp === 0 ? 32 : cp;
     }
     if (n > 0) out += String.fromCharCode.apply(null, units.subarray(0, n) as unknown as number[]);
+    if (erased < end) {
+      const [f, b] = [data[3 * end - 2]!, data[3 * end - 1]!];
+      if (f !== fg || b !== bg) out += sgr(f, b);
+      fg = f;
+      bg = b;
+      out += `\x1b[${end - erased}X`;
+    }
     if (!continues) {
       if (fg !== 0 || bg !== 0) out += "\x1b[0m";
       fg = bg = 0;

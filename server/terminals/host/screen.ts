@@ -149,7 +149,17 @@ export class Screen {
     this.archive();
     const pending = Math.max(0, this.term.buffer.normal.baseY - this.archivedRows);
     const live = this.serializer.serialize({ scrollback: pending });
-    return this.history() + live;
+    const history = this.history();
+    if (!history) return live;
+    // The addon writes the live rows as onto an empty screen: it counts on the line feeds of the first
+    // screenful not scrolling, since a scroll fills the new line with the background color in force.
+    // So the history's rows still on the screen are scrolled into the history first, from the bottom row.
+    const rows = this.term.rows;
+    const onScreen = Math.min(
+      rows - 1,
+      this.historyLines >= rows ? rows : rowsWhenReplayed(history, this.term.cols, rows),
+    );
+    return `${history}\x1b[0m\x1b[${rows};1H${"\n".repeat(onScreen)}\x1b[H${live}`;
   }
 
   dispose(): void {
@@ -251,4 +261,17 @@ export class Screen {
     }
     if (this.chunks.length === 0 && this.historyLines > keep) this.dropOldestOpen(this.historyLines - keep);
   }
+}
+
+/** Rows that a short history takes when written into a terminal this wide (its lines may wrap). */
+function rowsWhenReplayed(history: string, cols: number, rows: number): number {
+  const term = new xtermHeadless.Terminal({ cols, rows, scrollback: rows, allowProposedApi: true });
+  const input = (term as unknown as { _core?: { _inputHandler?: { parse(d: string): void } } })._core
+    ?._inputHandler;
+  // The history ends with a line feed: the cursor's row is where its rows end.
+  input?.parse(history);
+  const b = term.buffer.active;
+  const count = input ? b.baseY + b.cursorY : rows;
+  term.dispose();
+  return count;
 }
