@@ -52,13 +52,14 @@ export function serializeRows(
     // A line's last cells that were never written (erased, or filled with the background color in force
     // by a scroll) are erased again: written as spaces, they would look the same but copy as spaces.
     let erased = end;
+    const tailFg = data[3 * end - 2]!;
+    const tailBg = data[3 * end - 1]!;
     if (!continues && end > 0) {
-      const [f, b] = [data[3 * end - 2]!, data[3 * end - 1]!];
       while (
         erased > 0 &&
         data[3 * erased - 3] === EMPTY_CELL &&
-        data[3 * erased - 2] === f &&
-        data[3 * erased - 1] === b
+        data[3 * erased - 2] === tailFg &&
+        data[3 * erased - 1] === tailBg
       )
         erased--;
     }
@@ -90,10 +91,9 @@ export function serializeRows(
     }
     if (n > 0) out += String.fromCharCode.apply(null, units.subarray(0, n) as unknown as number[]);
     if (erased < end) {
-      const [f, b] = [data[3 * end - 2]!, data[3 * end - 1]!];
-      if (f !== fg || b !== bg) out += sgr(f, b);
-      fg = f;
-      bg = b;
+      if (tailFg !== fg || tailBg !== bg) out += sgr(tailFg, tailBg);
+      fg = tailFg;
+      bg = tailBg;
       out += `\x1b[${end - erased}X`;
     }
     if (!continues) {
