@@ -269,8 +269,18 @@ export class RestTracker {
 }
 
 /**
- * The rest state of an xterm (pinned to 6), read from its internals as `xtermAtRest` does. When they are
- * not there, nothing is known, and the parser is said not to be at rest.
+ * Whether an xterm (browser or headless) is at a point where output can be cut and its plain lines skipped
+ * (see WaitingOutput): its parser between sequences and characters, on the normal screen, with no scroll
+ * region.
+ */
+export function xtermAtRest(term: { rows: number; buffer: { active: { type: string } } }): boolean {
+  const state = xtermRestState(term);
+  return state.parser && !state.altScreen && !state.scrollRegion;
+}
+
+/**
+ * The rest state of an xterm (pinned to 6), read from its internals. When they are not there, nothing is
+ * known, the parser is said not to be at rest, and every byte is parsed.
  */
 export function xtermRestState(term: { rows: number; buffer: { active: { type: string } } }): RestState {
   const core = (

@@ -66,30 +66,6 @@ export function linesThatCanShow(scrollbackLines: number, rows: number): number 
   return scrollbackLines + rows + 1;
 }
 
-/**
- * Whether an xterm (browser or headless, pinned to 6) is at a point where output can be cut and its
- * plain lines skipped: the parser is between sequences and characters, on the normal screen, with no
- * scroll region. Read from xterm's internals; when they are not there the answer is no, and every
- * byte is parsed.
- */
-export function xtermAtRest(term: { rows: number; buffer: { active: { type: string } } }): boolean {
-  const core = (term as { _core?: XtermCore })._core;
-  const input = core?._inputHandler;
-  const buffer = core?.buffer;
-  return (
-    input?._parser?.currentState === 0 &&
-    input._utf8Decoder?.interim?.[0] === 0 &&
-    term.buffer.active.type === "normal" &&
-    buffer?.scrollTop === 0 &&
-    buffer.scrollBottom === term.rows - 1
-  );
-}
-
-interface XtermCore {
-  _inputHandler?: { _parser?: { currentState: number }; _utf8Decoder?: { interim?: Uint8Array } };
-  buffer?: { scrollTop: number; scrollBottom: number };
-}
-
 export class WaitingOutput {
   private chunks: Uint8Array[] = [];
   /** Bytes waiting (after drops). */

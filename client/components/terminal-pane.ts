@@ -4,7 +4,8 @@ import { type ITheme, Terminal } from "@xterm/xterm";
 import xtermCss from "@xterm/xterm/css/xterm.css?inline";
 import { css, html, LitElement, type PropertyValues, unsafeCSS } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
-import { linesThatCanShow, xtermAtRest } from "../../shared/waiting-output.ts";
+import { xtermAtRest } from "../../shared/rest-tracker.ts";
+import { linesThatCanShow } from "../../shared/waiting-output.ts";
 import { hasRealGpu } from "../gpu.ts";
 import type { TerminalSession, TerminalSink } from "../terminal-session.ts";
 

@@ -5,8 +5,9 @@ import WebSocket, { WebSocketServer } from "ws";
 import { HiveSocket } from "../../client/socket.ts";
 import { TerminalSession, type TerminalSink } from "../../client/terminal-session.ts";
 import { type ClientFrame, encodeTermData, TERM_DATA_HEADER_BYTES } from "../../shared/protocol.ts";
+import { xtermAtRest } from "../../shared/rest-tracker.ts";
 import type { TermSnapshot } from "../../shared/terminals.ts";
-import { linesThatCanShow, xtermAtRest } from "../../shared/waiting-output.ts";
+import { linesThatCanShow } from "../../shared/waiting-output.ts";
 import { rows } from "../helpers/xterm-rows.ts";
 
 /**

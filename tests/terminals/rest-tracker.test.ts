@@ -1,7 +1,7 @@
 import xtermHeadless from "@xterm/headless";
 import { describe, expect, it } from "vitest";
-import { RestTracker, xtermRestState } from "../../shared/rest-tracker.ts";
-import { xtermAtRest } from "../../shared/waiting-output.ts";
+import { RestTracker, xtermAtRest, xtermRestState } from "../../shared/rest-tracker.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 
 const { Terminal } = xtermHeadless;
 const ROWS = 24;
@@ -21,21 +21,13 @@ async function write(term: InstanceType<typeof Terminal>, data: Uint8Array): Pro
   input.parse(data);
 }
 
-function random(seed: number) {
-  let s = seed;
-  return (n: number) => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return Math.floor((s / 2 ** 31) * n);
-  };
-}
-
 /**
  * A stream of what terminals get, good and bad: text, UTF-8 (and broken UTF-8), C0 and C1 controls, colors,
  * screen switches, scroll regions, soft and full resets, and CSI, ESC, OSC, DCS and SOS/PM/APC sequences
  * with random parameters, cut short or aborted by CAN, SUB or ESC.
  */
 function stream(seed: number, tokens: number): Uint8Array {
-  const r = random(seed);
+  const r = seededRandom(seed);
   const pick = <T>(xs: T[]) => xs[r(xs.length)]!;
   const out: number[] = [];
   const ascii = (s: string) => {
@@ -144,7 +136,7 @@ describe("following a terminal's output to tell where it is at rest", () => {
       const term = xterm();
       const tracker = new RestTracker(xtermRestState(term), ROWS);
       const data = stream(seed, 5000);
-      const r = random(seed + 100);
+      const r = seededRandom(seed + 100);
       for (let at = 0; at < data.length; ) {
         const piece = data.subarray(at, at + 1 + r(r(2) === 0 ? 4 : 64));
         at += piece.length;

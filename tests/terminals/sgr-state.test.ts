@@ -1,6 +1,7 @@
 import xtermHeadless from "@xterm/headless";
 import { describe, expect, it } from "vitest";
 import { SgrState } from "../../shared/sgr-state.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 
 const { Terminal } = xtermHeadless;
 
@@ -34,14 +35,6 @@ function attrs(term: Xterm): string {
     `bg ${shown(a.bg)} flags ${(a.bg >>> 26).toString(2)}`,
     `underline ${a.extended.underlineStyle} color ${shown(a.extended.underlineColor)}`,
   ].join(", ");
-}
-
-function random(seed: number) {
-  let s = seed;
-  return (n: number) => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return Math.floor((s / 2 ** 31) * n);
-  };
 }
 
 /** SGR parameters as programs write them, and as they should not: colors in every form, cut short or out of range. */
@@ -82,7 +75,7 @@ describe("the colors a run of SGR sequences leaves in force", () => {
   it("are what xterm has after every sequence, from any attributes before them, in a few parameters", () => {
     const full = new Terminal({ cols: 80, rows: 5, allowProposedApi: true });
     const reduced = new Terminal({ cols: 80, rows: 5, allowProposedApi: true });
-    const r = random(7);
+    const r = seededRandom(7);
     let followed = 0;
     for (let run = 0; run < 800; run++) {
       // Both start from the same attributes, set by sequences this does not see.

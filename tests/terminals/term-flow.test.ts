@@ -2,19 +2,12 @@ import xtermHeadless from "@xterm/headless";
 import { describe, expect, it } from "vitest";
 import { type FlowControl, TermFlow } from "../../server/terminals/term-flow.ts";
 import { linesThatCanShow } from "../../shared/waiting-output.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 import { rows } from "../helpers/xterm-rows.ts";
 
 const COLS = 100;
 const ROWS = 40;
 const SCROLLBACK = 1000;
-
-function random(seed: number) {
-  let s = seed;
-  return (n: number) => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return Math.floor((s / 2 ** 31) * n);
-  };
-}
 
 function terminal() {
   return new xtermHeadless.Terminal({
@@ -60,7 +53,7 @@ describe("a subscriber that says what it can show", () => {
 
     // The host's frames, of any size, and a client slower than the shell that acknowledges in pieces, some
     // of them small (as a browser does once output pauses): the window then opens by a few bytes at a time.
-    const r = random(3);
+    const r = seededRandom(3);
     const ack = (max: number) => {
       const bytes = Math.min(unacked, max);
       unacked -= bytes; // before: the ack sends more at once

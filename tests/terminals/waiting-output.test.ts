@@ -1,6 +1,7 @@
 import xtermHeadless from "@xterm/headless";
 import { describe, expect, it } from "vitest";
 import { joinTaken, WaitingOutput } from "../../shared/waiting-output.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 import { rows } from "../helpers/xterm-rows.ts";
 
 const enc = new TextEncoder();
@@ -83,11 +84,7 @@ describe("taking a flood's waiting output piece by piece", () => {
 
 describe("dropping a flood's lines", () => {
   it("carries the colors they leave in force across many drops, however the colors were set and reset", async () => {
-    let seed = 5;
-    const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return Math.floor((seed / 2 ** 31) * n);
-    };
+    const random = seededRandom(5);
     const pick = (xs: string[]) => xs[random(xs.length)]!;
     // Colors set and ended one by one (never all at once), as test runners print them; now and then an
     // attribute is set or unset and stays so for thousands of lines, across many drops.

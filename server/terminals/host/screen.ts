@@ -1,8 +1,8 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { SerializeAddon } from "@xterm/addon-serialize";
 import xtermHeadless from "@xterm/headless";
-import { type RestState, xtermRestState } from "../../../shared/rest-tracker.ts";
-import { linesThatCanShow, xtermAtRest } from "../../../shared/waiting-output.ts";
+import { type RestState, xtermAtRest, xtermRestState } from "../../../shared/rest-tracker.ts";
+import { linesThatCanShow } from "../../../shared/waiting-output.ts";
 import { serializeRows } from "./row-serializer.ts";
 
 /**
