@@ -224,8 +224,11 @@ describe("terminal flow control", () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(rows(term)).toEqual(rows(expected));
-      // Most of the flood never left the server.
-      expect(received).toBeLessThan(text.length / 3);
+      // Much of the flood never left the server (without skipping, all of it would: the tab acks
+      // everything). How much did leave depends on the machine: each late ack lets out up to 512 KB more,
+      // and a slower flood sees more acks. A quiet machine sends under a third; beside the restart tests on
+      // two loaded cores, up to 58% was seen.
+      expect(received).toBeLessThan((text.length * 2) / 3);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
