@@ -11,6 +11,7 @@ import { buildClientIfStale, useTempShellHome } from "../tests/browser/browser.t
 import { makeRepo, tempDir } from "../tests/helpers/repo.ts";
 import { startHive } from "../tests/helpers/server.ts";
 import { CdpPage } from "./_cdp-page.ts";
+import { StallProbe } from "./_stall-probe.ts";
 import { median, percentile } from "./_stats.ts";
 
 const MB = 1024 * 1024;
@@ -90,10 +91,14 @@ try {
   const localRates: number[] = [];
   const hiveRates: number[] = [];
   const echoes: number[] = [];
+  const probe = new StallProbe();
+  let stall = 0;
   const idleEcho = await page.evaluate(echoProbe, { samples: 10, gapMs: 100 });
   for (let round = 1; round <= ROUNDS; round++) {
     const local = mbPerSecond(await localBaseline(page, data, TOTAL_MB));
+    const floodStart = Date.now();
     const run = await page.evaluate(floodThroughHive, { file, marker: `FLOOD-END${round}` });
+    stall = Math.max(stall, probe.worstBetween(floodStart, Date.now()));
     const hive = mbPerSecond(run.ms);
     localRates.push(local);
     hiveRates.push(hive);
@@ -102,6 +107,7 @@ try {
       `round ${round}: local xterm.js ${local.toFixed(1)} MB/s, through Hive ${hive.toFixed(1)} MB/s; echo max ${Math.max(...run.echoes).toFixed(1)} ms`,
     );
   }
+  probe.stop();
   // What the page alone manages when the machine's other core is busy, as it is with Hive's server
   // and shell during a flood on this 2-core machine: printed to explain the ratio, not part of the goal.
   // The spinner also stops by itself, should this process die before it kills it.
@@ -123,8 +129,9 @@ try {
   console.log(`local xterm.js write, another core busy: ${busyCore.toFixed(1)} MB/s`);
   console.log(`through Hive: ${hiveMBs.toFixed(1)} MB/s (median of ${ROUNDS}), ratio ${ratio.toFixed(3)}`);
   console.log(
-    `echo in a second terminal: idle p50 ${percentile(idleEcho, 0.5).toFixed(1)} ms; during the floods p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms over ${echoes.length} keystrokes`,
+    `echo in a second terminal: idle p50 ${percentile(idleEcho, 0.5).toFixed(1)} ms; during the floods p50 ${p50.toFixed(1)} ms, p90 ${percentile(echoes, 0.9).toFixed(1)} ms, max ${max.toFixed(1)} ms over ${echoes.length} keystrokes, ${echoes.filter((e) => e <= GOAL_ECHO_MS).length} within ${GOAL_ECHO_MS} ms`,
   );
+  console.log(`an idle process on this machine was held up to ${stall.toFixed(1)} ms during the floods`);
   console.log(
     JSON.stringify({
       bench: "browser-terminal",
@@ -137,8 +144,11 @@ try {
         ratio: round(ratio, 3),
         echo_idle_p50_ms: round(percentile(idleEcho, 0.5)),
         echo_flood_p50_ms: round(p50),
+        echo_flood_p90_ms: round(percentile(echoes, 0.9)),
         echo_flood_max_ms: round(max),
         echo_samples: echoes.length,
+        echo_within_goal: echoes.filter((e) => e <= GOAL_ECHO_MS).length,
+        idle_process_stall_max_ms: round(stall),
       },
       goal: `ratio >= ${GOAL_RATIO} of local xterm.js, and a keystroke in a second terminal echoes within ${GOAL_ECHO_MS} ms during the flood`,
       met: ratio >= GOAL_RATIO && echoes.length > 0 && max <= GOAL_ECHO_MS,

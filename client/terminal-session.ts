@@ -1,6 +1,7 @@
 import type { Channel, ClientFrame } from "../shared/protocol.ts";
 import {
   TERM_ACK_MAX_BYTES,
+  TERM_SKIPPING_ACK_BYTES,
   TermEventSchema,
   type TerminalKind,
   TermSnapshotSchema,
@@ -15,7 +16,10 @@ import { Store } from "./store.ts";
  * as binary frames; input, resize and acknowledgements go back over the same socket.
  */
 
-/** Acknowledge output in chunks of half the server's ack unit (one frame per chunk)… */
+/**
+ * Acknowledge output in chunks of half the server's ack unit (one frame per chunk), or of the unit the
+ * server expects while it skips for this terminal (see TERM_SKIPPING_TRANSIT_BYTES)…
+ */
 const ACK_CHUNK_BYTES = TERM_ACK_MAX_BYTES / 2;
 /** …and whatever is left once output pauses, so the server's count of unacknowledged bytes drains. */
 const ACK_IDLE_MS = 10;
@@ -69,6 +73,7 @@ export class TerminalSession {
   /** Bumped by each snapshot: writes of an older screen finishing late must not count as acks. */
   private epoch = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  private ackChunk = ACK_CHUNK_BYTES;
   /** Output received and not yet handed to xterm. */
   private waiting = unscanned(Number.POSITIVE_INFINITY);
   private writing = false;
@@ -121,6 +126,8 @@ export class TerminalSession {
         offBinary?.();
         // Output queued before the snapshot belongs to the old screen; the serialized one replaces it.
         this.received = this.written = this.acked = 0;
+        // The server skips for this terminal once it has been told its view.
+        this.ackChunk = viewSent > 0 ? TERM_SKIPPING_ACK_BYTES : ACK_CHUNK_BYTES;
         const epoch = ++this.epoch;
         sink.reset(parsed.data.screen, parsed.data.cols, parsed.data.rows);
         this.waiting = unscanned(sink.keepLines?.() ?? Number.POSITIVE_INFINITY);
@@ -233,7 +240,7 @@ export class TerminalSession {
     const due = Math.min(this.received, this.written + READ_AHEAD_BYTES) - this.acked;
     if (due <= 0) return;
     clearTimeout(this.ackTimer);
-    if (due >= ACK_CHUNK_BYTES) this.flushAck();
+    if (due >= this.ackChunk) this.flushAck();
     else this.ackTimer = setTimeout(() => this.flushAck(), ACK_IDLE_MS);
   }
 

@@ -51,7 +51,7 @@ export type TermEvent = z.infer<typeof TermEventSchema>;
  * Flow control, shared by server and client: the client sends `term.ack {bytes}` as it takes output in
  * (payload bytes of term.data frames since the last snapshot; the browser acknowledges what its xterm
  * has written plus a bounded read-ahead, see client/terminal-session.ts). The server keeps at most a
- * few hundred KB of a subscriber's output on its way, pauses the PTY once every subscriber has more
+ * few hundred KB of a subscriber's output on its way (far less while it skips for it), pauses the PTY once every subscriber has more
  * than TERM_HIGH_WATERMARK bytes unacknowledged and resumes it below TERM_LOW_WATERMARK. Acknowledge at
  * least every TERM_ACK_MAX_BYTES and whenever output pauses: a client that holds back acks below that
  * unit while the server waits would freeze the terminal.
@@ -59,3 +59,12 @@ export type TermEvent = z.infer<typeof TermEventSchema>;
 export const TERM_HIGH_WATERMARK = 1024 * 1024;
 export const TERM_LOW_WATERMARK = 512 * 1024;
 export const TERM_ACK_MAX_BYTES = 256 * 1024;
+/**
+ * While the server skips a flood's lines for a subscriber (it said `term.view`), at most this much of its
+ * output is on its way. Everything on its way is ahead of the echo of the next keystroke in any terminal
+ * on that socket, and the tab loses nothing by getting less: what it does not get in time is skipped.
+ * Such a subscriber acknowledges in pieces of TERM_SKIPPING_ACK_BYTES, so the window never waits for an
+ * idle ack.
+ */
+export const TERM_SKIPPING_TRANSIT_BYTES = 64 * 1024;
+export const TERM_SKIPPING_ACK_BYTES = TERM_SKIPPING_TRANSIT_BYTES / 4;

@@ -1,6 +1,7 @@
 import xtermHeadless from "@xterm/headless";
 import { describe, expect, it } from "vitest";
 import { type FlowControl, TermFlow } from "../../server/terminals/term-flow.ts";
+import { TERM_SKIPPING_ACK_BYTES, TERM_SKIPPING_TRANSIT_BYTES } from "../../shared/terminals.ts";
 import { linesThatCanShow } from "../../shared/waiting-output.ts";
 import { seededRandom } from "../helpers/seeded-random.ts";
 import { rows } from "../helpers/xterm-rows.ts";
@@ -30,47 +31,19 @@ describe("a subscriber that says what it can show", () => {
     text += "\x1b[1mthe end\x1b[22m\r\n$ ";
     const input = Buffer.from(text);
 
-    const control: FlowControl = {
-      watch() {},
-      pause() {},
-      resume() {},
-      snapshot: () => Promise.reject(new Error("no resync expected")),
-    };
-    const flow = new TermFlow(control);
-    const received: Buffer[] = [];
-    let unacked = 0;
-    const sub = flow.add({
-      data: (_num, bytes) => {
-        received.push(Buffer.from(bytes));
-        unacked += bytes.length;
-      },
-      resync: () => {
-        throw new Error("no resync expected");
-      },
-    });
-    sub.setKeepLines(linesThatCanShow(SCROLLBACK, ROWS));
-    sub.start({ offset: 0, rest: { parser: true, altScreen: false, scrollRegion: false }, rows: ROWS });
-
+    const tab = skippingTab();
     // The host's frames, of any size, and a client slower than the shell that acknowledges in pieces, some
     // of them small (as a browser does once output pauses): the window then opens by a few bytes at a time.
     const r = seededRandom(3);
-    const ack = (max: number) => {
-      const bytes = Math.min(unacked, max);
-      unacked -= bytes; // before: the ack sends more at once
-      sub.ack(bytes);
-    };
     for (let offset = 0; offset < input.length; ) {
       const n = 1 + r(128 * 1024);
-      flow.data({ num: 1, offset, flags: 0, bytes: input.subarray(offset, offset + n) });
+      tab.output(input.subarray(offset, offset + n));
       offset += n;
-      if (r(8) === 0) ack(r(2) === 0 ? 1 + r(600) : 128 * 1024);
+      if (r(8) === 0) tab.ack(r(2) === 0 ? 1 + r(600) : 128 * 1024);
     }
-    for (let before = -1; before !== received.length; ) {
-      before = received.length;
-      ack(Number.POSITIVE_INFINITY);
-    }
+    tab.drain();
 
-    const sent = Buffer.concat(received);
+    const sent = Buffer.concat(tab.received);
     const [full, spared] = [terminal(), terminal()];
     await write(full, input);
     await write(spared, sent);
@@ -80,4 +53,81 @@ describe("a subscriber that says what it can show", () => {
     // then 31% was sent.
     expect(sent.length).toBeLessThan(input.length / 4);
   });
+
+  it("has at most TERM_SKIPPING_TRANSIT_BYTES on its way while the flood can be skipped, the whole window when not", () => {
+    const tab = skippingTab();
+    const r = seededRandom(5);
+    const feed = (text: string, bytes: number) => {
+      const input = Buffer.from(text.repeat(Math.ceil(bytes / text.length)));
+      let most = 0;
+      for (let offset = 0; offset < input.length; ) {
+        const n = 1 + r(128 * 1024);
+        tab.output(input.subarray(offset, offset + n));
+        offset += n;
+        most = Math.max(most, tab.unacked);
+        if (r(4) === 0) tab.ack(TERM_SKIPPING_ACK_BYTES);
+      }
+      tab.drain();
+      return most;
+    };
+    // Plain lines: only the end of a sequence the window cut may go past it (see RestTracker.restPoint).
+    const plain = feed("\x1b[32mok\x1b[0m line of a log, plain enough to skip\r\n", 8 * 1024 * 1024);
+    expect(plain).toBeGreaterThan(TERM_SKIPPING_TRANSIT_BYTES / 2);
+    expect(plain).toBeLessThanOrEqual(TERM_SKIPPING_TRANSIT_BYTES + 256);
+    // A full-screen program's redraws (cursor moves) cannot be skipped: they get the whole window.
+    const redraws = feed(
+      "\x1b[H\x1b[2Ka status line redrawn in place\x1b[5;1Hand another\r\n",
+      8 * 1024 * 1024,
+    );
+    expect(redraws).toBeGreaterThan(4 * TERM_SKIPPING_TRANSIT_BYTES);
+    expect(redraws).toBeLessThanOrEqual(512 * 1024 + 256);
+  });
 });
+
+/** A tab that has said what it can show, fed the host's frames; it acknowledges only when told. */
+function skippingTab() {
+  const control: FlowControl = {
+    watch() {},
+    pause() {},
+    resume() {},
+    snapshot: () => Promise.reject(new Error("no resync expected")),
+  };
+  const flow = new TermFlow(control);
+  const received: Buffer[] = [];
+  let unacked = 0;
+  let offset = 0;
+  const sub = flow.add({
+    data: (_num, bytes) => {
+      received.push(Buffer.from(bytes));
+      unacked += bytes.length;
+    },
+    resync: () => {
+      throw new Error("no resync expected");
+    },
+  });
+  sub.setKeepLines(linesThatCanShow(SCROLLBACK, ROWS));
+  sub.start({ offset: 0, rest: { parser: true, altScreen: false, scrollRegion: false }, rows: ROWS });
+  const ack = (max: number) => {
+    const bytes = Math.min(unacked, max);
+    unacked -= bytes; // before: the ack sends more at once
+    sub.ack(bytes);
+  };
+  return {
+    received,
+    get unacked() {
+      return unacked;
+    },
+    output(bytes: Buffer) {
+      flow.data({ num: 1, offset, flags: 0, bytes });
+      offset += bytes.length;
+    },
+    ack,
+    /** Acknowledges everything until nothing more comes. */
+    drain() {
+      for (let before = -1; before !== received.length; ) {
+        before = received.length;
+        ack(Number.POSITIVE_INFINITY);
+      }
+    },
+  };
+}
