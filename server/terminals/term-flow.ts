@@ -235,9 +235,10 @@ export class Subscriber {
   /**
    * How much may be on its way. A browser tab busy with a flood takes in what is on its way one message
    * per task, between its parsing and its frames, so each 128 KB ahead of an echo cost it about a frame:
-   * with 512 KB on the way, a keystroke in another terminal echoed within 50 ms in 54-63% of tries, with
-   * 64 KB in 95% (bench/browser-terminal), and the flood ended no later. Output that cannot be skipped
-   * (a full-screen program's) gets the whole window, or it would crawl over a slow link.
+   * with 512 KB on the way, a keystroke in another terminal echoed within 50 ms in 31 of 61 tries, with
+   * 64 KB in 50 of 65 (bench/browser-terminal, alternated runs), and the flood ended no later. Output
+   * that cannot be skipped (a full-screen program's) gets the whole window, or it would crawl over a slow
+   * link.
    */
   private transitBytes(): number {
     return this.tracker && (this.held.size === 0 || this.held.skippable)
