@@ -36,12 +36,6 @@ const READ_AHEAD_BYTES = 2 * 1024 * 1024;
  * another terminal) waits behind it: during a flood that made echoes take 20-50 ms on the page.
  */
 const WRITE_PIECE_BYTES = 32 * 1024;
-/**
- * While a terminal's scrollback fills, xterm 6 updates its scrollbar for every new line, synchronously
- * (its Viewport calls `_sync` on every buffer scroll, which arms a timer to hide the scrollbar): a fresh
- * terminal took 12-62 ms per 32 KB piece of a flood's first 300 KB here, 2-7 ms per 4 KB piece.
- */
-const FILLING_PIECE_BYTES = 4 * 1024;
 
 /** Where a session writes: an xterm in the browser (or a bench's counter). */
 export interface TerminalSink {
@@ -49,8 +43,6 @@ export interface TerminalSink {
   reset(screen: string, cols: number, rows: number): void;
   /** Write output; call `done` once it is on screen (flow control counts on it). */
   write(data: Uint8Array, done: () => void): void;
-  /** True while the scrollback is still growing, when each line costs the terminal more. */
-  filling?(): boolean;
   /**
    * Lines of output that can still show (scrollback, screen and the cursor's line), and whether the
    * terminal's parser is at rest (see shared/waiting-output.ts). A sink that answers both is spared the
@@ -177,7 +169,7 @@ export class TerminalSession {
   /** Writes the next piece of output into xterm; the one after it waits for a task of its own. */
   private writeNext(sink: TerminalSink, epoch: number): void {
     if (epoch !== this.epoch) return; // a snapshot came in between: its own writes have taken over
-    const piece = this.waiting.takePiece(sink.filling?.() ? FILLING_PIECE_BYTES : WRITE_PIECE_BYTES);
+    const piece = this.waiting.takePiece(WRITE_PIECE_BYTES);
     this.writing = piece.bytes > 0 || !!piece.skipped;
     if (!this.writing) return;
     sink.write(joinTaken(piece), () => {

@@ -8,6 +8,7 @@ import { xtermAtRest } from "../../shared/rest-tracker.ts";
 import { linesThatCanShow } from "../../shared/waiting-output.ts";
 import { hasRealGpu } from "../gpu.ts";
 import type { TerminalSession, TerminalSink } from "../terminal-session.ts";
+import { syncScrollbarOncePerFrame } from "../xterm-scrollbar.ts";
 
 /** Resizes settle before the PTY hears of them: a drag of the splitter is one resize, not fifty. */
 const RESIZE_SETTLE_MS = 60;
@@ -53,6 +54,8 @@ export class HiveTerminalPane extends LitElement {
   @state() private notice = "";
 
   private term: Terminal | undefined;
+  /** Whether xterm's scrollbar follows output once per frame (see xterm-scrollbar.ts); for tests. */
+  scrollbarOncePerFrame = false;
   private fit: FitAddon | undefined;
   private detach: (() => void) | undefined;
   private offStatus: (() => void) | undefined;
@@ -90,6 +93,7 @@ export class HiveTerminalPane extends LitElement {
     );
     term.attachCustomKeyEventHandler((e) => this.onKey(e));
     term.open(host);
+    this.scrollbarOncePerFrame = syncScrollbarOncePerFrame(term);
     if (hasRealGpu()) void this.loadWebgl(term);
     term.onData((data) => this.session?.input(data));
     this.observer = new ResizeObserver(() => this.scheduleFit());
@@ -167,7 +171,6 @@ export class HiveTerminalPane extends LitElement {
         this.scheduleFit();
       },
       write: (data, done) => term.write(data, done),
-      filling: () => term.buffer.normal.length < term.rows + (term.options.scrollback ?? 0),
       keepLines: () => linesThatCanShow(term.options.scrollback ?? 0, term.rows),
       atRest: () => xtermAtRest(term),
     };

@@ -179,4 +179,48 @@ describe("terminal names and input across browsers and outages", () => {
     }
     expect(await topLine()).toBe(before);
   });
+
+  it("a fresh terminal's scrollbar follows a flood that fills its scrollback, to the last line", async () => {
+    await page.locator("hive-terminal-tabs").getByRole("button", { name: "New terminal" }).click();
+    const pane = page.locator("hive-terminal-pane[active]");
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/[$#] *$/m);
+    // xterm's own per-line scrollbar updates are moved to once a frame (client/xterm-scrollbar.ts).
+    expect(
+      await pane.evaluate(
+        (el) => (el as unknown as { scrollbarOncePerFrame: boolean }).scrollbarOncePerFrame,
+      ),
+    ).toBe(true);
+    await typeInTerminal(page, "seq 1 3000; echo scrolled-$((3*4))");
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("scrolled-12");
+    /** The scrollbar's slider against its track, and whether the view is at the bottom. */
+    const scrollbar = () =>
+      pane.evaluate((el) => {
+        const term = (el as unknown as { term: Terminal }).term;
+        const bar = el.shadowRoot!.querySelector<HTMLElement>(
+          ".xterm-scrollable-element > .scrollbar.vertical",
+        )!;
+        const slider = bar.querySelector<HTMLElement>(".slider")!;
+        return {
+          sliderEnd: slider.offsetTop + slider.offsetHeight,
+          slider: slider.offsetHeight,
+          track: bar.clientHeight,
+          atBottom: term.buffer.active.viewportY === term.buffer.active.baseY,
+          lines: term.buffer.active.length,
+        };
+      });
+    const atEnd = async () => {
+      const s = await scrollbar();
+      // A slider this small says the scrollbar knows of the whole scrollback, and at the end, of the last line.
+      return s.atBottom && s.lines > 3000 && s.slider < s.track / 4 && Math.abs(s.sliderEnd - s.track) <= 1;
+    };
+    await expect.poll(atEnd).toBe(true);
+    // Scrolled up by the wheel, then typing brings the view back down, and the slider with it.
+    const box = (await pane.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -2000);
+    await expect.poll(async () => (await scrollbar()).atBottom).toBe(false);
+    await typeInTerminal(page, "echo back-$((2*5))");
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("back-10");
+    await expect.poll(atEnd).toBe(true);
+  });
 });
