@@ -51,10 +51,10 @@ export type TermEvent = z.infer<typeof TermEventSchema>;
  * Flow control, shared by server and client: the client sends `term.ack {bytes}` as it takes output in
  * (payload bytes of term.data frames since the last snapshot; the browser acknowledges what its xterm
  * has written plus a bounded read-ahead, see client/terminal-session.ts). The server keeps at most a
- * few hundred KB of a subscriber's output on its way (far less while it skips for it), pauses the PTY once every subscriber has more
- * than TERM_HIGH_WATERMARK bytes unacknowledged and resumes it below TERM_LOW_WATERMARK. Acknowledge at
- * least every TERM_ACK_MAX_BYTES and whenever output pauses: a client that holds back acks below that
- * unit while the server waits would freeze the terminal.
+ * few hundred KB of a subscriber's output on its way (far less while it skips for it), pauses the PTY
+ * once every subscriber has more than TERM_HIGH_WATERMARK bytes unacknowledged and resumes it below
+ * TERM_LOW_WATERMARK. Acknowledge at least every TERM_ACK_MAX_BYTES and whenever output pauses: a
+ * client that holds back acks below that unit while the server waits would freeze the terminal.
  */
 export const TERM_HIGH_WATERMARK = 1024 * 1024;
 export const TERM_LOW_WATERMARK = 512 * 1024;

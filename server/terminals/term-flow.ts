@@ -188,7 +188,7 @@ export class Subscriber {
     else if (room <= 0) this.hold(bytes);
     else {
       // What does not fit waits, so the window holds even against the host's largest frames.
-      this.send(bytes.subarray(0, room), false);
+      this.send(bytes.subarray(0, room), (msg.flags & 1) === 1);
       this.hold(bytes.subarray(room));
     }
   }
