@@ -183,12 +183,15 @@ export class Subscriber {
     const bytes =
       msg.offset >= this.startOffset ? msg.bytes : msg.bytes.subarray(this.startOffset - msg.offset);
     this.num = msg.num;
+    const interactive = (msg.flags & 1) === 1;
     const room = this.held.size > 0 ? 0 : this.transitBytes() - (this.sent - this.acked);
-    if (room >= bytes.length) this.send(bytes, (msg.flags & 1) === 1);
-    else if (room <= 0) this.hold(bytes);
+    if (room <= 0) this.hold(bytes);
+    // A subscriber that does not skip takes whole frames past its window: cutting them cost a reader that
+    // keeps up 2-18% of its throughput (bench/terminal-throughput, four alternated pairs).
+    else if (room >= bytes.length || !this.tracker) this.send(bytes, interactive);
     else {
-      // What does not fit waits, so the window holds even against the host's largest frames.
-      this.send(bytes.subarray(0, room), (msg.flags & 1) === 1);
+      // What does not fit waits, so the small window holds even against the host's largest frames.
+      this.send(bytes.subarray(0, room), interactive);
       this.hold(bytes.subarray(room));
     }
   }
