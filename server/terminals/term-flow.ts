@@ -184,7 +184,7 @@ export class Subscriber {
       msg.offset >= this.startOffset ? msg.bytes : msg.bytes.subarray(this.startOffset - msg.offset);
     this.num = msg.num;
     const interactive = (msg.flags & 1) === 1;
-    const room = this.held.size > 0 ? 0 : this.transitBytes() - (this.sent - this.acked);
+    const room = this.held.size > 0 ? 0 : this.room();
     if (room <= 0) this.hold(bytes);
     // A subscriber that does not skip takes whole frames past its window: cutting them cost a reader that
     // keeps up 2-18% of its throughput (bench/terminal-throughput, four alternated pairs).
@@ -220,7 +220,7 @@ export class Subscriber {
   /** Sends waiting output while the transit window has room, in pieces cut where the output is at rest. */
   private sendHeld(): void {
     for (;;) {
-      const room = this.transitBytes() - (this.sent - this.acked);
+      const room = this.room();
       // A piece too small for the next line or sequence would be cut inside it, and what waits behind it
       // could no longer be skipped: unless all that waits fits, the window must have room for some size.
       if (this.held.size === 0 || room < Math.min(MIN_PIECE_BYTES, this.held.size)) return;
@@ -247,6 +247,11 @@ export class Subscriber {
     return this.tracker && (this.held.size === 0 || this.held.skippable)
       ? TERM_SKIPPING_TRANSIT_BYTES
       : TRANSIT_BYTES;
+  }
+
+  /** What the transit window has room for now (negative once a whole frame went past it). */
+  private room(): number {
+    return this.transitBytes() - (this.sent - this.acked);
   }
 
   private send(bytes: Uint8Array, interactive: boolean): void {
