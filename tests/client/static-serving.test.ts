@@ -16,11 +16,13 @@ describe("serving the built web app", () => {
   let repo: TempRepo;
   let hive: TestHive;
 
+  // `npm test` builds the client first; run on its own with changed sources, this builds it, which on two
+  // cores shared with the other test files took over a minute.
   beforeAll(async () => {
     await ensureClientBuilt(() => {});
     repo = makeRepo();
     hive = await startHive(repo.path);
-  });
+  }, 240_000);
 
   afterAll(async () => {
     await hive?.close();
