@@ -151,7 +151,7 @@ export class HiveCellView extends LitElement {
           .active=${this.terminals.front}
           .error=${this.terminals.error.value}
           ?tui=${Boolean(c.opencodeSessionId)}
-          @terminal-new=${(e: CustomEvent<{ kind: TerminalKind }>) => void this.terminals.open(e.detail.kind)}
+          @terminal-new=${(e: CustomEvent<{ kind: TerminalKind }>) => void this.openTerminal(e.detail.kind)}
           @terminal-select=${(e: CustomEvent<{ termId: string }>) => this.terminals.select(e.detail.termId)}
           @terminal-close=${(e: CustomEvent<{ termId: string }>) => this.terminals.close(e.detail.termId)}
           @terminal-rename=${(e: CustomEvent<{ termId: string; name: string }>) =>
@@ -187,6 +187,12 @@ export class HiveCellView extends LitElement {
     );
     el?.reveal?.(detail);
     el?.focus();
+  }
+
+  /** Opens a terminal in front, with the keyboard in it. */
+  async openTerminal(kind: TerminalKind = "shell"): Promise<void> {
+    const termId = await this.terminals.open(kind);
+    if (termId) this.renderRoot.querySelector<HiveTerminalTabs>("hive-terminal-tabs")?.focusWhenShown(termId);
   }
 
   /** Focuses pane `index` (0: the terminal in front). */

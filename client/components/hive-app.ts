@@ -374,8 +374,11 @@ export class HiveApp extends LitElement {
     else if (s.action === "next-cell" || s.action === "prev-cell") {
       const order = hive.workspaces.list.value.flatMap((w) => hive.cells.of(w.id));
       this.goTo(stepCellRoute(route, order, s.action === "next-cell" ? 1 : -1));
-    } else if (s.action === "new-terminal") void this.openCell.current.value?.terminals.open();
-    else if (s.action === "focus-pane") this.cellView()?.focusPane(Number(e.code.slice(5)) - 1);
+    } else if (s.action === "new-terminal") {
+      const view = this.cellView();
+      if (view) void view.openTerminal();
+      else void this.openCell.current.value?.terminals.open();
+    } else if (s.action === "focus-pane") this.cellView()?.focusPane(Number(e.code.slice(5)) - 1);
     e.preventDefault();
     e.stopPropagation();
   };

@@ -1,4 +1,4 @@
-import { css, html, LitElement } from "lit";
+import { css, html, LitElement, type PropertyValues } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import type { TerminalKind } from "../../shared/terminals.ts";
@@ -61,6 +61,8 @@ export class HiveTerminalTabs extends LitElement {
       font: inherit;
       padding: 0 4px;
       border-radius: 4px;
+      white-space: nowrap;
+      flex: none;
     }
     .x:hover,
     .add:hover {
@@ -111,6 +113,8 @@ export class HiveTerminalTabs extends LitElement {
   /** The cell's agent has a session the OpenCode TUI can attach to. */
   @property({ type: Boolean }) tui = false;
   @state() private renaming: string | null = null;
+  /** A terminal the person just opened or picked: it takes the keyboard once it is shown in front. */
+  private focusPending: string | null = null;
 
   override render() {
     return html`
@@ -125,7 +129,10 @@ export class HiveTerminalTabs extends LitElement {
             data-term-id=${t.termId}
             aria-selected=${t.termId === this.active ? "true" : "false"}
             title="Double-click to rename"
-            @click=${() => this.emit("terminal-select", { termId: t.termId })}
+            @click=${() => {
+              this.emit("terminal-select", { termId: t.termId });
+              this.focusWhenShown(t.termId);
+            }}
             @dblclick=${() => {
               this.renaming = t.termId;
             }}
@@ -190,8 +197,31 @@ export class HiveTerminalTabs extends LitElement {
     `;
   }
 
-  override updated(): void {
+  override updated(changed: PropertyValues<this>): void {
     this.renderRoot.querySelector<HTMLInputElement>(".tab input")?.focus();
+    if (changed.has("active"))
+      this.renderRoot
+        .querySelector(`.tab[data-term-id="${this.active}"]`)
+        ?.scrollIntoView({ block: "nearest", inline: "nearest" });
+    const pending = this.focusPending;
+    if (!pending || pending !== this.active) return;
+    const pane = this.renderRoot.querySelector<HiveTerminalPane>(
+      `hive-terminal-pane[data-term-id="${pending}"]`,
+    );
+    if (!pane) return;
+    this.focusPending = null;
+    // The pane makes its xterm, and shows itself, in its own first update.
+    void pane.updateComplete.then(() => pane.focus());
+  }
+
+  /**
+   * Puts the keyboard in terminal `termId` once it is in front: a terminal just opened is listed only
+   * when the server says so. Only a person's own action asks for this; a terminal opened or closed
+   * elsewhere never takes the keyboard from where they are typing.
+   */
+  focusWhenShown(termId: string): void {
+    this.focusPending = termId;
+    this.requestUpdate();
   }
 
   /** Puts the keyboard in the shell in front. */

@@ -23,6 +23,8 @@ export class TerminalsStore {
   readonly error = new Store<string | undefined>(undefined);
   readonly layout: LayoutStore;
   private readonly sessions = new Map<string, TerminalSession>();
+  /** Names given to shells not listed yet (still opening): two quick opens must not both be "shell 3". */
+  private readonly opening = new Set<string>();
   private readonly off: () => void;
 
   constructor(
@@ -41,13 +43,15 @@ export class TerminalsStore {
 
   /** Opens a shell, or OpenCode's TUI on the cell's session (the server names that one). */
   async open(kind: TerminalKind = "shell", cols = 80, rows = 24): Promise<string | undefined> {
+    const name = kind === "shell" ? this.nextName() : undefined;
+    if (name) this.opening.add(name);
     try {
-      const name = kind === "shell" ? this.nextName() : undefined;
       const termId = await TerminalSession.open(this.socket, this.cellId, cols, rows, name, kind);
       this.error.set(undefined);
       this.select(termId);
       return termId;
     } catch (err) {
+      if (name) this.opening.delete(name);
       this.error.set(`Could not open a terminal: ${(err as Error).message}`);
       return undefined;
     }
@@ -95,6 +99,7 @@ export class TerminalsStore {
       s.dispose();
       this.sessions.delete(id);
     }
+    for (const t of terminals) this.opening.delete(t.name);
     const tabs = terminals.map((info) => ({
       termId: info.termId,
       name: info.name,
@@ -117,7 +122,7 @@ export class TerminalsStore {
   }
 
   private nextName(): string {
-    const used = new Set(this.tabs.value.map((t) => t.name));
+    const used = new Set([...this.tabs.value.map((t) => t.name), ...this.opening]);
     for (let n = 1; ; n++) if (!used.has(`shell ${n}`)) return `shell ${n}`;
   }
 }

@@ -223,4 +223,40 @@ describe("terminal names and input across browsers and outages", () => {
     await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("back-10");
     await expect.poll(atEnd).toBe(true);
   });
+
+  it("a terminal just opened, or a tab just picked, takes the keyboard", async () => {
+    const tabs = page.locator("hive-terminal-tabs .tab");
+    /** Types with no click first, as a person does right after opening or picking a terminal. */
+    const typeStraightIn = async (command: string, shows: string) => {
+      await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/[$#] *$/m);
+      await page.keyboard.type(command);
+      await page.keyboard.press("Enter");
+      await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain(shows);
+    };
+    const before = await tabs.count();
+    await page.locator("hive-terminal-tabs").getByRole("button", { name: "New terminal" }).click();
+    await expect.poll(() => tabs.count()).toBe(before + 1);
+    await typeStraightIn("echo plus-$((6*7))", "plus-42");
+
+    await page.keyboard.press("Alt+T");
+    await expect.poll(() => tabs.count()).toBe(before + 2);
+    await typeStraightIn("echo alt-$((6*8))", "alt-48");
+
+    await tabs.first().click();
+    await expect.poll(() => tabs.first().getAttribute("aria-selected")).toBe("true");
+    await typeStraightIn("echo first-$((2*5))", "first-10");
+    expect(await terminalText(page)).not.toContain("alt-48");
+
+    // Two opens in quick succession (the second before the first is listed) get two names.
+    await page
+      .locator("hive-terminal-tabs")
+      .getByRole("button", { name: "New terminal" })
+      .evaluate((add: HTMLElement) => {
+        add.click();
+        add.click();
+      });
+    await expect.poll(() => tabs.count()).toBe(before + 4);
+    const names = await page.locator("hive-terminal-tabs .tab .name").allTextContents();
+    expect(new Set(names).size).toBe(names.length);
+  });
 });
