@@ -100,6 +100,8 @@ export class HiveAgentChat extends LitElement {
       }
       .msg {
         margin: 0 0 12px;
+        /* Paths and commit hashes are long words: they wrap rather than run out of the pane. */
+        overflow-wrap: anywhere;
       }
       .msg.user {
         background: var(--hive-sunken);
