@@ -59,6 +59,12 @@ export class HiveTimings extends LitElement {
         top: 0;
         background: var(--hive-panel);
       }
+      /* A long cell name is cut (whole in its tooltip), so the duration stays in view on a narrow screen. */
+      td.cell {
+        max-width: 14em;
+        overflow: hidden;
+        text-overflow: ellipsis;
+      }
       td.num {
         text-align: right;
         font-variant-numeric: tabular-nums;
@@ -126,9 +132,9 @@ export class HiveTimings extends LitElement {
           <tr>
             <th>Cell</th>
             <th>Step</th>
-            <th>Workflow</th>
-            <th>Outcome</th>
             <th>Duration</th>
+            <th>Outcome</th>
+            <th>Workflow</th>
             <th>Started</th>
             <th>Detail</th>
           </tr>
@@ -136,15 +142,15 @@ export class HiveTimings extends LitElement {
         <tbody>
           ${this.events.map(
             (e) => html`<tr data-step=${e.step} data-cell-id=${e.cellId}>
-              <td>${e.cellName}</td>
+              <td class="cell" title=${e.cellName}>${e.cellName}</td>
               <td>${e.step}</td>
-              <td>${e.workflow}${e.attempt > 1 ? ` #${e.attempt}` : ""}</td>
-              <td class="outcome-${e.outcome}">${e.outcome}</td>
               <td class="num">
                 <span class="bar" style="width:${Math.round(((e.durationMs ?? 0) / max) * 80)}px"></span>${formatDuration(
                   e.durationMs,
                 )}
               </td>
+              <td class="outcome-${e.outcome}">${e.outcome}</td>
+              <td>${e.workflow}${e.attempt > 1 ? ` #${e.attempt}` : ""}</td>
               <td title=${e.startedAt}>${when(e.startedAt)}</td>
               <td class="detail" title=${e.detail ?? ""}>${e.detail ?? ""}</td>
             </tr>`,
