@@ -187,7 +187,16 @@ export class HiveAgentChat extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // Focusable by script (Alt+2) even while the composer is disabled.
+    if (!this.hasAttribute("tabindex")) this.tabIndex = -1;
     if (this.cell && !this.store) this.attach();
+  }
+
+  /** Alt+2 lands in the composer, or on the chat itself while it cannot take a message. */
+  override focus(options?: FocusOptions): void {
+    const composer = this.renderRoot.querySelector("textarea");
+    if (composer && !composer.disabled) composer.focus(options);
+    else super.focus(options);
   }
 
   override disconnectedCallback(): void {

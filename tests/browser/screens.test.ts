@@ -4,7 +4,7 @@ import type { Cell } from "../../shared/records.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
 import { launchBrowser, signedInPage, startUrlOf } from "./browser.ts";
-import { cellLink, terminalText, typeInTerminal } from "./ui.ts";
+import { cellLink, focusPath, terminalText, typeInTerminal } from "./ui.ts";
 
 /** The screens around the main flow: forms and their errors, timings, shortcuts, layout memory, narrow widths. */
 describe("the web app's screens", () => {
@@ -76,7 +76,12 @@ describe("the web app's screens", () => {
 
     await page.keyboard.press("Alt+t");
     await page.locator("hive-terminal-pane[active]").waitFor();
+    await page.keyboard.press("Alt+2");
+    await expect.poll(() => focusPath(page)).toContain("HIVE-AGENT-CHAT");
+    await page.keyboard.press("Alt+3");
+    await expect.poll(() => focusPath(page)).toContain("HIVE-DIFF-REVIEW");
     await page.keyboard.press("Alt+1");
+    await expect.poll(() => focusPath(page)).toContain("HIVE-TERMINAL-PANE");
     await typeInTerminal(page, "echo focused-$((1+1))");
     await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("focused-2");
 

@@ -38,3 +38,13 @@ export function terminalText(page: Page): Promise<string> {
     .locator("hive-terminal-pane[active]")
     .evaluate((el) => (el as HTMLElement & { screenText(): string }).screenText());
 }
+
+/** The elements that hold the keyboard, outermost first, through shadow roots (tag names). */
+export function focusPath(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const path: string[] = [];
+    for (let el = document.activeElement; el; el = el.shadowRoot?.activeElement ?? null)
+      path.push(el.tagName);
+    return path;
+  });
+}
