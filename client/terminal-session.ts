@@ -214,6 +214,9 @@ export class TerminalSession {
   }
 
   resize(cols: number, rows: number): void {
+    // Only a live shell has a PTY to resize (an exited one's screen is only shown). A terminal still
+    // attaching is fitted again once its screen arrives.
+    if (this.status.value.status !== "live") return;
     this.socket.send({ type: "term.resize", termId: this.termId, cols, rows });
   }
 

@@ -259,4 +259,36 @@ describe("terminal names and input across browsers and outages", () => {
     const names = await page.locator("hive-terminal-tabs .tab .name").allTextContents();
     expect(new Set(names).size).toBe(names.length);
   });
+
+  it("the shell is the size of its pane, when opened and after the window changes size", async () => {
+    await page.locator("hive-terminal-tabs").getByRole("button", { name: "New terminal" }).click();
+    const pane = page.locator("hive-terminal-pane[active]");
+    /** The PTY's size as `stty size` prints it, and xterm's once that has come back. */
+    const sizesAgree = async (marker: string) => {
+      await typeInTerminal(page, `echo ${marker}-$(stty size | tr ' ' x)`);
+      await expect
+        .poll(() => terminalText(page), { timeout: 15_000 })
+        .toMatch(new RegExp(`${marker}-\\d+x\\d+`));
+      const pty = (await terminalText(page)).match(new RegExp(`${marker}-(\\d+)x(\\d+)`))!;
+      const xterm = await pane.evaluate((el) => {
+        const term = (el as unknown as { term: Terminal }).term;
+        return `${term.rows} ${term.cols}`;
+      });
+      return { xterm, pty: `${pty[1]} ${pty[2]}` };
+    };
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/[$#] *$/m);
+    const opened = await sizesAgree("opened");
+    expect(opened.pty).toBe(opened.xterm);
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: viewport.width - 200, height: viewport.height - 100 });
+    try {
+      await expect
+        .poll(() => pane.evaluate((el) => (el as unknown as { term: Terminal }).term.cols))
+        .not.toBe(Number(opened.xterm.split(" ")[1]));
+      const resized = await sizesAgree("resized");
+      expect(resized.pty).toBe(resized.xterm);
+    } finally {
+      await page.setViewportSize(viewport);
+    }
+  });
 });
