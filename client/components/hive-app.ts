@@ -10,7 +10,7 @@ import { StoreController } from "../store.ts";
 import { OpenCellStore } from "../stores/open-cell.ts";
 import "./cell-create.ts";
 import type { CreateCellDetail } from "./cell-create.ts";
-import { loadCellView, prefetchCellViewAfter } from "./cell-view-loader.ts";
+import { cellViewLoadError, loadCellView, prefetchCellViewAfter } from "./cell-view-loader.ts";
 import "./cell-list.ts";
 import type { HiveCellList } from "./cell-list.ts";
 import type { HiveCellView } from "./cell-view.ts";
@@ -115,6 +115,7 @@ export class HiveApp extends LitElement {
       hive.timings.events,
       hive.timings.error,
       this.openCell.current,
+      cellViewLoadError,
     ]);
   }
 
@@ -241,6 +242,12 @@ export class HiveApp extends LitElement {
     }
     if (cell.status === "ready") {
       void loadCellView();
+      const loadError = cellViewLoadError.value;
+      if (loadError)
+        return html`<section class="home" role="status">
+          <p>Fetching the cell view failed (${loadError}); trying again.</p>
+          <p>If Hive was upgraded meanwhile, <button @click=${() => location.reload()}>reload the page</button>.</p>
+        </section>`;
       return keyed(
         cellId,
         html`<hive-cell-view

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { clientBuildIsStale, ensureClientBuilt } from "../../server/transport/static.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
@@ -55,8 +55,11 @@ export async function signedInPage(
   browser: Browser,
   startUrl: string,
   viewport = { width: 1280, height: 800 },
+  /** Runs on the new context before the page first loads (to route its requests, say). */
+  prepare?: (context: BrowserContext) => Promise<unknown>,
 ): Promise<Page> {
   const context = await browser.newContext({ viewport });
+  await prepare?.(context);
   // tsx names nested functions with an `__name` helper; functions handed to page.evaluate run without it.
   await context.addInitScript("window.__name = (f) => f");
   const page = await context.newPage();

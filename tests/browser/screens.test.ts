@@ -270,4 +270,19 @@ describe("the web app's screens", () => {
     await page.locator("hive-cell-view h1", { hasText: "alpha" }).waitFor({ timeout: 30_000 });
     await cellLink(page, "alpha").locator("[data-status='ready']").waitFor();
   });
+
+  it("a cell view that could not be fetched (Hive restarting) shows once it can be, without a reload", async () => {
+    let refuse = true;
+    const other = await signedInPage(browser, startUrlOf(hive), undefined, (context) =>
+      context.route("**/assets/cell-view-*.js", (route) => (refuse ? route.abort() : route.continue())),
+    );
+    try {
+      await other.goto(`${hive.url}/cells/${cells[0]!.id}`);
+      await other.locator("hive-app [role='status']", { hasText: "Fetching the cell view failed" }).waitFor();
+      refuse = false;
+      await other.locator("hive-cell-view h1", { hasText: "alpha" }).waitFor({ timeout: 20_000 });
+    } finally {
+      await other.context().close();
+    }
+  });
 });
