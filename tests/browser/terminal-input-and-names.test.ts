@@ -30,6 +30,8 @@ describe("terminal names and input across browsers and outages", () => {
     await p.goto(`${hive.url}/cells/${cell.id}`);
     await p.locator("hive-cell-view").waitFor();
   };
+  /** Until the terminal in front ends with a shell prompt. */
+  const untilPrompt = () => expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/[$#] *$/m);
   const banner = (p: Page) => p.locator("hive-connection-banner [role='alert']");
   const notice = (p: Page) => p.locator("hive-terminal-pane[active] .notice");
 
@@ -183,7 +185,7 @@ describe("terminal names and input across browsers and outages", () => {
   it("a fresh terminal's scrollbar follows a flood that fills its scrollback, to the last line", async () => {
     await page.locator("hive-terminal-tabs").getByRole("button", { name: "New terminal" }).click();
     const pane = page.locator("hive-terminal-pane[active]");
-    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/[$#] *$/m);
+    await untilPrompt();
     // xterm's own per-line scrollbar updates are moved to once a frame (client/xterm-scrollbar.ts).
     expect(
       await pane.evaluate(
@@ -228,7 +230,7 @@ describe("terminal names and input across browsers and outages", () => {
     const tabs = page.locator("hive-terminal-tabs .tab");
     /** Types with no click first, as a person does right after opening or picking a terminal. */
     const typeStraightIn = async (command: string, shows: string) => {
-      await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/[$#] *$/m);
+      await untilPrompt();
       await page.keyboard.type(command);
       await page.keyboard.press("Enter");
       await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain(shows);
@@ -265,18 +267,17 @@ describe("terminal names and input across browsers and outages", () => {
     const pane = page.locator("hive-terminal-pane[active]");
     /** The PTY's size as `stty size` prints it, and xterm's once that has come back. */
     const sizesAgree = async (marker: string) => {
+      const printed = new RegExp(`${marker}-(\\d+)x(\\d+)`);
       await typeInTerminal(page, `echo ${marker}-$(stty size | tr ' ' x)`);
-      await expect
-        .poll(() => terminalText(page), { timeout: 15_000 })
-        .toMatch(new RegExp(`${marker}-\\d+x\\d+`));
-      const pty = (await terminalText(page)).match(new RegExp(`${marker}-(\\d+)x(\\d+)`))!;
+      await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(printed);
+      const pty = (await terminalText(page)).match(printed)!;
       const xterm = await pane.evaluate((el) => {
         const term = (el as unknown as { term: Terminal }).term;
         return `${term.rows} ${term.cols}`;
       });
       return { xterm, pty: `${pty[1]} ${pty[2]}` };
     };
-    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/[$#] *$/m);
+    await untilPrompt();
     const opened = await sizesAgree("opened");
     expect(opened.pty).toBe(opened.xterm);
     const viewport = page.viewportSize()!;
