@@ -1,6 +1,6 @@
 import { css, html, LitElement, nothing } from "lit";
 import { customElement, property, query, state } from "lit/decorators.js";
-import { COMPARE_MODES, type CompareMode, type DiffFile } from "../../shared/diffs.ts";
+import { COMPARE_MODES, type CompareMode, type DiffFile, type FileSide } from "../../shared/diffs.ts";
 import type { Cell } from "../../shared/records.ts";
 import { hive } from "../context.ts";
 import { DiffStore } from "../stores/diff.ts";
@@ -348,6 +348,8 @@ export class HiveDiffReview extends LitElement {
       notice = html`Too large to show (${size(Math.max(file.new.size, file.old.size))}).
         <button @click=${() => s.loadFile(true)}>Load anyway</button>`;
     } else if (!file) notice = html`<span class="muted">Loading ${entry.path}…</span>`;
+    else if (emptyOnly(file.new, file.old)) notice = html`Empty file added: no lines to show.`;
+    else if (emptyOnly(file.old, file.new)) notice = html`Empty file deleted: no lines to show.`;
     else if (this.editor.failed) notice = html`The diff editor failed to load; see the browser console.`;
     const showEditor = notice === nothing;
     return html`${showEditor ? nothing : html`<div class="notice">${notice}</div>`}
@@ -361,6 +363,11 @@ export class HiveDiffReview extends LitElement {
       ${mine.map((c) => html`<hive-review-comment .comment=${c}></hive-review-comment>`)}
     </div>`;
   }
+}
+
+/** `side` is an empty file and `other` does not exist: Monaco would show two blank panes. */
+function emptyOnly(side: FileSide, other: FileSide): boolean {
+  return side.exists && side.content === "" && !other.exists;
 }
 
 declare global {

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
@@ -110,6 +110,21 @@ describe("the diff review pane", () => {
     expect(prompt).toContain("return a - b;");
     await again.getByText("sent to agent").waitFor();
   }, 240_000);
+
+  it("says an added empty file is empty, instead of two blank panes", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-review-empty-fail.png" });
+    });
+    writeFileSync(join(cell.worktreePath!, "empty.txt"), "");
+    const review = page.locator("hive-diff-review");
+    const row = review.locator("hive-diff-file-list [data-path='empty.txt']");
+    await row.waitFor({ timeout: 60_000 });
+    await row.click();
+    await review.locator(".file-head .path", { hasText: "empty.txt" }).waitFor();
+    await review.locator(".notice", { hasText: "Empty file added" }).waitFor({ timeout: 30_000 });
+    rmSync(join(cell.worktreePath!, "empty.txt"));
+    await row.waitFor({ state: "detached", timeout: 60_000 });
+  }, 120_000);
 
   it("keeps a 5,000-file diff to a screenful of rows, and moves between files by keyboard", async () => {
     onTestFailed(async () => {
