@@ -35,20 +35,45 @@ export class HiveCellView extends LitElement {
         border-bottom: 1px solid var(--hive-border);
         background: var(--hive-panel);
         flex-wrap: wrap;
+        container: cell-header / inline-size;
       }
+      /*
+       * Name and meta start from zero and share what the buttons leave, so a long name is cut rather
+       * than pushing the buttons onto a second line, and never takes the branch's share.
+       */
       h1 {
         font-size: 16px;
         margin: 0;
+        flex: 1 1 0;
+        min-width: 5em;
+        max-width: max-content;
+      }
+      h1,
+      .meta > span {
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
       }
       .meta {
         color: var(--hive-muted);
         font-size: 12px;
         font-family: var(--hive-mono);
-        overflow: hidden;
-        text-overflow: ellipsis;
-        white-space: nowrap;
+        display: flex;
+        gap: 0.6em;
         min-width: 0;
-        flex: 1;
+        flex: 1 1 0;
+      }
+      /* The path gives way before the branch. */
+      .meta .path {
+        flex: 1 1 0;
+        min-width: 0;
+      }
+      /* Too narrow to share a line with the buttons (a tablet): the branch gets a line of its own. */
+      @container cell-header (max-width: 720px) {
+        .meta {
+          order: 1;
+          flex-basis: 100%;
+        }
       }
       .background {
         font-size: 12px;
@@ -120,9 +145,11 @@ export class HiveCellView extends LitElement {
     const panes = this.visiblePanes;
     return html`
       <header>
-        <h1>${c.name}</h1>
+        <h1 title=${c.name}>${c.name}</h1>
         ${statusBadge(c.status)}
-        <span class="meta" title=${c.worktreePath ?? ""}>${c.branchName ?? ""} · ${c.worktreePath ?? ""}</span>
+        <span class="meta" title=${`${c.branchName ?? ""}\n${c.worktreePath ?? ""}`}>
+          <span class="branch">${c.branchName ?? ""}</span><span class="path">${c.worktreePath ?? ""}</span>
+        </span>
         ${this.background.map((s) => this.backgroundLine(s))}
         <span class="panes" role="group" aria-label="Panes">
           ${cellPanes.map(

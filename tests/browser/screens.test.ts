@@ -15,20 +15,23 @@ describe("the web app's screens", () => {
   let page: Page;
   const cells: Cell[] = [];
 
+  let longCell: Cell | undefined;
+  const createReadyCell = async (name: string) => {
+    const r = await hive.api<Cell>("POST", "/api/cells", {
+      workspaceId: hive.workspaceId,
+      templateId: "basic",
+      name,
+    });
+    return (await hive.waitForCell(r.body.id, (c) => c?.status === "ready"))!;
+  };
+
   beforeAll(async () => {
     repo = makeRepo();
     broken = makeRepo();
     broken.writeConfig('{\n  "templates": [\n    { "id": "x", "label": "X", "setup": "npm ci" }\n  ]\n}\n');
     broken.commit("broken config");
     hive = await startHive(repo.path);
-    for (const name of ["alpha", "beta"]) {
-      const r = await hive.api<Cell>("POST", "/api/cells", {
-        workspaceId: hive.workspaceId,
-        templateId: "basic",
-        name,
-      });
-      cells.push((await hive.waitForCell(r.body.id, (c) => c?.status === "ready"))!);
-    }
+    for (const name of ["alpha", "beta"]) cells.push(await createReadyCell(name));
     browser = await launchBrowser();
     page = await signedInPage(browser, startUrlOf(hive));
     await cellLink(page, "beta").waitFor();
@@ -257,6 +260,17 @@ describe("the web app's screens", () => {
       const box = await p.locator("hive-terminal-pane[active]").boundingBox();
       expect(box!.width).toBeGreaterThan(200);
       expect(box!.height).toBeGreaterThan(150);
+
+      // A long cell name is cut: the buttons keep the name's line, and the branch keeps its share.
+      longCell ??= await createReadyCell("a long cell name that says in full what the agent is asked to do");
+      await p.goto(`${hive.url}/cells/${longCell.id}`);
+      const header = p.locator("hive-cell-view header");
+      await header.locator("h1", { hasText: "a long cell name" }).waitFor();
+      const name = (await header.locator("h1").boundingBox())!;
+      const del = (await header.getByRole("button", { name: "Delete" }).boundingBox())!;
+      expect(Math.abs(del.y + del.height / 2 - (name.y + name.height / 2))).toBeLessThan(4);
+      const branch = (await header.locator(".meta .branch").boundingBox())!;
+      expect(branch.width).toBeGreaterThan(120);
       await p.context().close();
     });
   }
