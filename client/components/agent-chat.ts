@@ -72,6 +72,8 @@ export class HiveAgentChat extends LitElement {
         gap: 8px;
         padding: 6px 10px;
         border-bottom: 1px solid var(--hive-border);
+        flex-wrap: wrap;
+        container: agent-header / inline-size;
       }
       .status {
         font-weight: 600;
@@ -89,9 +91,17 @@ export class HiveAgentChat extends LitElement {
       .detail {
         color: var(--hive-muted);
         flex: 1;
+        min-width: 0;
         overflow: hidden;
         text-overflow: ellipsis;
         white-space: nowrap;
+      }
+      /* A narrow pane would cut what the agent is doing ("Retrying…") to a letter: it gets its own line. */
+      @container agent-header (max-width: 420px) {
+        .detail:not(:empty) {
+          order: 1;
+          flex-basis: 100%;
+        }
       }
       .log {
         flex: 1;

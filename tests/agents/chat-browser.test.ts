@@ -132,4 +132,22 @@ describe("the agent chat pane", () => {
     expect(await share.textContent()).toMatch(/agent share \d+\.\d% CPU · \d+ MB shared/);
     await page.screenshot({ path: "/tmp/h5-agent-share.png" });
   }, 60_000);
+
+  it("says why the agent stopped on a line of its own when the pane is narrow, not cut to a few letters", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h5-detail-fail.png" });
+    });
+    await page.goto(`${world.hive.url}/cells/${cell.id}`);
+    const chat = page.locator("hive-agent-chat");
+    world.model.script({ refuse: 401 });
+    await chat.getByLabel("Message to the agent").fill("hello");
+    await chat.getByLabel("Message to the agent").press("Enter");
+    await chat.locator("header [data-status='error']").waitFor({ timeout: 60_000 });
+    const widths = await chat.locator("header").evaluate((h) => ({
+      header: h.clientWidth,
+      detail: h.querySelector(".detail")!.clientWidth,
+    }));
+    expect(widths.header).toBeLessThan(420); // beside the terminals at 1280 px, the chat pane is narrow
+    expect(widths.detail).toBeGreaterThan(widths.header * 0.8);
+  }, 120_000);
 });
