@@ -107,7 +107,7 @@ export const AgentChannelEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("mode"), mode: AgentModeSchema }),
   /** The agent called a Hive tool (services, logs, restart). */
   z.object({ type: z.literal("activity"), activity: AgentActivitySchema }),
-  /** The transcript changed in a way events do not describe (session re-attached): refetch. */
+  /** The session came or changed in a way events do not describe (created, re-attached): a new snapshot. */
   z.object({ type: z.literal("reset"), snapshot: z.lazy(() => AgentSnapshotSchema) }),
 ]);
 export type AgentChannelEvent = z.infer<typeof AgentChannelEventSchema>;

@@ -210,6 +210,9 @@ export class Agents {
       this.sessions.set(sessionId, cellId);
       cell = this.deps.cells.update(cellId, { opencodeSessionId: sessionId }) ?? cell;
       this.setStatus(cellId, "idle", null);
+      // A page that subscribed before the session existed holds no session id, so it cannot send yet.
+      const snapshot = await this.snapshot(cellId);
+      this.deps.bus.emit("agent.event", { cellId, event: { type: "reset", snapshot } });
       const prompt = this.settings.prompt(cellId);
       if (prompt?.prompt && !prompt.sentAt) {
         await this.post(cell, prompt.prompt, model);

@@ -14,11 +14,14 @@ describe("the agent chat pane", () => {
 
   beforeAll(async () => {
     world = await startAgentWorld();
-    const created = await world.createCell({ name: "Chatty" });
-    cell = await world.waitForSession(created.id);
     browser = await launchBrowser();
     page = await signedInPage(browser, startUrlOf(world.hive));
-    await page.goto(`${world.hive.url}/cells/${cell.id}`);
+    // The page is open before the cell's session exists (OpenCode takes seconds to start): the chat must
+    // learn of the session when it comes, or its composer stays disabled until a reload.
+    const created = await world.createCell({ name: "Chatty" });
+    await page.goto(`${world.hive.url}/cells/${created.id}`);
+    await page.locator("hive-agent-chat").getByLabel("Message to the agent").waitFor({ timeout: 60_000 });
+    cell = await world.waitForSession(created.id);
   }, 240_000);
 
   afterAll(async () => {
