@@ -149,6 +149,8 @@ export const ProviderListSchema = z.object({
   ),
   /** OpenCode's default model per provider. */
   defaults: z.record(z.string(), z.string()),
+  /** The model OpenCode's configuration names (`model` in opencode.json), if it names one. */
+  configured: ModelRefSchema.nullable(),
 });
 export type ProviderList = z.infer<typeof ProviderListSchema>;
 

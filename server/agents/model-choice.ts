@@ -4,9 +4,11 @@ import { HiveError } from "../../shared/errors.ts";
 
 /**
  * Which model a cell's agent uses: the choice made at cell creation, then the template's `agent`, then
- * the workspace's default in hive.config.json. Without any of them Hive names no model and OpenCode
- * uses its own (the workspace's opencode.json, then OpenCode's default). A named model OpenCode does
- * not know is an error naming it, never a silent fallback to another.
+ * the workspace's default in hive.config.json. Without any of them, the model OpenCode's configuration
+ * names (the workspace's opencode.json), named explicitly: left to itself, OpenCode keeps a session on
+ * the model it last used, so a model changed in opencode.json would never reach an existing cell. With
+ * none named anywhere, OpenCode picks its default. A model Hive's config names that OpenCode does not
+ * know is an error naming it, never a silent fallback to another.
  */
 export function chooseModel(
   providers: ProviderList,
@@ -14,7 +16,7 @@ export function chooseModel(
 ): { model: ModelRef | null; source: string } {
   const sources = ["cell", "template", "workspace default"];
   const i = choices.findIndex((c) => c !== undefined);
-  if (i < 0) return { model: null, source: "OpenCode's configuration" };
+  if (i < 0) return { model: providers.configured, source: "OpenCode's configuration" };
   const choice = choices[i]!;
   const provider = providers.providers.find((p) => p.id === choice.providerId);
   if (!provider) {

@@ -179,10 +179,14 @@ export class WorkspaceServer {
     if (this.providersCache && Date.now() - this.providersCache.at < PROVIDERS_TTL_MS)
       return this.providersCache.value;
     const generation = this.generation;
-    const raw = await this.api.request<{
-      providers: { id: string; name: string; models: Record<string, { id: string; name: string }> }[];
-      default: Record<string, string>;
-    }>("GET", "/config/providers", directory);
+    const [raw, config] = await Promise.all([
+      this.api.request<{
+        providers: { id: string; name: string; models: Record<string, { id: string; name: string }> }[];
+        default: Record<string, string>;
+      }>("GET", "/config/providers", directory),
+      this.api.request<{ model?: string }>("GET", "/config", directory),
+    ]);
+    const slash = config.model?.indexOf("/") ?? -1;
     const value: ProviderList = {
       providers: raw.providers.map((p) => ({
         id: p.id,
@@ -190,6 +194,10 @@ export class WorkspaceServer {
         models: Object.values(p.models).map((m) => ({ id: m.id, name: m.name })),
       })),
       defaults: raw.default ?? {},
+      configured:
+        slash > 0
+          ? { providerId: config.model!.slice(0, slash), modelId: config.model!.slice(slash + 1) }
+          : null,
     };
     if (generation === this.generation) this.providersCache = { at: Date.now(), value };
     return value;

@@ -20,13 +20,13 @@ afterAll(async () => {
   await world?.close();
 });
 
-/** The workspace's opencode.json with one more model in the scripted provider. */
-function writeOpencodeJson(extraModel: string): void {
+/** The workspace's opencode.json with one more model in the scripted provider, and the model it names. */
+function writeOpencodeJson(extraModel: string, model = MODEL_ID): void {
   const provider = world.model.providerConfig() as Record<string, { models: Record<string, unknown> }>;
   provider[PROVIDER_ID]!.models[extraModel] = { name: `Model ${extraModel}` };
   world.repo.write(
     "opencode.json",
-    JSON.stringify({ provider, model: `${PROVIDER_ID}/${MODEL_ID}`, permission: { bash: "ask" } }),
+    JSON.stringify({ provider, model: `${PROVIDER_ID}/${model}`, permission: { bash: "ask" } }),
   );
 }
 
@@ -124,6 +124,26 @@ describe("a changed opencode.json", () => {
     const transcript = await world.hive.api("GET", `/api/cells/${cellId}/agent/messages`);
     const texts = transcript.body.flatMap((m: { parts: { text?: string }[] }) => m.parts.map((p) => p.text));
     expect(texts).toContain("A slow answer that ends here.");
+  }, 150_000);
+
+  it("a model it names instead is the one the cell's next message goes to, in the same session", async () => {
+    await until(() => world.hive.hive.cells.get(cellId).agentStatus === "idle", "an idle agent");
+    // The session has used the first model: OpenCode alone would keep to it for the session's next messages.
+    expect(world.model.requests.filter((r) => !r.auxiliary).at(-1)?.model).toBe(MODEL_ID);
+    const pid = server().pid;
+    writeOpencodeJson("switched-model", "switched-model");
+    await until(
+      () => server().state.kind === "running" && server().pid !== undefined && server().pid !== pid,
+      "a new OpenCode",
+      60_000,
+    );
+    await until(() => world.hive.hive.cells.get(cellId).agentStatus === "idle", "an idle agent");
+    const sent = world.model.requests.filter((r) => !r.auxiliary).length;
+    world.model.script({ text: ["From the switched model."] });
+    await world.hive.api("POST", `/api/cells/${cellId}/agent/messages`, { text: "Which model?" });
+    await world.model.waitForRequests(sent + 1);
+    expect(world.model.requests.filter((r) => !r.auxiliary)[sent]!.model).toBe("switched-model");
+    await world.waitForEvent(cellId, (e) => e.type === "delta" && e.delta === "From the switched model.");
   }, 150_000);
 
   it("an unreadable opencode.json leaves OpenCode running with the previous one, and says so", async () => {
