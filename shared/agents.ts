@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { IdParams } from "./api.ts";
 import { AgentStatusSchema } from "./records.ts";
 
 /** The agent in a cell, as server and client see it: transcript, live events, the inbox, commands. */
@@ -22,10 +23,21 @@ export const AgentPartSchema = z.looseObject({
       output: z.unknown().optional(),
       error: z.unknown().optional(),
       title: z.string().optional(),
+      /**
+       * Set when the chat got a preview: `output` is the full output's length, `input` names the input
+       * fields that were cut. The whole part is at GET /api/cells/:id/agent/messages/:messageId/parts/:partId.
+       */
+      cut: z
+        .object({ output: z.number().int().optional(), input: z.array(z.string()).optional() })
+        .optional(),
     })
     .optional(),
 });
 export type AgentPart = z.infer<typeof AgentPartSchema>;
+
+/** OpenCode's message and part ids (`msg_…`, `prt_…`). */
+const openCodeId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "not a valid OpenCode id");
+export const PartParams = IdParams.extend({ messageId: openCodeId, partId: openCodeId });
 
 export const AgentMessageSchema = z.object({
   id: z.string(),

@@ -190,6 +190,8 @@ export class HiveAgentChat extends LitElement {
   private store: AgentStore | undefined;
   private offView: (() => void) | undefined;
   private stick = true;
+  /** Tool calls opened whole, by part id and state: the snapshot holds a preview of long ones. */
+  private readonly whole = new Map<string, AgentPart | "loading" | Error>();
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has("cell") && this.store?.cellId !== this.cell?.id) this.attach();
@@ -335,7 +337,17 @@ export class HiveAgentChat extends LitElement {
       input.filePath && this.cell.worktreePath
         ? relativeTo(this.cell.worktreePath, input.filePath)
         : undefined;
-    return html`<details class="tool" data-tool=${p.tool ?? ""} data-state=${st?.status ?? ""}>
+    const key = `${p.id}:${st?.status}`;
+    const whole = this.whole.get(key);
+    const shown = typeof whole === "object" && !(whole instanceof Error) ? whole.state : st;
+    return html`<details
+      class="tool"
+      data-tool=${p.tool ?? ""}
+      data-state=${st?.status ?? ""}
+      @toggle=${(e: Event) => {
+        if ((e.target as HTMLDetailsElement).open && st?.cut && !whole) void this.loadWhole(p, key);
+      }}
+    >
       <summary>
         <strong>${p.tool}</strong> ${st?.title ?? ""} <span class="role">${st?.status ?? ""}</span>
         ${
@@ -352,11 +364,36 @@ export class HiveAgentChat extends LitElement {
             : nothing
         }
       </summary>
-      <pre>${JSON.stringify(st?.input ?? {}, null, 2)}</pre>
-      ${st?.output !== undefined ? html`<pre>${String(st.output)}</pre>` : nothing}
-      ${st?.error !== undefined ? html`<pre class="tool-error">${String(st.error)}</pre>` : nothing}
+      <pre>${JSON.stringify(shown?.input ?? {}, null, 2)}</pre>
+      ${shown?.output !== undefined ? html`<pre>${String(shown.output)}</pre>` : nothing}
+      ${shown?.error !== undefined ? html`<pre class="tool-error">${String(shown.error)}</pre>` : nothing}
+      ${shown?.cut ? html`<p class="role cut">${cutNote(shown.cut, whole)}</p>` : nothing}
     </details>`;
   }
+
+  private async loadWhole(p: AgentPart, key: string): Promise<void> {
+    this.whole.set(key, "loading");
+    this.requestUpdate();
+    try {
+      this.whole.set(key, await this.store!.wholePart(p.messageID ?? "", p.id));
+    } catch (e) {
+      this.whole.set(key, e as Error);
+    }
+    this.requestUpdate();
+  }
+}
+
+function cutNote(
+  cut: NonNullable<AgentPart["state"]>["cut"],
+  whole: AgentPart | "loading" | Error | undefined,
+) {
+  if (whole === "loading") return "Loading the rest…";
+  if (whole instanceof Error) return `The rest could not be loaded: ${whole.message}`;
+  const what = [
+    cut?.output !== undefined ? `the output (${cut.output.toLocaleString()} characters)` : "",
+    cut?.input ? cut.input.join(", ") : "",
+  ].filter(Boolean);
+  return `Shortened: ${what.join(" and ")}.`;
 }
 
 /** Messages and Hive tool calls in the order they happened: a call shows after the message that made it. */

@@ -3,6 +3,8 @@ import {
   AgentChannelEventSchema,
   type AgentMessage,
   type AgentMode,
+  type AgentPart,
+  AgentPartSchema,
   type AgentSnapshot,
   AgentSnapshotSchema,
   type AnswerInboxBody,
@@ -137,6 +139,16 @@ export class AgentStore {
 
   setMode(mode: AgentMode): Promise<boolean> {
     return this.run(() => api("PUT", `/api/cells/${this.cellId}/agent/mode`, { mode }));
+  }
+
+  /** A tool call whole: snapshots and events carry a preview of long inputs and outputs. */
+  wholePart(messageId: string, partId: string): Promise<AgentPart> {
+    return api(
+      "GET",
+      `/api/cells/${this.cellId}/agent/messages/${messageId}/parts/${partId}`,
+      undefined,
+      AgentPartSchema,
+    );
   }
 
   answer(id: string, body: AnswerInboxBody): Promise<boolean> {

@@ -1,6 +1,7 @@
 import type {
   AgentMessage,
   AgentMode,
+  AgentPart,
   AgentSnapshot,
   AnswerInboxBody,
   AssembledPrompt,
@@ -23,7 +24,7 @@ import { Inbox } from "./inbox.ts";
 import { chooseModel } from "./model-choice.ts";
 import { opencodeBinary } from "./opencode-server.ts";
 import { assemblePrompt } from "./prompt.ts";
-import { type OpencodeMessageInfo, toMessage } from "./transcript.ts";
+import { leanMessage, type OpencodeMessageInfo, toMessage } from "./transcript.ts";
 import { tuiCommand } from "./tui-command.ts";
 import type { WorkspaceServer } from "./workspace-server.ts";
 import { isBusy, WorkspaceServers } from "./workspace-servers.ts";
@@ -286,12 +287,31 @@ export class Agents {
     return raw.map(toMessage);
   }
 
+  /** One part of a message whole, as OpenCode keeps it: the chat's snapshot has tool calls cut short. */
+  async part(cellId: string, messageId: string, partId: string): Promise<AgentPart> {
+    const { id, dir, ws } = this.session(this.cell(cellId));
+    const message = await ws.api.request<{ parts: AgentPart[] }>(
+      "GET",
+      `/session/${id}/message/${encodeURIComponent(messageId)}`,
+      dir,
+    );
+    const part = message.parts.find((p) => p.id === partId);
+    if (!part)
+      throw new HiveError("NOT_FOUND", `Message '${messageId}' of cell '${cellId}' has no part '${partId}'.`);
+    return part;
+  }
+
   async snapshot(cellId: string): Promise<AgentSnapshot> {
     const cell = this.cell(cellId);
     let messages: AgentMessage[] = [];
     let model: ModelRef | null = null;
     if (cell.opencodeSessionId) {
-      [messages, model] = await Promise.all([this.transcript(cellId), this.model(cell).catch(() => null)]);
+      const [whole, chosen] = await Promise.all([
+        this.transcript(cellId),
+        this.model(cell).catch(() => null),
+      ]);
+      messages = whole.map(leanMessage);
+      model = chosen;
     }
     return {
       cellId,

@@ -4,7 +4,7 @@ import type { EventBus } from "../events/bus.ts";
 import type { AgentLogRepo } from "./agent-repo.ts";
 import type { Inbox } from "./inbox.ts";
 import type { OpencodeEvent } from "./opencode-api.ts";
-import { describeError, type OpencodeMessageInfo, toMessageHeader } from "./transcript.ts";
+import { describeError, leanPart, type OpencodeMessageInfo, toMessageHeader } from "./transcript.ts";
 
 /**
  * Turns OpenCode's events into Hive's: each event is matched to its cell by session id, forwarded on
@@ -92,7 +92,7 @@ export class EventRouter {
     switch (e.type) {
       case "message.part.updated": {
         const part = p.part as AgentPart;
-        emit({ type: "part", messageId: part.messageID ?? "", part });
+        emit({ type: "part", messageId: part.messageID ?? "", part: leanPart(part) });
         if (isFinished(part)) this.deps.log.append(cell.id, sessionId, `part.${part.type}`, part);
         return;
       }

@@ -1,5 +1,8 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import type { AgentMessage, AgentPart } from "../../shared/agents.ts";
 import type { Cell } from "../../shared/records.ts";
 import { launchBrowser, signedInPage, startUrlOf } from "../browser/browser.ts";
 import { terminalText } from "../browser/ui.ts";
@@ -152,5 +155,43 @@ describe("the agent chat pane", () => {
     }));
     expect(widths.header).toBeLessThan(420); // beside the terminals at 1280 px, the chat pane is narrow
     expect(widths.detail).toBeGreaterThan(widths.header * 0.8);
+  }, 120_000);
+
+  it("shows a long tool output cut short, and whole once the call is opened", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h5-lean-fail.png" });
+    });
+    const lines = Array.from(
+      { length: 1500 },
+      (_, i) => `row ${String(i).padStart(5, "0")} ${"x".repeat(80)}`,
+    );
+    writeFileSync(join(cell.worktreePath!, "big.txt"), `${lines.join("\n")}\n`);
+    world.model.script(
+      { toolCalls: [{ name: "read", args: { filePath: `${cell.worktreePath}/big.txt` } }] },
+      { text: ["Read the big file."] },
+    );
+    const chat = page.locator("hive-agent-chat");
+    await chat.getByLabel("Message to the agent").fill("Read big.txt");
+    await chat.getByLabel("Message to the agent").press("Enter");
+    await chat.locator(".text", { hasText: "Read the big file." }).waitFor({ timeout: 60_000 });
+
+    // The snapshot (what a page gets at each visit) carries a preview of the output, not its 50 KB twice
+    // over (OpenCode repeats the output in its metadata).
+    const snap = await world.hive.api("GET", `/api/cells/${cell.id}/agent`);
+    const read = snap.body.messages
+      .flatMap((m: AgentMessage) => m.parts)
+      .find((p: AgentPart) => p.tool === "read");
+    expect(String(read.state.output).length).toBeLessThanOrEqual(2_000);
+    expect(read.state.cut.output).toBeGreaterThan(40_000);
+    expect(read.state.metadata).toBeUndefined();
+    expect(JSON.stringify(snap.body).length).toBeLessThan(60_000);
+
+    await page.reload();
+    const tool = page.locator("hive-agent-chat details.tool[data-tool='read']");
+    await tool.waitFor({ timeout: 30_000 });
+    expect((await tool.locator("pre").allTextContents()).join("\n")).not.toContain("row 00400");
+    await tool.locator("summary").click();
+    await tool.locator("pre", { hasText: "row 00400" }).waitFor({ timeout: 30_000 });
+    await tool.locator(".cut").waitFor({ state: "detached" });
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
-import { AnswerInboxBody, SendMessageBody, SwitchModeBody } from "../../../shared/agents.ts";
+import { AnswerInboxBody, PartParams, SendMessageBody, SwitchModeBody } from "../../../shared/agents.ts";
 import { IdParams } from "../../../shared/api.ts";
 import type { Agents } from "../../agents/agents.ts";
 import { parse, route } from "./errors.ts";
@@ -21,6 +21,13 @@ export function agentRoutes(agents: Agents): Router {
   r.get(
     "/api/cells/:id/agent/messages",
     route((req) => agents.transcript(id(req.params))),
+  );
+  r.get(
+    "/api/cells/:id/agent/messages/:messageId/parts/:partId",
+    route((req) => {
+      const q = parse(PartParams, req.params, "params");
+      return agents.part(q.id, q.messageId, q.partId);
+    }),
   );
   r.post(
     "/api/cells/:id/agent/messages",
