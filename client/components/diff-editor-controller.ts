@@ -7,6 +7,9 @@ import "./review-comment.ts";
 /** A comment being written, under the line whose number was clicked. */
 export type CommentDraft = GutterClick & { path: string };
 
+/** Monaco's stylesheets, as its chunk first put them in the document head. */
+let monacoSheets: HTMLLinkElement[] | undefined;
+
 /** For the pane that hosts the controller: Monaco's DOM and the comment zones live in its shadow root. */
 export const diffEditorStyles = css`
   .editor {
@@ -96,12 +99,19 @@ export class DiffEditorController implements ReactiveController {
       if (this.loadState === "loading") return;
       this.setLoadState("loading");
       try {
-        const before = new Set(document.head.querySelectorAll("link[rel=stylesheet]"));
+        const before = monacoSheets
+          ? undefined
+          : new Set(document.head.querySelectorAll("link[rel=stylesheet]"));
         const { MonacoDiff } = await import("./monaco-diff.ts");
+        monacoSheets ??= [...document.head.querySelectorAll<HTMLLinkElement>("link[rel=stylesheet]")].filter(
+          (l) => !before?.has(l),
+        );
         // Monaco's stylesheets arrive in the document head with its chunk, but the editor lives in the
         // pane's shadow root: the same sheets are linked there too (fonts stay declared by the head's copies).
-        for (const link of document.head.querySelectorAll("link[rel=stylesheet]")) {
-          if (!before.has(link)) this.host.renderRoot.append(link.cloneNode());
+        // Every pane needs them, not only the first to load the chunk (another cell's pane is another root).
+        const linked = new Set([...this.host.renderRoot.querySelectorAll("link")].map((l) => l.href));
+        for (const link of monacoSheets) {
+          if (!linked.has(link.href)) this.host.renderRoot.append(link.cloneNode());
         }
         // A host that left and came back meanwhile started a second load: the first to finish makes the
         // editor (two in one element break Monaco), the other uses it.

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest"
 import type { Cell } from "../../shared/records.ts";
 import { type AgentWorld, startAgentWorld } from "../agents/harness.ts";
 import { launchBrowser, signedInPage, startUrlOf } from "../browser/browser.ts";
+import { cellLink } from "../browser/ui.ts";
 import { requestText } from "../fixtures/model-server.ts";
 
 /**
@@ -160,4 +161,28 @@ describe("the diff review pane", () => {
     await page.keyboard.press("k");
     await review.locator(".file-head .path", { hasText: "many/d49/f099.txt" }).waitFor();
   }, 180_000);
+
+  it("styles the diff editor of the next cell opened too, not only the first", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-review-second-fail.png" });
+    });
+    // This page has shown a diff in Monaco already (the tests above); now another cell's pane shows one.
+    const created = await world.createCell({ name: "Second" });
+    const second = await world.hive.waitForCell(created.id, (c) => c?.status === "ready");
+    writeFileSync(join(second!.worktreePath!, "src", "calc.js"), "export const second = 2;\n");
+    await cellLink(page, "Second").click();
+    const review = page.locator("hive-diff-review");
+    await review.locator("hive-diff-file-list [data-path='src/calc.js']").click({ timeout: 60_000 });
+    const modified = review.locator(".editor.modified");
+    await modified
+      .locator(".view-line", { hasText: "export const second = 2;" })
+      .waitFor({ timeout: 30_000 });
+    // Monaco's own stylesheet hides its input textarea out of the way; without it the textarea shows.
+    expect(
+      await review
+        .locator("textarea.ime-text-area")
+        .first()
+        .evaluate((t) => getComputedStyle(t).position),
+    ).toBe("absolute");
+  }, 120_000);
 });
