@@ -86,6 +86,11 @@ export const AgentActivitySchema = z.object({
 });
 export type AgentActivity = z.infer<typeof AgentActivitySchema>;
 
+/** A session's latest messages, as the chat gets them, and whether earlier ones exist. */
+export const LatestMessagesSchema = z.object({ messages: z.array(AgentMessageSchema), earlier: z.boolean() });
+export type LatestMessages = z.infer<typeof LatestMessagesSchema>;
+export const LatestQuery = z.object({ count: z.coerce.number().int().min(1).max(100_000) });
+
 /** Snapshot of the `agent:<cellId>` channel. */
 export const AgentSnapshotSchema = z.object({
   cellId: z.string(),
@@ -94,7 +99,9 @@ export const AgentSnapshotSchema = z.object({
   detail: z.string().nullable(),
   mode: AgentModeSchema,
   model: ModelRefSchema.nullable(),
+  /** The latest messages; `earlier` when there are more before them (GET …/agent/messages/latest?count=). */
   messages: z.array(AgentMessageSchema),
+  earlier: z.boolean(),
   waiting: z.array(InboxItemSchema),
   /** The latest calls the agent made to Hive's tools, oldest first. */
   activity: z.array(AgentActivitySchema),

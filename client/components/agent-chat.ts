@@ -42,6 +42,9 @@ const STATUS_LABEL: Record<string, string> = {
 };
 
 /** What the message box says: how to send, or why nothing can be sent yet. */
+/** Messages fetched per "Show earlier messages". */
+const EARLIER_STEP = 50;
+
 function composerHint(snap: { sessionId?: string | null; status: string }): string {
   if (snap.sessionId) return "Message the agent (Enter sends, Shift+Enter for a new line)";
   if (snap.status === "error") return "The agent could not start; its status above says why.";
@@ -123,6 +126,10 @@ export class HiveAgentChat extends LitElement {
         font-size: 12px;
         color: var(--hive-muted);
       }
+      button.earlier {
+        display: block;
+        margin: 0 auto 8px;
+      }
       .text :first-child {
         margin-top: 0;
       }
@@ -186,6 +193,7 @@ export class HiveAgentChat extends LitElement {
 
   @property({ attribute: false }) cell!: Cell;
   @state() private draft = "";
+  @state() private fetchingEarlier = false;
   @query(".log") private log?: HTMLElement;
   private store: AgentStore | undefined;
   private offView: (() => void) | undefined;
@@ -268,6 +276,13 @@ export class HiveAgentChat extends LitElement {
         }}
       >
         ${snap.messages.length === 0 ? html`<p class="role">No messages yet. Ask the agent something below.</p>` : nothing}
+        ${
+          snap.earlier
+            ? html`<button class="earlier" ?disabled=${this.fetchingEarlier} @click=${() => void this.showEarlier()}>
+                ${this.fetchingEarlier ? "Fetching earlier messages…" : "Show earlier messages"}
+              </button>`
+            : nothing
+        }
         ${repeat(
           timeline(snap),
           (item) => ("role" in item ? `m:${item.id}` : `a:${item.id}`),
@@ -369,6 +384,16 @@ export class HiveAgentChat extends LitElement {
       ${shown?.error !== undefined ? html`<pre class="tool-error">${String(shown.error)}</pre>` : nothing}
       ${shown?.cut ? html`<p class="role cut">${cutNote(shown.cut, whole)}</p>` : nothing}
     </details>`;
+  }
+
+  private async showEarlier(): Promise<void> {
+    this.fetchingEarlier = true;
+    // The earlier messages go above: the one the person was reading stays where it was on screen.
+    const fromBottom = this.log ? this.log.scrollHeight - this.log.scrollTop : 0;
+    await this.store?.showEarlier(EARLIER_STEP);
+    this.fetchingEarlier = false;
+    await this.updateComplete;
+    if (this.log) this.log.scrollTop = this.log.scrollHeight - fromBottom;
   }
 
   private async loadWhole(p: AgentPart, key: string): Promise<void> {

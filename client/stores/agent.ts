@@ -8,6 +8,7 @@ import {
   type AgentSnapshot,
   AgentSnapshotSchema,
   type AnswerInboxBody,
+  LatestMessagesSchema,
 } from "../../shared/agents.ts";
 import { api } from "../api.ts";
 import type { HiveSocket } from "../socket.ts";
@@ -26,7 +27,7 @@ export interface AgentView {
 export function applyAgentEvent(s: AgentSnapshot, e: AgentChannelEvent): AgentSnapshot {
   switch (e.type) {
     case "reset":
-      return e.snapshot;
+      return keepEarlier(s, e.snapshot);
     case "status":
       return { ...s, status: e.status, detail: e.detail };
     case "mode":
@@ -61,6 +62,25 @@ export function applyAgentEvent(s: AgentSnapshot, e: AgentChannelEvent): AgentSn
       return { ...s, messages };
     }
   }
+}
+
+/**
+ * `s` with `messages` (a longer run up to about now) in front: a message `s` already has is kept as
+ * `s` has it, since events may have updated it after the fetch.
+ */
+function withEarlier(s: AgentSnapshot, messages: AgentMessage[], earlier: boolean): AgentSnapshot {
+  const first = s.messages[0];
+  const at = first ? messages.findIndex((m) => m.id === first.id) : messages.length;
+  const before = at >= 0 ? messages.slice(0, at) : messages.filter((m) => m.createdAt < first!.createdAt);
+  return { ...s, messages: [...before, ...s.messages], earlier };
+}
+
+/** A new snapshot of the same session keeps the earlier messages the person had fetched (after a reconnect). */
+function keepEarlier(old: AgentSnapshot | undefined, next: AgentSnapshot): AgentSnapshot {
+  if (!old || old.sessionId !== next.sessionId || !next.earlier) return next;
+  const first = next.messages[0];
+  const before = old.messages.filter((m) => first && m.createdAt < first.createdAt);
+  return before.length ? { ...next, messages: [...before, ...next.messages], earlier: old.earlier } : next;
 }
 
 /** The message with this id (a copy, safe to change), added as an assistant message when not seen yet. */
@@ -100,7 +120,8 @@ export class AgentStore {
     this.off = this.socket.subscribe(`agent:${this.cellId}`, {
       snapshot: (state) => {
         const parsed = AgentSnapshotSchema.safeParse(state);
-        if (parsed.success) this.view.set({ ...this.view.value, snapshot: parsed.data });
+        if (parsed.success)
+          this.view.set({ ...this.view.value, snapshot: keepEarlier(this.view.value.snapshot, parsed.data) });
         else console.warn("hive: unexpected agent snapshot", parsed.error);
       },
       event: (event) => {
@@ -139,6 +160,21 @@ export class AgentStore {
 
   setMode(mode: AgentMode): Promise<boolean> {
     return this.run(() => api("PUT", `/api/cells/${this.cellId}/agent/mode`, { mode }));
+  }
+
+  /** Fetches `more` messages before those shown (a snapshot brings only the latest). */
+  showEarlier(more: number): Promise<boolean> {
+    return this.run(async () => {
+      const shown = this.view.value.snapshot?.messages.length ?? 0;
+      const latest = await api(
+        "GET",
+        `/api/cells/${this.cellId}/agent/messages/latest?count=${shown + more}`,
+        undefined,
+        LatestMessagesSchema,
+      );
+      const s = this.view.value.snapshot;
+      if (s) this.view.set({ ...this.view.value, snapshot: withEarlier(s, latest.messages, latest.earlier) });
+    });
   }
 
   /** A tool call whole: snapshots and events carry a preview of long inputs and outputs. */

@@ -6,6 +6,7 @@ import type {
   AnswerInboxBody,
   AssembledPrompt,
   InboxItem,
+  LatestMessages,
   ModelRef,
   ProviderList,
 } from "../../shared/agents.ts";
@@ -31,6 +32,11 @@ import { isBusy, WorkspaceServers } from "./workspace-servers.ts";
 
 /** Hive tool calls a chat pane shows on opening; the API has all that are kept. */
 const SNAPSHOT_ACTIVITY = 50;
+/**
+ * Messages a chat pane gets on opening, the latest; it fetches earlier ones when asked. OpenCode
+ * answered a 106-message session (10.7 MB) in 642 ms whole, its last 20 messages in 28 ms.
+ */
+export const SNAPSHOT_MESSAGES = 30;
 
 export interface AgentsDeps {
   db: Db;
@@ -287,6 +293,18 @@ export class Agents {
     return raw.map(toMessage);
   }
 
+  /** The latest `count` messages as the chat gets them (see leanPart), and whether earlier ones exist. */
+  async latest(cellId: string, count: number): Promise<LatestMessages> {
+    const { id, dir, ws } = this.session(this.cell(cellId));
+    const raw = await ws.api.request<{ info: OpencodeMessageInfo; parts: AgentMessage["parts"] }[]>(
+      "GET",
+      `/session/${id}/message?limit=${count + 1}`,
+      dir,
+    );
+    const earlier = raw.length > count;
+    return { messages: raw.slice(earlier ? 1 : 0).map((m) => leanMessage(toMessage(m))), earlier };
+  }
+
   /** One part of a message whole, as OpenCode keeps it: the chat's snapshot has tool calls cut short. */
   async part(cellId: string, messageId: string, partId: string): Promise<AgentPart> {
     const { id, dir, ws } = this.session(this.cell(cellId));
@@ -303,15 +321,13 @@ export class Agents {
 
   async snapshot(cellId: string): Promise<AgentSnapshot> {
     const cell = this.cell(cellId);
-    let messages: AgentMessage[] = [];
+    let latest: LatestMessages = { messages: [], earlier: false };
     let model: ModelRef | null = null;
     if (cell.opencodeSessionId) {
-      const [whole, chosen] = await Promise.all([
-        this.transcript(cellId),
+      [latest, model] = await Promise.all([
+        this.latest(cellId, SNAPSHOT_MESSAGES),
         this.model(cell).catch(() => null),
       ]);
-      messages = whole.map(leanMessage);
-      model = chosen;
     }
     return {
       cellId,
@@ -320,7 +336,7 @@ export class Agents {
       detail: cell.agentStatusDetail,
       mode: this.mode(cellId),
       model,
-      messages,
+      ...latest,
       waiting: this.inbox.list(cellId),
       activity: this.activity.forCell(cellId, SNAPSHOT_ACTIVITY),
     };

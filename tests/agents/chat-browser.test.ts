@@ -194,4 +194,33 @@ describe("the agent chat pane", () => {
     await tool.locator("pre", { hasText: "row 00400" }).waitFor({ timeout: 30_000 });
     await tool.locator(".cut").waitFor({ state: "detached" });
   }, 120_000);
+
+  it("opens a long session on its latest messages, and shows earlier ones when asked", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h5-earlier-fail.png" });
+    });
+    // Each tool call is a message of its own: one request makes the session longer than a snapshot.
+    writeFileSync(join(cell.worktreePath!, "small.txt"), "small\n");
+    const read = { toolCalls: [{ name: "read", args: { filePath: `${cell.worktreePath}/small.txt` } }] };
+    world.model.script(...Array.from({ length: 30 }, () => read), { text: ["Read it thirty times."] });
+    const chat = page.locator("hive-agent-chat");
+    await chat.getByLabel("Message to the agent").fill("Read small.txt thirty times");
+    await chat.getByLabel("Message to the agent").press("Enter");
+    await chat.locator(".text", { hasText: "Read it thirty times." }).waitFor({ timeout: 120_000 });
+
+    const snap = await world.hive.api("GET", `/api/cells/${cell.id}/agent`);
+    expect(snap.body.messages).toHaveLength(30);
+    expect(snap.body.earlier).toBe(true);
+
+    await page.reload();
+    const first = chat.locator(".msg.user", { hasText: "Please write from-browser.txt" });
+    await chat.locator(".text", { hasText: "Read it thirty times." }).waitFor({ timeout: 30_000 });
+    expect(await first.count()).toBe(0);
+    await chat.getByRole("button", { name: "Show earlier messages" }).click();
+    await first.waitFor({ timeout: 30_000 });
+    // All of them are there now, once each.
+    await chat.getByRole("button", { name: "Show earlier messages" }).waitFor({ state: "detached" });
+    expect(await first.count()).toBe(1);
+    await chat.locator(".text", { hasText: "Read it thirty times." }).waitFor();
+  }, 240_000);
 });

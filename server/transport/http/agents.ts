@@ -1,6 +1,12 @@
 import { Router } from "express";
 import { z } from "zod";
-import { AnswerInboxBody, PartParams, SendMessageBody, SwitchModeBody } from "../../../shared/agents.ts";
+import {
+  AnswerInboxBody,
+  LatestQuery,
+  PartParams,
+  SendMessageBody,
+  SwitchModeBody,
+} from "../../../shared/agents.ts";
 import { IdParams } from "../../../shared/api.ts";
 import type { Agents } from "../../agents/agents.ts";
 import { parse, route } from "./errors.ts";
@@ -21,6 +27,10 @@ export function agentRoutes(agents: Agents): Router {
   r.get(
     "/api/cells/:id/agent/messages",
     route((req) => agents.transcript(id(req.params))),
+  );
+  r.get(
+    "/api/cells/:id/agent/messages/latest",
+    route((req) => agents.latest(id(req.params), parse(LatestQuery, req.query, "query").count)),
   );
   r.get(
     "/api/cells/:id/agent/messages/:messageId/parts/:partId",
