@@ -14,6 +14,7 @@ import type {
 } from "../../shared/agents.ts";
 import type { Cell } from "../../shared/records.ts";
 import { hive } from "../context.ts";
+import { loadDraft, saveDraft } from "../drafts.ts";
 import { AgentStore } from "../stores/agent.ts";
 import { buttonStyles } from "./styles.ts";
 import "./waiting-inbox.ts";
@@ -228,6 +229,7 @@ export class HiveAgentChat extends LitElement {
   private attach(): void {
     this.detach();
     this.store = new AgentStore(hive.socket, this.cell.id);
+    this.draft = loadDraft(this.cell.id);
     this.offView = this.store.view.subscribe(() => this.requestUpdate());
     this.store.start();
   }
@@ -246,7 +248,11 @@ export class HiveAgentChat extends LitElement {
     e.preventDefault();
     const text = this.draft.trim();
     if (!text || !this.store) return;
-    if (await this.store.send(text)) this.draft = "";
+    const store = this.store;
+    if (!(await store.send(text))) return;
+    // Only what was sent is cleared: words typed while it was on its way stay.
+    if (loadDraft(store.cellId).trim() === text) saveDraft(store.cellId, "");
+    if (this.store === store && this.draft.trim() === text) this.draft = "";
   }
 
   override render() {
@@ -309,6 +315,7 @@ export class HiveAgentChat extends LitElement {
           ?disabled=${!snap.sessionId}
           @input=${(e: Event) => {
             this.draft = (e.target as HTMLTextAreaElement).value;
+            saveDraft(this.cell.id, this.draft);
           }}
           @keydown=${(e: KeyboardEvent) => {
             if (e.key === "Enter" && !e.shiftKey) void this.send(e);

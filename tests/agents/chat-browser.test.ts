@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest"
 import type { AgentMessage, AgentPart } from "../../shared/agents.ts";
 import type { Cell } from "../../shared/records.ts";
 import { launchBrowser, signedInPage, startUrlOf } from "../browser/browser.ts";
-import { terminalText } from "../browser/ui.ts";
+import { cellLink, terminalText } from "../browser/ui.ts";
 import { type AgentWorld, startAgentWorld } from "./harness.ts";
 
 /** The chat pane in a real Chromium against a real Hive, a real OpenCode and the scripted model. */
@@ -223,4 +223,26 @@ describe("the agent chat pane", () => {
     expect(await first.count()).toBe(1);
     await chat.locator(".text", { hasText: "Read it thirty times." }).waitFor();
   }, 240_000);
+
+  it("keeps a message being written across leaving the cell and a reload, until it is sent", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h5-draft-fail.png" });
+    });
+    const composer = page.locator("hive-agent-chat").getByLabel("Message to the agent");
+    await composer.fill("A long prompt, half written");
+    await page.locator("hive-cell-list").getByRole("link", { name: "Timings" }).click();
+    await page.locator("hive-timings").waitFor();
+    await cellLink(page, "Chatty").click();
+    await expect.poll(() => composer.inputValue(), { timeout: 30_000 }).toBe("A long prompt, half written");
+    await page.reload();
+    await expect.poll(() => composer.inputValue(), { timeout: 30_000 }).toBe("A long prompt, half written");
+
+    world.model.script({ text: ["Got the prompt."] });
+    await composer.press("Enter");
+    await page.locator("hive-agent-chat .text", { hasText: "Got the prompt." }).waitFor({ timeout: 60_000 });
+    expect(await composer.inputValue()).toBe("");
+    await page.reload();
+    await page.locator("hive-agent-chat .text", { hasText: "Got the prompt." }).waitFor({ timeout: 30_000 });
+    expect(await composer.inputValue()).toBe("");
+  }, 120_000);
 });
