@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { normalise, resize } from "../../client/components/split-panes.ts";
 import { newCellRoute, stepCellRoute } from "../../client/navigation.ts";
 import { hrefOf, parseRoute } from "../../client/router.ts";
+import { applyAgentEvent } from "../../client/stores/agent.ts";
 import { applyEvent, type CellDetail, EMPTY_CELL_DETAIL, mergeTiming } from "../../client/stores/cell.ts";
+import type { AgentMessage, AgentSnapshot } from "../../shared/agents.ts";
 import type { Cell, ChecklistStep, TimingEvent, Workspace } from "../../shared/records.ts";
 
 const planned = (step: string, gatesReady = true): ChecklistStep => ({
@@ -132,5 +134,47 @@ describe("keyboard navigation between cells", () => {
       workspaceId: "w1",
     });
     expect(newCellRoute({ name: "home" }, cells, [])).toBeUndefined();
+  });
+});
+
+describe("the agent's transcript in a page", () => {
+  const message = (n: number): AgentMessage => ({
+    id: `msg_${n}`,
+    role: "assistant",
+    createdAt: n,
+    completedAt: n,
+    agent: null,
+    providerId: null,
+    modelId: null,
+    error: null,
+    parts: [],
+  });
+  const snapshot = (sessionId: string, ns: number[], earlier: boolean): AgentSnapshot => ({
+    cellId: "c1",
+    sessionId,
+    status: "idle",
+    detail: null,
+    mode: "build",
+    model: null,
+    messages: ns.map(message),
+    earlier,
+    waiting: [],
+    activity: [],
+  });
+
+  it("keeps the earlier messages fetched before a new snapshot of the same session", () => {
+    const all = snapshot("ses_1", [1, 2, 3, 4, 5], false);
+    const next = applyAgentEvent(all, { type: "reset", snapshot: snapshot("ses_1", [4, 5, 6], true) });
+    expect(next.messages.map((m) => m.createdAt)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(next.earlier).toBe(false);
+  });
+
+  it("starts over for another session", () => {
+    const next = applyAgentEvent(snapshot("ses_1", [1, 2, 3], false), {
+      type: "reset",
+      snapshot: snapshot("ses_2", [7, 8], true),
+    });
+    expect(next.messages.map((m) => m.createdAt)).toEqual([7, 8]);
+    expect(next.earlier).toBe(true);
   });
 });
