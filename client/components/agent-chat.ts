@@ -229,7 +229,7 @@ export class HiveAgentChat extends LitElement {
   private attach(): void {
     this.detach();
     this.store = new AgentStore(hive.socket, this.cell.id);
-    this.draft = loadDraft(this.cell.id);
+    this.draft = loadDraft(`chat:${this.cell.id}`);
     this.offView = this.store.view.subscribe(() => this.requestUpdate());
     this.store.start();
   }
@@ -251,7 +251,7 @@ export class HiveAgentChat extends LitElement {
     const store = this.store;
     if (!(await store.send(text))) return;
     // Only what was sent is cleared: words typed while it was on its way stay.
-    if (loadDraft(store.cellId).trim() === text) saveDraft(store.cellId, "");
+    if (loadDraft(`chat:${store.cellId}`).trim() === text) saveDraft(`chat:${store.cellId}`, "");
     if (this.store === store && this.draft.trim() === text) this.draft = "";
   }
 
@@ -315,7 +315,7 @@ export class HiveAgentChat extends LitElement {
           ?disabled=${!snap.sessionId}
           @input=${(e: Event) => {
             this.draft = (e.target as HTMLTextAreaElement).value;
-            saveDraft(this.cell.id, this.draft);
+            saveDraft(`chat:${this.cell.id}`, this.draft);
           }}
           @keydown=${(e: KeyboardEvent) => {
             if (e.key === "Enter" && !e.shiftKey) void this.send(e);

@@ -1,11 +1,18 @@
 import { css, html, type LitElement, type ReactiveController, render } from "lit";
+import { z } from "zod";
 import type { ReviewComment } from "../../shared/diffs.ts";
 import type { DiffView } from "../stores/diff.ts";
 import type { GutterClick, InlineZone, MonacoDiff } from "./monaco-diff.ts";
 import "./review-comment.ts";
 
-/** A comment being written, under the line whose number was clicked. */
-export type CommentDraft = GutterClick & { path: string };
+/** A comment being written, under the line whose number was clicked (kept in localStorage, so checked). */
+export const CommentDraftSchema = z.object({
+  path: z.string(),
+  line: z.number().int(),
+  side: z.enum(["old", "new"]),
+  body: z.string(),
+});
+export type CommentDraft = z.infer<typeof CommentDraftSchema>;
 
 /** Monaco's stylesheets, as its chunk first put them in the document head. */
 let monacoSheets: HTMLLinkElement[] | undefined;
@@ -176,7 +183,7 @@ export class DiffEditorController implements ReactiveController {
         `draft:${draft.side}:${draft.line}`,
         draft.side,
         draft.line,
-        html`<hive-comment-form .line=${draft.line} .side=${draft.side}></hive-comment-form>`,
+        html`<hive-comment-form .line=${draft.line} .side=${draft.side} .body=${draft.body}></hive-comment-form>`,
       );
     }
     const keys = new Set(zones.map((z) => z.key));

@@ -3,8 +3,14 @@ import { customElement, property, query, state } from "lit/decorators.js";
 import { COMPARE_MODES, type CompareMode, type DiffFile, type FileSide } from "../../shared/diffs.ts";
 import type { Cell } from "../../shared/records.ts";
 import { hive } from "../context.ts";
+import { loadDraftRecord, saveDraftRecord } from "../drafts.ts";
 import { DiffStore } from "../stores/diff.ts";
-import { type CommentDraft, DiffEditorController, diffEditorStyles } from "./diff-editor-controller.ts";
+import {
+  type CommentDraft,
+  CommentDraftSchema,
+  DiffEditorController,
+  diffEditorStyles,
+} from "./diff-editor-controller.ts";
 import "./diff-file-list.ts";
 import "./diff-finish.ts";
 import type { HiveDiffFileList } from "./diff-file-list.ts";
@@ -130,7 +136,8 @@ export class HiveDiffReview extends LitElement {
   private store: DiffStore | undefined;
   private readonly editor = new DiffEditorController(this, (click) => {
     const path = this.store?.view.value.selected;
-    if (path) this.draft = { ...click, path };
+    // What is typed moves along to the line clicked: another click never throws a comment away.
+    if (path) this.setDraft({ ...click, path, body: this.draft?.body ?? "" });
   });
   /** A file asked for by reveal() before the file list arrived. */
   private wanted: string | undefined;
@@ -164,7 +171,15 @@ export class HiveDiffReview extends LitElement {
       });
       this.store.start();
       this.editor.forgetShown();
+      // A comment left half-written in this cell (before a reload, or while another cell was shown).
+      this.draft = loadDraftRecord(`comment:${this.cell.id}`, CommentDraftSchema);
+      if (this.draft) this.wanted = this.draft.path;
     }
+  }
+
+  private setDraft(draft: CommentDraft | undefined): void {
+    this.draft = draft;
+    if (this.cell) saveDraftRecord(`comment:${this.cell.id}`, draft);
   }
 
   private stopStore(): void {
@@ -226,11 +241,17 @@ export class HiveDiffReview extends LitElement {
       const body = (e as CustomEvent<{ body: string }>).detail.body;
       if (!d || !this.store) return;
       void this.store.addComment(d.path, d.line, d.side, body).then((ok) => {
-        if (ok && this.draft === d) this.draft = undefined;
+        if (ok && this.draft === d) this.setDraft(undefined);
       });
     },
     "comment-cancel": () => {
-      this.draft = undefined;
+      this.setDraft(undefined);
+    },
+    // Kept as typed, without drawing again: the form shows it when it is made again.
+    "comment-draft": (e) => {
+      if (!this.draft) return;
+      this.draft.body = (e as CustomEvent<{ body: string }>).detail.body;
+      this.setDraft(this.draft);
     },
     "comment-resolve": (e) => {
       const { id, resolved } = (e as CustomEvent<{ id: number; resolved: boolean }>).detail;

@@ -75,7 +75,7 @@ export class HiveReviewComment extends LitElement {
 
 /**
  * The form for a new comment, opened under the line whose number was clicked. Events up: `comment-add
- * {body}`, `comment-cancel`.
+ * {body}`, `comment-cancel`, `comment-draft {body}` as it is typed.
  */
 @customElement("hive-comment-form")
 export class HiveCommentForm extends LitElement {
@@ -83,6 +83,8 @@ export class HiveCommentForm extends LitElement {
 
   @property({ type: Number }) line = 0;
   @property() side: "old" | "new" = "new";
+  /** What was typed before (the form is made again when its file is shown again). */
+  @property() body = "";
   @query("textarea") private textarea!: HTMLTextAreaElement;
 
   override render() {
@@ -90,6 +92,8 @@ export class HiveCommentForm extends LitElement {
       <label for="draft">Comment on line ${this.line}${this.side === "old" ? " (old side)" : ""}</label>
       <textarea
         id="draft"
+        .value=${this.body}
+        @input=${() => emit(this, "comment-draft", { body: this.textarea.value })}
         @keydown=${(e: KeyboardEvent) => {
           if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) this.add();
           if (e.key === "Escape") emit(this, "comment-cancel", {});

@@ -106,4 +106,38 @@ describe("inline review comments", () => {
     });
     await listed.getByText("outdated").waitFor({ timeout: 30_000 });
   }, 120_000);
+
+  it("keeps a comment being written across looking at another file and a reload, until it is cancelled", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-inline-draft-fail.png" });
+    });
+    writeFileSync(join(cell.worktreePath!, "src", "other.js"), "export const other = 1;\n");
+    const list = page.locator("hive-diff-review hive-diff-file-list");
+    await list.locator("[data-path='src/other.js']").waitFor({ timeout: 30_000 });
+    await modified().locator(".margin-view-overlays .line-numbers", { hasText: /^1$/ }).click();
+    const form = modified().locator("hive-comment-form");
+    await form.getByLabel("Comment on line 1").fill("Half a thought");
+
+    await list.locator("[data-path='src/other.js']").click();
+    await modified()
+      .locator(".view-line", { hasText: "export const other = 1;" })
+      .waitFor({ timeout: 30_000 });
+    await form.waitFor({ state: "detached" });
+    await list.locator("[data-path='src/app.js']").click();
+    await expect
+      .poll(() => form.getByLabel("Comment on line 1").inputValue(), { timeout: 30_000 })
+      .toBe("Half a thought");
+
+    // After a reload the file with the comment being written is the one shown, with it.
+    await list.locator("[data-path='src/other.js']").click();
+    await page.reload();
+    await expect
+      .poll(() => form.getByLabel("Comment on line 1").inputValue(), { timeout: 60_000 })
+      .toBe("Half a thought");
+    await button(form, "Cancel").click();
+    await form.waitFor({ state: "detached" });
+    await page.reload();
+    await modified().locator(".view-line").first().waitFor({ timeout: 60_000 });
+    expect(await form.count()).toBe(0);
+  }, 120_000);
 });
