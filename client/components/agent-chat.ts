@@ -131,6 +131,14 @@ export class HiveAgentChat extends LitElement {
         display: block;
         margin: 0 auto 8px;
       }
+      /* Sticks to the bottom of the visible log while the person reads further up. */
+      button.latest {
+        position: sticky;
+        bottom: 4px;
+        display: block;
+        margin: 0 0 0 auto;
+        box-shadow: 0 1px 4px rgb(0 0 0 / 0.2);
+      }
       .text :first-child {
         margin-top: 0;
       }
@@ -195,6 +203,8 @@ export class HiveAgentChat extends LitElement {
   @property({ attribute: false }) cell!: Cell;
   @state() private draft = "";
   @state() private fetchingEarlier = false;
+  /** Scrolled up from the end: a button brings the person back to what the agent is doing now. */
+  @state() private away = false;
   @query(".log") private log?: HTMLElement;
   private store: AgentStore | undefined;
   private offView: (() => void) | undefined;
@@ -230,6 +240,9 @@ export class HiveAgentChat extends LitElement {
     this.detach();
     this.store = new AgentStore(hive.socket, this.cell.id);
     this.draft = loadDraft(`chat:${this.cell.id}`);
+    // Another cell's transcript opens at its end, whatever was scrolled in the last one.
+    this.stick = true;
+    this.away = false;
     this.offView = this.store.view.subscribe(() => this.requestUpdate());
     this.store.start();
   }
@@ -279,6 +292,7 @@ export class HiveAgentChat extends LitElement {
         @scroll=${(e: Event) => {
           const el = e.target as HTMLElement;
           this.stick = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+          if (this.away === this.stick) this.away = !this.stick;
         }}
       >
         ${snap.messages.length === 0 ? html`<p class="role">No messages yet. Ask the agent something below.</p>` : nothing}
@@ -294,6 +308,13 @@ export class HiveAgentChat extends LitElement {
           (item) => ("role" in item ? `m:${item.id}` : `a:${item.id}`),
           (item) => ("role" in item ? this.message(item) : this.activityLine(item)),
         )}
+        ${
+          this.away
+            ? html`<button class="latest" @click=${() => this.toLatest()}>
+                ${running ? "↓ Follow the agent" : "↓ Latest"}
+              </button>`
+            : nothing
+        }
       </div>
       ${snap.waiting.map(
         (item) => html`<div class="waiting" role="alert">
@@ -391,6 +412,13 @@ export class HiveAgentChat extends LitElement {
       ${shown?.error !== undefined ? html`<pre class="tool-error">${String(shown.error)}</pre>` : nothing}
       ${shown?.cut ? html`<p class="role cut">${cutNote(shown.cut, whole)}</p>` : nothing}
     </details>`;
+  }
+
+  /** Back to the end of the transcript, following it again as it grows. */
+  private toLatest(): void {
+    this.stick = true;
+    this.away = false;
+    if (this.log) this.log.scrollTop = this.log.scrollHeight;
   }
 
   private async showEarlier(): Promise<void> {

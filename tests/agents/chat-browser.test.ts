@@ -222,6 +222,16 @@ describe("the agent chat pane", () => {
     await chat.getByRole("button", { name: "Show earlier messages" }).waitFor({ state: "detached" });
     expect(await first.count()).toBe(1);
     await chat.locator(".text", { hasText: "Read it thirty times." }).waitFor();
+
+    // Reading further up, a button brings the person back to the end.
+    const log = chat.locator(".log");
+    const gap = () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await chat.getByRole("button", { name: /Latest/ }).click();
+    expect(await gap()).toBeLessThan(40);
+    await chat.getByRole("button", { name: /Latest/ }).waitFor({ state: "detached" });
   }, 240_000);
 
   it("keeps a message being written across leaving the cell and a reload, until it is sent", async () => {
