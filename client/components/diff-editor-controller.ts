@@ -12,7 +12,8 @@ export const CommentDraftSchema = z.object({
   side: z.enum(["old", "new"]),
   body: z.string(),
 });
-export type CommentDraft = z.infer<typeof CommentDraftSchema>;
+/** `clicked`: opened by a click in this page just now, not brought back from storage. */
+export type CommentDraft = z.infer<typeof CommentDraftSchema> & { clicked?: boolean };
 
 /** Monaco's stylesheets, as its chunk first put them in the document head. */
 let monacoSheets: HTMLLinkElement[] | undefined;
@@ -183,7 +184,12 @@ export class DiffEditorController implements ReactiveController {
         `draft:${draft.side}:${draft.line}`,
         draft.side,
         draft.line,
-        html`<hive-comment-form .line=${draft.line} .side=${draft.side} .body=${draft.body}></hive-comment-form>`,
+        html`<hive-comment-form
+          .line=${draft.line}
+          .side=${draft.side}
+          .body=${draft.body}
+          .takeFocus=${!!draft.clicked}
+        ></hive-comment-form>`,
       );
     }
     const keys = new Set(zones.map((z) => z.key));

@@ -137,7 +137,7 @@ export class HiveDiffReview extends LitElement {
   private readonly editor = new DiffEditorController(this, (click) => {
     const path = this.store?.view.value.selected;
     // What is typed moves along to the line clicked: another click never throws a comment away.
-    if (path) this.setDraft({ ...click, path, body: this.draft?.body ?? "" });
+    if (path) this.setDraft({ ...click, path, body: this.draft?.body ?? "", clicked: true });
   });
   /** A file asked for by reveal() before the file list arrived. */
   private wanted: string | undefined;
@@ -179,7 +179,7 @@ export class HiveDiffReview extends LitElement {
 
   private setDraft(draft: CommentDraft | undefined): void {
     this.draft = draft;
-    if (this.cell) saveDraftRecord(`comment:${this.cell.id}`, draft);
+    if (this.cell) saveDraftRecord(`comment:${this.cell.id}`, draft && { ...draft, clicked: undefined });
   }
 
   private stopStore(): void {

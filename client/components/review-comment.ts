@@ -85,6 +85,11 @@ export class HiveCommentForm extends LitElement {
   @property() side: "old" | "new" = "new";
   /** What was typed before (the form is made again when its file is shown again). */
   @property() body = "";
+  /**
+   * Opened by a click, so it takes the keyboard; one brought back with its text (a reload, another
+   * cell shown and back) does not take it from where the person is.
+   */
+  @property({ type: Boolean }) takeFocus = false;
   @query("textarea") private textarea!: HTMLTextAreaElement;
 
   override render() {
@@ -107,7 +112,7 @@ export class HiveCommentForm extends LitElement {
   }
 
   override firstUpdated(): void {
-    this.textarea.focus();
+    if (this.takeFocus) this.textarea.focus();
   }
 
   private add(): void {

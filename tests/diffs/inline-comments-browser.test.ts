@@ -4,6 +4,7 @@ import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import type { Cell } from "../../shared/records.ts";
 import { type BrowserApp, openApp } from "../browser/browser.ts";
+import { focusPath } from "../browser/ui.ts";
 import type { TestHive } from "../helpers/server.ts";
 
 /**
@@ -134,6 +135,8 @@ describe("inline review comments", () => {
     await expect
       .poll(() => form.getByLabel("Comment on line 1").inputValue(), { timeout: 60_000 })
       .toBe("Half a thought");
+    // Brought back, it does not take the keyboard from wherever the person is.
+    expect(await focusPath(page)).not.toContain("HIVE-COMMENT-FORM");
     await button(form, "Cancel").click();
     await form.waitFor({ state: "detached" });
     await page.reload();
