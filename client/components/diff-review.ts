@@ -380,7 +380,7 @@ export class HiveDiffReview extends LitElement {
   private comments(path: string) {
     const mine = this.store!.view.value.comments.filter((c) => c.path === path);
     return html`<div class="comments">
-      ${mine.length === 0 && !this.draft ? html`<div class="hint muted">Click a line number to comment on it.</div>` : nothing}
+      ${mine.length === 0 && this.draft?.path !== path ? html`<div class="hint muted">Click a line number to comment on it.</div>` : nothing}
       ${mine.map((c) => html`<hive-review-comment .comment=${c}></hive-review-comment>`)}
     </div>`;
   }
