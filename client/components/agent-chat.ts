@@ -49,6 +49,7 @@ const EARLIER_STEP = 50;
 function composerHint(snap: { sessionId?: string | null; status: string }): string {
   if (snap.sessionId) return "Message the agent (Enter sends, Shift+Enter for a new line)";
   if (snap.status === "error") return "The agent could not start; its status above says why.";
+  if (snap.status === "none") return "No agent runs in this cell.";
   return "The agent is starting…";
 }
 
