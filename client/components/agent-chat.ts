@@ -42,10 +42,10 @@ const STATUS_LABEL: Record<string, string> = {
   error: "error",
 };
 
-/** What the message box says: how to send, or why nothing can be sent yet. */
 /** Messages fetched per "Show earlier messages". */
 const EARLIER_STEP = 50;
 
+/** What the message box says: how to send, or why nothing can be sent yet. */
 function composerHint(snap: { sessionId?: string | null; status: string }): string {
   if (snap.sessionId) return "Message the agent (Enter sends, Shift+Enter for a new line)";
   if (snap.status === "error") return "The agent could not start; its status above says why.";
@@ -241,6 +241,7 @@ export class HiveAgentChat extends LitElement {
     this.detach();
     this.store = new AgentStore(hive.socket, this.cell.id);
     this.draft = loadDraft(`chat:${this.cell.id}`);
+    this.whole.clear();
     // Another cell's transcript opens at its end, whatever was scrolled in the last one.
     this.stick = true;
     this.away = false;
@@ -389,7 +390,9 @@ export class HiveAgentChat extends LitElement {
       data-tool=${p.tool ?? ""}
       data-state=${st?.status ?? ""}
       @toggle=${(e: Event) => {
-        if ((e.target as HTMLDetailsElement).open && st?.cut && !whole) void this.loadWhole(p, key);
+        // Fetched once; a fetch that failed is tried again at the next opening.
+        const retry = !whole || whole instanceof Error;
+        if ((e.target as HTMLDetailsElement).open && st?.cut && retry) void this.loadWhole(p, key);
       }}
     >
       <summary>

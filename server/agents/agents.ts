@@ -36,7 +36,7 @@ const SNAPSHOT_ACTIVITY = 50;
  * Messages a chat pane gets on opening, the latest; it fetches earlier ones when asked. OpenCode
  * answered a 106-message session (10.7 MB) in 642 ms whole, its last 20 messages in 28 ms.
  */
-export const SNAPSHOT_MESSAGES = 30;
+const SNAPSHOT_MESSAGES = 30;
 
 export interface AgentsDeps {
   db: Db;
