@@ -2,30 +2,35 @@ import type { z } from "zod";
 
 /**
  * What a person typed and has not sent yet (a message to a cell's agent, a review comment), kept across
- * cell switches and reloads: it can take minutes to write. One localStorage key each; sending clears it.
+ * cell switches and reloads: it can take minutes to write. One localStorage key per cell and kind;
+ * sending clears it.
  */
 const KEY_PREFIX = "hive.draft.";
+const KINDS = ["chat", "comment"] as const;
+type DraftKind = (typeof KINDS)[number];
 
-export function loadDraft(key: string): string {
+const keyOf = (cellId: string, kind: DraftKind) => `${KEY_PREFIX}${kind}:${cellId}`;
+
+export function loadDraft(cellId: string, kind: DraftKind): string {
   try {
-    return localStorage.getItem(KEY_PREFIX + key) ?? "";
+    return localStorage.getItem(keyOf(cellId, kind)) ?? "";
   } catch {
     return ""; // storage disabled: the draft lives as long as the page
   }
 }
 
-export function saveDraft(key: string, text: string): void {
+export function saveDraft(cellId: string, kind: DraftKind, text: string): void {
   try {
-    if (text) localStorage.setItem(KEY_PREFIX + key, text);
-    else localStorage.removeItem(KEY_PREFIX + key);
+    if (text) localStorage.setItem(keyOf(cellId, kind), text);
+    else localStorage.removeItem(keyOf(cellId, kind));
   } catch {
     // Full or disabled storage: the text stays where it is typed, only not past a reload.
   }
 }
 
 /** A draft kept as JSON (where a review comment goes, and its text), checked against `schema`. */
-export function loadDraftRecord<T>(key: string, schema: z.ZodType<T>): T | undefined {
-  const text = loadDraft(key);
+export function loadDraftRecord<T>(cellId: string, kind: DraftKind, schema: z.ZodType<T>): T | undefined {
+  const text = loadDraft(cellId, kind);
   if (!text) return undefined;
   try {
     const parsed = schema.safeParse(JSON.parse(text));
@@ -35,6 +40,6 @@ export function loadDraftRecord<T>(key: string, schema: z.ZodType<T>): T | undef
   }
 }
 
-export function saveDraftRecord(key: string, value: object | undefined): void {
-  saveDraft(key, value ? JSON.stringify(value) : "");
+export function saveDraftRecord(cellId: string, kind: DraftKind, value: object | undefined): void {
+  saveDraft(cellId, kind, value ? JSON.stringify(value) : "");
 }

@@ -240,7 +240,7 @@ export class HiveAgentChat extends LitElement {
   private attach(): void {
     this.detach();
     this.store = new AgentStore(hive.socket, this.cell.id);
-    this.draft = loadDraft(`chat:${this.cell.id}`);
+    this.draft = loadDraft(this.cell.id, "chat");
     this.whole.clear();
     // Another cell's transcript opens at its end, whatever was scrolled in the last one.
     this.stick = true;
@@ -266,7 +266,7 @@ export class HiveAgentChat extends LitElement {
     const store = this.store;
     if (!(await store.send(text))) return;
     // Only what was sent is cleared: words typed while it was on its way stay.
-    if (loadDraft(`chat:${store.cellId}`).trim() === text) saveDraft(`chat:${store.cellId}`, "");
+    if (loadDraft(store.cellId, "chat").trim() === text) saveDraft(store.cellId, "chat", "");
     if (this.store === store && this.draft.trim() === text) this.draft = "";
   }
 
@@ -338,7 +338,7 @@ export class HiveAgentChat extends LitElement {
           ?disabled=${!snap.sessionId}
           @input=${(e: Event) => {
             this.draft = (e.target as HTMLTextAreaElement).value;
-            saveDraft(`chat:${this.cell.id}`, this.draft);
+            saveDraft(this.cell.id, "chat", this.draft);
           }}
           @keydown=${(e: KeyboardEvent) => {
             if (e.key === "Enter" && !e.shiftKey) void this.send(e);

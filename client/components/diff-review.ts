@@ -172,14 +172,14 @@ export class HiveDiffReview extends LitElement {
       this.store.start();
       this.editor.forgetShown();
       // A comment left half-written in this cell (before a reload, or while another cell was shown).
-      this.draft = loadDraftRecord(`comment:${this.cell.id}`, CommentDraftSchema);
+      this.draft = loadDraftRecord(this.cell.id, "comment", CommentDraftSchema);
       if (this.draft) this.wanted = this.draft.path;
     }
   }
 
   private setDraft(draft: CommentDraft | undefined): void {
     this.draft = draft;
-    if (this.cell) saveDraftRecord(`comment:${this.cell.id}`, draft && { ...draft, clicked: undefined });
+    if (this.cell) saveDraftRecord(this.cell.id, "comment", draft && { ...draft, clicked: undefined });
   }
 
   private stopStore(): void {
