@@ -43,3 +43,8 @@ export function loadDraftRecord<T>(cellId: string, kind: DraftKind, schema: z.Zo
 export function saveDraftRecord(cellId: string, kind: DraftKind, value: object | undefined): void {
   saveDraft(cellId, kind, value ? JSON.stringify(value) : "");
 }
+
+/** A deleted cell's drafts go with it. */
+export function forgetDrafts(cellId: string): void {
+  for (const kind of KINDS) saveDraft(cellId, kind, "");
+}

@@ -1,3 +1,4 @@
+import { forgetDrafts } from "../drafts.ts";
 import type { HiveSocket } from "../socket.ts";
 import { Store } from "../store.ts";
 import { CellStore } from "./cell.ts";
@@ -35,6 +36,7 @@ export class OpenCellStore {
     const off = cell.detail.subscribe((d) => {
       if (d.removed) {
         LayoutStore.forget(cellId);
+        forgetDrafts(cellId);
         this.onRemoved(cellId);
       } else if (this.current.value?.cellId === cellId) this.current.set({ ...open });
     });

@@ -115,10 +115,20 @@ describe("the web app, end to end", () => {
     expect(await terminalText(page)).toContain(seen);
   });
 
-  it("deletes a cell and it leaves the sidebar", async () => {
+  it("deletes a cell and it leaves the sidebar, its unsent drafts with it", async () => {
     await cellLink(page, "flaky cell").click();
+    await page.locator("hive-cell-view").waitFor();
+    const cellId = new URL(page.url()).pathname.split("/").pop()!;
+    const drafts = [`hive.draft.chat:${cellId}`, `hive.draft.comment:${cellId}`];
+    await page.evaluate((keys) => {
+      for (const k of keys) localStorage.setItem(k, "unsent");
+    }, drafts);
     await page.locator("hive-cell-view").getByRole("button", { name: "Delete" }).click();
     await cellLink(page, "flaky cell").waitFor({ state: "detached", timeout: 30_000 });
     expect(await cellLink(page, "first cell").count()).toBe(1);
+    expect(await page.evaluate((keys) => keys.map((k) => localStorage.getItem(k)), drafts)).toEqual([
+      null,
+      null,
+    ]);
   });
 });
