@@ -54,6 +54,14 @@ export interface TerminalSink {
 
 export type TerminalStatus = "attaching" | "live" | "exited" | "gone";
 
+export interface TerminalSize {
+  cols: number;
+  rows: number;
+}
+
+const sameSize = (a: TerminalSize | undefined, b: TerminalSize | undefined): boolean =>
+  a !== undefined && b !== undefined && a.cols === b.cols && a.rows === b.rows;
+
 export class TerminalSession {
   readonly status = new Store<{ status: TerminalStatus; exitCode?: number | null; message?: string }>({
     status: "attaching",
@@ -72,13 +80,30 @@ export class TerminalSession {
   private offs: (() => void)[] = [];
   /** Typed while disconnected: delivered once the terminal's snapshot arrives again. */
   private readonly pending = new PendingInput();
+  /**
+   * A shell has one size, however many windows show it. Like tmux's `window-size latest`, it is the size
+   * of the window last typed or focused in (or the one that opened it): a forgotten tab on a phone must
+   * not shrink the terminal someone types in elsewhere. While another window sizes it, this one shows
+   * the screen at that size, where output drawn for it shows right, and says so (`sizedElsewhere`).
+   */
+  readonly sizedElsewhere = new Store<TerminalSize | undefined>(undefined);
+  private leading = true;
+  /** This window's pane, fitted; the PTY's size as last heard; the size this window last wanted it at. */
+  private fitted: TerminalSize | undefined;
+  private ptySize: TerminalSize | undefined;
+  private asked: TerminalSize | undefined;
+  /** Sizes asked for and not yet heard back, oldest first (the server answers in order). */
+  private asking: TerminalSize[] = [];
 
   constructor(
     protected readonly socket: HiveSocket,
     readonly termId: string,
     /** Where the screen and output come from: a shell's `term:` or a read-only one (a service's `svclog:`). */
     private readonly channel: Channel = `term:${termId}`,
-  ) {}
+  ) {
+    // Only a live shell is sized by anyone.
+    this.status.subscribe(() => this.showSizing());
+  }
 
   /** Opens a new terminal in a cell (a shell unless `kind` says otherwise) and answers its id. */
   static async open(
@@ -139,6 +164,9 @@ export class TerminalSession {
         const { exitCode, signal } = parsed.data;
         const exited = exitCode !== null || signal !== null;
         this.status.set(exited ? { status: "exited", exitCode } : { status: "live" });
+        // Still this window's size, unless another window resized the shell while this one was away.
+        this.asking = [];
+        this.heardSize(parsed.data, this.leading && (!this.asked || sameSize(parsed.data, this.asked)));
         if (exited) this.pending.discard("the shell has exited");
         this.deliverPending();
       },
@@ -148,6 +176,13 @@ export class TerminalSession {
         if (parsed.data.type === "exit")
           this.status.set({ status: "exited", exitCode: parsed.data.exitCode });
         if (parsed.data.type === "closed") this.status.set({ status: "gone", message: "closed" });
+        if (parsed.data.type === "resized") {
+          // Resizes come back in the order the server made them: while one of this window's is still
+          // to come, it is the last word; otherwise one this window did not ask for is another's.
+          const ours = sameSize(parsed.data, this.asking[0]);
+          if (ours) this.asking.shift();
+          this.heardSize(parsed.data, ours || this.asking.length > 0);
+        }
       },
       error: (code, message) => {
         this.pending.discard("the terminal is gone");
@@ -213,11 +248,51 @@ export class TerminalSession {
     });
   }
 
-  resize(cols: number, rows: number): void {
+  /**
+   * This window's pane would show `cols`×`rows`. Answers the size to give its xterm: that one while this
+   * window sizes the shell, the shell's own while another window does.
+   */
+  fit(cols: number, rows: number): TerminalSize {
+    this.fitted = { cols, rows };
+    if (this.leading) this.askSize();
+    this.showSizing();
+    return this.sizedElsewhere.value ?? this.fitted;
+  }
+
+  /**
+   * Someone typed or focused in this window: the shell takes its size. (Not any input: a terminal's
+   * answers to a program's queries come from every window showing it.)
+   */
+  claimSize(): void {
+    if (this.leading && sameSize(this.fitted, this.ptySize)) return;
+    this.leading = true;
+    this.askSize();
+    this.showSizing();
+  }
+
+  private askSize(): void {
     // Only a live shell has a PTY to resize (an exited one's screen is only shown). A terminal still
     // attaching is fitted again once its screen arrives.
-    if (this.status.value.status !== "live") return;
-    this.socket.send({ type: "term.resize", termId: this.termId, cols, rows });
+    const size = this.fitted;
+    if (!size || this.status.value.status !== "live") return;
+    this.asked = size;
+    if (sameSize(size, this.asking.at(-1) ?? this.ptySize)) return;
+    if (this.socket.send({ type: "term.resize", termId: this.termId, ...size })) this.asking.push(size);
+  }
+
+  private heardSize(size: TerminalSize, ours: boolean): void {
+    this.ptySize = { cols: size.cols, rows: size.rows };
+    this.leading = ours;
+    this.showSizing();
+  }
+
+  private showSizing(): void {
+    const elsewhere =
+      !this.leading && this.status.value.status === "live" && !sameSize(this.ptySize, this.fitted)
+        ? this.ptySize
+        : undefined;
+    if (!sameSize(elsewhere, this.sizedElsewhere.value) && (elsewhere || this.sizedElsewhere.value))
+      this.sizedElsewhere.set(elsewhere);
   }
 
   /** Ends the shell on the server. */

@@ -7,7 +7,7 @@ import { customElement, property, state } from "lit/decorators.js";
 import { xtermAtRest } from "../../shared/rest-tracker.ts";
 import { linesThatCanShow } from "../../shared/waiting-output.ts";
 import { hasRealGpu } from "../gpu.ts";
-import type { TerminalSession, TerminalSink } from "../terminal-session.ts";
+import type { TerminalSession, TerminalSink, TerminalSize } from "../terminal-session.ts";
 import { syncScrollbarOncePerFrame } from "../xterm-scrollbar.ts";
 
 /** Resizes settle before the PTY hears of them: a drag of the splitter is one resize, not fifty. */
@@ -45,6 +45,29 @@ export class HiveTerminalPane extends LitElement {
         color: var(--hive-muted);
         font-size: 12px;
       }
+      .sizing {
+        position: absolute;
+        top: 6px;
+        right: 10px;
+        display: flex;
+        align-items: center;
+        gap: 8px;
+        padding: 3px 4px 3px 8px;
+        border-radius: var(--hive-radius);
+        background: var(--hive-panel);
+        border: 1px solid var(--hive-border);
+        color: var(--hive-muted);
+        font-size: 12px;
+      }
+      .sizing button {
+        font: inherit;
+        color: var(--hive-fg);
+        background: var(--hive-bg);
+        border: 1px solid var(--hive-border);
+        border-radius: var(--hive-radius);
+        padding: 1px 8px;
+        cursor: pointer;
+      }
     `,
   ];
 
@@ -52,6 +75,8 @@ export class HiveTerminalPane extends LitElement {
   /** Hidden panes keep their screen and keep reading output; they only stop fitting. */
   @property({ type: Boolean, reflect: true }) active = false;
   @state() private notice = "";
+  /** The shell's size while another window sets it (see TerminalSession.sizedElsewhere). */
+  @state() private sizedElsewhere: TerminalSize | undefined;
 
   private term: Terminal | undefined;
   /** Whether xterm's scrollbar follows output once per frame (see xterm-scrollbar.ts); for tests. */
@@ -59,6 +84,9 @@ export class HiveTerminalPane extends LitElement {
   private fit: FitAddon | undefined;
   private detach: (() => void) | undefined;
   private offStatus: (() => void) | undefined;
+  private offSizing: (() => void) | undefined;
+  /** What fits the pane, as last measured. */
+  private fitted: TerminalSize | undefined;
   private observer: ResizeObserver | undefined;
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
   private teardownTimer: ReturnType<typeof setTimeout> | undefined;
@@ -68,7 +96,17 @@ export class HiveTerminalPane extends LitElement {
   };
 
   override render() {
-    return html`<div class="host" part="terminal"></div>
+    const elsewhere = this.sizedElsewhere;
+    // xterm takes clicks on its screen only; a screen sized by another window may not fill the pane.
+    return html`<div class="host" part="terminal" @click=${() => this.term?.focus()}></div>
+      ${
+        elsewhere
+          ? html`<div class="sizing" role="status">
+              Sized by another window (${elsewhere.cols}×${elsewhere.rows})
+              <button @click=${this.fitHere}>Fit to this window</button>
+            </div>`
+          : null
+      }
       ${this.notice ? html`<div class="notice" role="status">${this.notice}</div>` : null}`;
   }
 
@@ -96,6 +134,9 @@ export class HiveTerminalPane extends LitElement {
     this.scrollbarOncePerFrame = syncScrollbarOncePerFrame(term);
     if (hasRealGpu()) void this.loadWebgl(term);
     term.onData((data) => this.session?.input(data));
+    term.onCursorMove(() => this.followCursor());
+    // Focusing a terminal (a click, a shortcut, the window coming back to the front) is using it.
+    term.textarea?.addEventListener("focus", () => this.session?.claimSize());
     this.observer = new ResizeObserver(() => this.scheduleFit());
     this.observer.observe(this);
     this.scheme.addEventListener("change", this.onScheme);
@@ -123,6 +164,7 @@ export class HiveTerminalPane extends LitElement {
   private teardown(): void {
     this.detach?.();
     this.offStatus?.();
+    this.offSizing?.();
     this.observer?.disconnect();
     clearTimeout(this.resizeTimer);
     this.scheme.removeEventListener("change", this.onScheme);
@@ -159,6 +201,7 @@ export class HiveTerminalPane extends LitElement {
   private bind(): void {
     this.detach?.();
     this.offStatus?.();
+    this.offSizing?.();
     const term = this.term;
     const session = this.session;
     if (!term || !session) return;
@@ -184,7 +227,36 @@ export class HiveTerminalPane extends LitElement {
       else if (s.status === "gone") this.notice = `this terminal is gone (${s.message ?? "closed"})`;
       else this.notice = s.message ?? ""; // input typed while disconnected: waiting, or not sent
     });
+    this.offSizing = session.sizedElsewhere.subscribe((size) => {
+      this.sizedElsewhere = size;
+      this.sizeTerm(size ?? this.fitted);
+    });
+    this.sizedElsewhere = session.sizedElsewhere.value;
     this.scheduleFit();
+  }
+
+  private readonly fitHere = (): void => {
+    this.session?.claimSize();
+    this.term?.focus();
+  };
+
+  private sizeTerm(size: TerminalSize | undefined): void {
+    if (this.term && size && (size.cols !== this.term.cols || size.rows !== this.term.rows))
+      this.term.resize(size.cols, size.rows);
+    this.followCursor();
+  }
+
+  /** A screen taller than the pane (sized by another window) is moved up to keep the cursor's line in view. */
+  private followCursor(): void {
+    const term = this.term;
+    const el = term?.element;
+    if (!term || !el || (!this.sizedElsewhere && !el.style.transform)) return;
+    const visible = this.fitted?.rows ?? term.rows;
+    const rowsUp = this.sizedElsewhere
+      ? Math.max(0, Math.min(term.buffer.active.cursorY + 1 - visible, term.rows - visible))
+      : 0;
+    const rowHeight = (el.querySelector(".xterm-screen")?.clientHeight ?? 0) / term.rows;
+    el.style.transform = rowsUp > 0 ? `translateY(${-rowsUp * rowHeight}px)` : "";
   }
 
   private scheduleFit(): void {
@@ -196,14 +268,16 @@ export class HiveTerminalPane extends LitElement {
     if (!this.term || !this.fit || !this.active || this.offsetWidth === 0 || this.offsetHeight === 0) return;
     const dims = this.fit.proposeDimensions();
     if (!dims || !Number.isFinite(dims.cols) || !Number.isFinite(dims.rows)) return;
-    const cols = Math.max(2, dims.cols);
-    const rows = Math.max(1, dims.rows);
-    if (cols !== this.term.cols || rows !== this.term.rows) this.term.resize(cols, rows);
-    this.session?.resize(cols, rows);
+    this.fitted = { cols: Math.max(2, dims.cols), rows: Math.max(1, dims.rows) };
+    this.sizeTerm(this.session?.fit(this.fitted.cols, this.fitted.rows) ?? this.fitted);
   }
 
-  /** Ctrl+Shift+C copies the selection and Ctrl+Shift+V pastes (plain Ctrl+C stays the shell's interrupt). */
+  /**
+   * A key typed here gives the shell this window's size. Ctrl+Shift+C copies the selection and
+   * Ctrl+Shift+V pastes (plain Ctrl+C stays the shell's interrupt).
+   */
   private onKey(e: KeyboardEvent): boolean {
+    if (e.type === "keydown") this.session?.claimSize();
     if (e.type !== "keydown" || !e.ctrlKey || !e.shiftKey) return true;
     if (e.code === "KeyC") {
       const text = this.term?.getSelection();

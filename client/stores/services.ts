@@ -12,7 +12,7 @@ import {
 import { api } from "../api.ts";
 import type { HiveSocket } from "../socket.ts";
 import { Store } from "../store.ts";
-import { TerminalSession } from "../terminal-session.ts";
+import { TerminalSession, type TerminalSize } from "../terminal-session.ts";
 
 /** How often the strip refreshes the cell's CPU and memory (the server samples every few seconds). */
 const RESOURCES_POLL_MS = 5_000;
@@ -26,7 +26,11 @@ export class ServiceLogSession extends TerminalSession {
 
   override input(): void {}
 
-  override resize(): void {}
+  override fit(cols: number, rows: number): TerminalSize {
+    return { cols, rows };
+  }
+
+  override claimSize(): void {}
 
   override close(): void {
     this.dispose();

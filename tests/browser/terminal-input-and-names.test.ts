@@ -292,4 +292,68 @@ describe("terminal names and input across browsers and outages", () => {
       await page.setViewportSize(viewport);
     }
   });
+
+  it("a shell shown in two windows takes the size of the one typed in; the other shows it at that size and says so", async () => {
+    const inFront = await page.locator("hive-terminal-tabs .tab[aria-selected='true'] .name").textContent();
+    const small = await signedInPage(browser, startUrl(), { width: 760, height: 640 });
+    try {
+      await openCell(small);
+      await small.locator("hive-terminal-tabs .tab", { hasText: inFront! }).click();
+      const xtermSize = (p: Page) =>
+        p.locator("hive-terminal-pane[active]").evaluate((el) => {
+          const term = (el as unknown as { term: Terminal }).term;
+          return `${term.rows} ${term.cols}`;
+        });
+      const sizedBy = (p: Page) => p.locator("hive-terminal-pane[active] .sizing");
+      const sizedByText = async (p: Page) => (await sizedBy(p).allTextContents()).join("");
+      /** Types `stty size` in a window and answers what it printed there. */
+      const sttyIn = async (p: Page, marker: string) => {
+        await typeInTerminal(p, `echo ${marker}-$(stty size | tr ' ' x)`);
+        const printed = new RegExp(`${marker}-(\\d+)x(\\d+)`);
+        await expect.poll(() => terminalText(p), { timeout: 15_000 }).toMatch(printed);
+        const [, rows, cols] = (await terminalText(p)).match(printed)!;
+        return `${rows} ${cols}`;
+      };
+
+      const smallSize = await sttyIn(small, "small");
+      expect(smallSize).toBe(await xtermSize(small));
+      const [rows, cols] = smallSize.split(" ");
+      await expect.poll(() => sizedByText(page)).toContain(`Sized by another window (${cols}×${rows})`);
+      expect(await xtermSize(page)).toBe(smallSize);
+      expect(await sizedBy(small).count()).toBe(0);
+
+      // Typing in the big window gives the shell its size back; now the small one is the one told.
+      await typeInTerminal(page, "seq 1 40");
+      const bigSize = await sttyIn(page, "big");
+      expect(bigSize).toBe(await xtermSize(page));
+      expect(bigSize).not.toBe(smallSize);
+      const [bigRows, bigCols] = bigSize.split(" ");
+      await expect
+        .poll(() => sizedByText(small))
+        .toContain(`Sized by another window (${bigCols}×${bigRows})`);
+      expect(await xtermSize(small)).toBe(bigSize);
+      expect(await sizedBy(page).count()).toBe(0);
+      // The small window keeps the cursor's line in view on a screen taller than it can show.
+      const cursorInView = () =>
+        small.locator("hive-terminal-pane[active]").evaluate((el) => {
+          const pane = el.getBoundingClientRect();
+          const cursor = el.shadowRoot!.querySelector(".xterm-cursor")?.getBoundingClientRect();
+          return cursor ? cursor.top >= pane.top && cursor.bottom <= pane.bottom + 1 : "no cursor";
+        });
+      await expect.poll(cursorInView).toBe(true);
+
+      // Keys typed where the keyboard already is take the size back too...
+      await small.keyboard.type("echo typed-$(stty size | tr ' ' x)");
+      await small.keyboard.press("Enter");
+      await expect.poll(() => terminalText(small), { timeout: 15_000 }).toContain(`typed-${rows}x${cols}`);
+      await sizedBy(page).waitFor();
+      // ...and so does the button, for a window only looked at.
+      await sttyIn(page, "again");
+      await sizedBy(small).getByRole("button", { name: "Fit to this window" }).click();
+      await sizedBy(page).waitFor();
+      expect(await xtermSize(small)).toBe(smallSize);
+    } finally {
+      await small.context().close();
+    }
+  });
 });

@@ -152,3 +152,108 @@ describe("a terminal session behind a flood", () => {
     expect(r.parsed).toBe(r.total);
   });
 });
+
+/** A hub for `term:t1` that holds resize requests until the test answers them, in the order it picks. */
+async function sizingHub() {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise((r) => wss.once("listening", r));
+  const asked: { cols: number; rows: number }[] = [];
+  let peer: WebSocket | undefined;
+  let seq = 1;
+  wss.on("connection", (ws) => {
+    peer = ws;
+    ws.on("message", (data) => {
+      const f = JSON.parse(String(data)) as ClientFrame;
+      if (f.type === "term.resize") asked.push({ cols: f.cols, rows: f.rows });
+      if (f.type !== "subscribe") return;
+      const state: TermSnapshot = {
+        termId: "t1",
+        cellId: "c1",
+        name: "shell",
+        numericId: 3,
+        cols: COLS,
+        rows: ROWS,
+        exitCode: null,
+        signal: null,
+        createdAt: new Date(0).toISOString(),
+        screen: "",
+      };
+      ws.send(JSON.stringify({ type: "snapshot", channel: f.channel, seq: ++seq, state, ref: f.ref }));
+    });
+  });
+  return {
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws`,
+    asked,
+    /** The server resized the shell (for this window or another) and tells every window. */
+    resized(cols: number, rows: number) {
+      const event = { type: "resized", cols, rows };
+      peer?.send(JSON.stringify({ type: "event", channel: "term:t1", seq: ++seq, event }));
+    },
+    close: () => new Promise<void>((r) => wss.close(() => r())),
+  };
+}
+
+describe("a terminal session shown in several windows", () => {
+  let hub: Awaited<ReturnType<typeof sizingHub>>;
+  let socket: HiveSocket;
+  let session: TerminalSession;
+
+  beforeAll(() => {
+    (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+  });
+
+  afterEach(async () => {
+    session.dispose();
+    socket.stop();
+    await hub.close();
+  });
+
+  async function attached() {
+    hub = await sizingHub();
+    socket = new HiveSocket(hub.url);
+    socket.start();
+    session = new TerminalSession(socket, "t1");
+    session.attach({ reset: () => {}, write: (_data, done) => done() });
+    await expect.poll(() => session.status.value.status).toBe("live");
+  }
+
+  it("keeps sizing the shell while a resize of its own is still to come, and gives way to one after it", async () => {
+    await attached();
+    session.fit(100, 30);
+    session.fit(90, 30);
+    await expect
+      .poll(() => hub.asked)
+      .toEqual([
+        { cols: 100, rows: 30 },
+        { cols: 90, rows: 30 },
+      ]);
+    // The server made them in this order: this window's first, another window's, this window's second.
+    hub.resized(100, 30);
+    hub.resized(120, 40);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(session.sizedElsewhere.value).toBeUndefined();
+    hub.resized(90, 30);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(session.sizedElsewhere.value).toBeUndefined();
+
+    // Another window's resize after the last of its own: this window shows the shell at that size...
+    hub.resized(70, 20);
+    await expect.poll(() => session.sizedElsewhere.value).toEqual({ cols: 70, rows: 20 });
+    expect(session.fit(95, 30)).toEqual({ cols: 70, rows: 20 });
+    expect(hub.asked).toHaveLength(2); // ...and a pane resized meanwhile asks for nothing...
+    // ...until it is typed or focused in.
+    session.claimSize();
+    expect(session.sizedElsewhere.value).toBeUndefined();
+    await expect.poll(() => hub.asked.at(-1)).toEqual({ cols: 95, rows: 30 });
+    expect(hub.asked).toHaveLength(3);
+  });
+
+  it("asks for no resize the shell already has", async () => {
+    await attached();
+    session.fit(COLS, ROWS);
+    session.fit(COLS, ROWS);
+    session.claimSize();
+    session.fit(COLS + 1, ROWS);
+    await expect.poll(() => hub.asked).toEqual([{ cols: COLS + 1, rows: ROWS }]);
+  });
+});
