@@ -200,6 +200,12 @@ export async function createHive(options: HiveOptions): Promise<Hive> {
     registerAgentChannels(hub, agents, bus),
     registerFilesChannel(hub, files, bus),
     bus.on("auth.session.revoked", ({ sessionId }) => hub.disconnectSession(sessionId)),
+    bus.on("workspace.removed", ({ workspace }) =>
+      agents
+        .forgetWorkspace(workspace.id)
+        .catch((err) => console.warn(`hive: stopping the OpenCode of ${workspace.path}:`, err))
+        .finally(() => agentTools.forget(workspace.id)),
+    ),
     () => terminals.stop(),
   );
   // Shells that outlived a restart of this server are picked up again (the PTY host kept them).

@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   WORKSPACE_NOT_FOUND: 404,
   WORKSPACE_INVALID: 422,
   WORKSPACE_EXISTS: 409,
+  /** A workspace with cells (archived ones too) cannot be removed. */
+  WORKSPACE_BUSY: 409,
   CELL_NOT_FOUND: 404,
   CELL_BUSY: 409,
   CELL_STATE: 409,

@@ -9,7 +9,7 @@ import { buttonStyles, statusBadge, statusStyles } from "./styles.ts";
 /**
  * The sidebar: workspaces with their cells and live status badges, and a form to add a workspace
  * by path. Events up: `cell-selected {cellId}`, `new-cell {workspaceId}`, `add-workspace {path}`,
- * `show-timings`.
+ * `remove-workspace {workspaceId}` (offered once a workspace has no cells), `show-timings`.
  */
 @customElement("hive-cell-list")
 export class HiveCellList extends LitElement {
@@ -103,6 +103,18 @@ export class HiveCellList extends LitElement {
         font-size: 12px;
         padding: 2px 8px;
       }
+      .none .link {
+        border: none;
+        background: none;
+        padding: 0 0 0 6px;
+        font: inherit;
+        color: var(--hive-muted);
+        text-decoration: underline;
+        cursor: pointer;
+      }
+      li.error {
+        padding: 2px 8px;
+      }
       footer {
         border-top: 1px solid var(--hive-border);
         padding: 10px;
@@ -140,6 +152,8 @@ export class HiveCellList extends LitElement {
   @property({ attribute: false }) cells: Cell[] = [];
   @property() selectedCellId: string | undefined;
   @property() addError: string | undefined;
+  /** Why removing a workspace failed, shown under it. */
+  @property({ attribute: false }) removeError: { workspaceId: string; message: string } | undefined;
   @property({ type: Boolean }) adding = false;
   @state() private path = "";
 
@@ -191,7 +205,25 @@ export class HiveCellList extends LitElement {
         <button @click=${() => this.emitEvent("new-cell", { workspaceId: w.id })} title="New cell (Alt+N)">+ Cell</button>
       </div>
       <ul>
-        ${cells.length === 0 ? html`<li class="none">No cells.</li>` : nothing}
+        ${
+          cells.length === 0
+            ? html`<li class="none">
+                No cells.
+                <button
+                  class="link"
+                  title="Remove ${w.name} from Hive; the repository at ${w.path} stays as it is"
+                  @click=${() => this.emitEvent("remove-workspace", { workspaceId: w.id })}
+                >
+                  Remove workspace
+                </button>
+              </li>`
+            : nothing
+        }
+        ${
+          this.removeError?.workspaceId === w.id
+            ? html`<li class="error" role="alert">${this.removeError.message}</li>`
+            : nothing
+        }
         ${repeat(
           cells,
           (c) => c.id,

@@ -98,6 +98,7 @@ export class HiveApp extends LitElement {
   @state() private busy = false;
   @state() private actionError: string | undefined;
   @state() private addWorkspaceError: string | undefined;
+  @state() private removeWorkspaceError: { workspaceId: string; message: string } | undefined;
   @state() private showShortcuts = false;
   @state() private menuOpen = false;
   private everConnected = false;
@@ -179,6 +180,8 @@ export class HiveApp extends LitElement {
           @new-cell=${(e: CustomEvent<{ workspaceId: string }>) =>
             this.go({ name: "new-cell", workspaceId: e.detail.workspaceId })}
           @add-workspace=${(e: CustomEvent<{ path: string }>) => void this.addWorkspace(e.detail.path)}
+          .removeError=${this.removeWorkspaceError}
+          @remove-workspace=${(e: CustomEvent<{ workspaceId: string }>) => void this.removeWorkspace(e.detail.workspaceId)}
           @show-timings=${() => this.go({ name: "timings", cellId: "", step: "" })}
           @show-shortcuts=${() => {
             this.showShortcuts = true;
@@ -336,6 +339,23 @@ export class HiveApp extends LitElement {
     )
       return;
     await this.run(() => hive.cells.delete(cellId));
+  }
+
+  private async removeWorkspace(workspaceId: string): Promise<void> {
+    const ws = hive.workspaces.list.value.find((w) => w.id === workspaceId);
+    if (
+      !ws ||
+      !confirm(`Remove the workspace “${ws.name}” from Hive? The repository at ${ws.path} stays as it is.`)
+    )
+      return;
+    this.removeWorkspaceError = undefined;
+    try {
+      await hive.workspaces.remove(workspaceId);
+      const route = hive.router.route.value;
+      if (route.name === "new-cell" && route.workspaceId === workspaceId) this.go({ name: "home" }, true);
+    } catch (err) {
+      this.removeWorkspaceError = { workspaceId, message: (err as Error).message };
+    }
   }
 
   private async addWorkspace(path: string): Promise<void> {

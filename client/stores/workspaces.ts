@@ -7,7 +7,10 @@ import { Store } from "../store.ts";
 const WorkspaceListSchema = z.array(WorkspaceSchema);
 /** The snapshot of `workspaces:all` is the list, bare or wrapped. */
 const SnapshotSchema = z.union([WorkspaceListSchema, z.object({ workspaces: WorkspaceListSchema })]);
-const EventSchema = z.object({ type: z.literal("workspace.added"), workspace: WorkspaceSchema });
+const EventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("workspace.added"), workspace: WorkspaceSchema }),
+  z.object({ type: z.literal("workspace.removed"), workspaceId: z.string() }),
+]);
 
 /** Every registered workspace, live over `workspaces:all`. */
 export class WorkspacesStore {
@@ -26,7 +29,9 @@ export class WorkspacesStore {
       },
       event: (event) => {
         const parsed = EventSchema.safeParse(event);
-        if (parsed.success) this.upsert(parsed.data.workspace);
+        if (!parsed.success) return;
+        if (parsed.data.type === "workspace.added") this.upsert(parsed.data.workspace);
+        else this.drop(parsed.data.workspaceId);
       },
     });
   }
@@ -41,6 +46,16 @@ export class WorkspacesStore {
     const ws = await api("POST", "/api/workspaces", { path }, WorkspaceSchema);
     this.upsert(ws);
     return ws;
+  }
+
+  /** Removes a workspace from Hive (refused while it has cells); its repository is not touched. */
+  async remove(id: string): Promise<void> {
+    await api("DELETE", `/api/workspaces/${encodeURIComponent(id)}`);
+    this.drop(id);
+  }
+
+  private drop(id: string): void {
+    if (this.list.value.some((w) => w.id === id)) this.list.set(this.list.value.filter((w) => w.id !== id));
   }
 
   private upsert(ws: Workspace): void {

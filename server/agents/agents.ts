@@ -128,6 +128,11 @@ export class Agents {
     return this.sessions.get(sessionId);
   }
 
+  /** A workspace was removed from Hive (it had no cells): its OpenCode stops. */
+  forgetWorkspace(workspaceId: string): Promise<void> {
+    return this.servers.forget(workspaceId);
+  }
+
   /** Each running OpenCode server's pid (its process group), for the resource view. */
   serverProcesses(): { workspaceId: string; pid: number }[] {
     return this.servers.processes();

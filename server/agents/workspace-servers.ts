@@ -164,6 +164,13 @@ export class WorkspaceServers {
     }
   }
 
+  /** Stops the OpenCode of a workspace removed from Hive. */
+  async forget(workspaceId: string): Promise<void> {
+    const ws = this.servers.get(workspaceId);
+    this.servers.delete(workspaceId);
+    await ws?.stop();
+  }
+
   /** Stops every OpenCode Hive started; none starts after this. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -31,6 +31,22 @@ export class WorkspaceRepo {
     return this.db.prepare("SELECT 1 FROM workspaces WHERE slug = ?").get(slug) !== undefined;
   }
 
+  /**
+   * Forgets a workspace that has no cells (and with it its list of kept branches), in one transaction so
+   * that no cell can be created in between. Answers the names of the cells that keep it otherwise.
+   */
+  removeIfEmpty(id: string): { removed: true } | { cells: string[] } {
+    return this.db.transaction(() => {
+      const cells = this.db
+        .prepare("SELECT name FROM cells WHERE workspace_id = ? ORDER BY created_at")
+        .pluck()
+        .all(id) as string[];
+      if (cells.length > 0) return { cells };
+      this.db.prepare("DELETE FROM workspaces WHERE id = ?").run(id);
+      return { removed: true as const };
+    })();
+  }
+
   insert(w: Workspace): void {
     this.db
       .prepare("INSERT INTO workspaces (id, path, slug, name, created_at) VALUES (?, ?, ?, ?, ?)")

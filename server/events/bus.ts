@@ -11,6 +11,8 @@ import type { TerminalInfo } from "../../shared/terminals.ts";
  */
 export interface DomainEvents {
   "workspace.added": { workspace: Workspace };
+  /** A workspace was removed from Hive (its repository untouched); what Hive ran for it stops. */
+  "workspace.removed": { workspace: Workspace };
   "config.changed": { workspaceId: string };
   "cell.updated": { cell: Cell };
   "cell.removed": { cellId: string; workspaceId: string };

@@ -73,6 +73,31 @@ export class Workspaces {
     return workspace;
   }
 
+  /**
+   * Removes a workspace from Hive: the repository stays as it is, and so do the branches of its
+   * cells. Refused while it has cells (archived ones keep worktrees), with their names.
+   */
+  async remove(id: string): Promise<void> {
+    const workspace = this.get(id);
+    const result = this.repo.removeIfEmpty(id);
+    if ("cells" in result) {
+      const { cells } = result;
+      const named = cells
+        .slice(0, 5)
+        .map((n) => `'${n}'`)
+        .join(", ");
+      const more = cells.length > 5 ? ` and ${cells.length - 5} more` : "";
+      throw new HiveError(
+        "WORKSPACE_BUSY",
+        `${workspace.name} still has ${cells.length} cell(s) (${named}${more}), archived ones included; delete them first.`,
+        { cells },
+      );
+    }
+    await this.configs.get(id)?.close();
+    this.configs.delete(id);
+    this.bus.emit("workspace.removed", { workspace });
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.configs.values()].map((c) => c.close()));
     this.configs.clear();

@@ -69,6 +69,28 @@ describe("the web app's screens", () => {
     expect(await page.locator("hive-cell-create label.tpl").count()).toBe(0);
   });
 
+  it("removes a workspace that has no cells, in every tab, and offers no removal while cells remain", async () => {
+    const sectionOf = (p: Page, path: string) =>
+      p.locator("hive-cell-list section", { has: p.locator(`h2[title="${path}"]`) });
+    const remove = (p: Page, path: string) =>
+      sectionOf(p, path).getByRole("button", { name: "Remove workspace" });
+    expect(await remove(page, repo.path).count()).toBe(0);
+    const other = await signedInPage(browser, startUrlOf(hive));
+    try {
+      await sectionOf(other, broken.path).waitFor();
+      // The page shows the new-cell form of the workspace it removes: it goes home.
+      expect(page.url()).toContain("/new");
+      await remove(page, broken.path).click();
+      await sectionOf(page, broken.path).waitFor({ state: "detached" });
+      await sectionOf(other, broken.path).waitFor({ state: "detached" });
+      await expect.poll(() => new URL(page.url()).pathname).toBe("/");
+      expect(broken.git("status", "--porcelain")).toBe("");
+      expect((await hive.api<{ id: string }[]>("GET", "/api/workspaces")).body).toHaveLength(1);
+    } finally {
+      await other.context().close();
+    }
+  });
+
   it("moves between cells, opens the new-cell form and a terminal from the keyboard, and lists the shortcuts on ?", async () => {
     await cellLink(page, "alpha").click();
     await page.locator("hive-cell-view h1", { hasText: "alpha" }).waitFor();

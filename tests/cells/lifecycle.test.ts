@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Cell, TimingEvent } from "../../shared/records.ts";
+import type { Cell, TimingEvent, Workspace } from "../../shared/records.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
+import { TestSocket } from "../socket/ws-client.ts";
 
 let repo: TempRepo;
 let h: TestHive;
@@ -121,6 +122,54 @@ describe("workspaces", () => {
       expect(notGit.body.error.message).toContain("not inside a git repository");
       expect((await h.api("GET", "/api/workspaces")).body).toHaveLength(2);
     } finally {
+      other.cleanup();
+    }
+  });
+
+  it("removes a workspace without cells, leaving its repository as it was, and refuses one with cells", async () => {
+    repo = makeRepo();
+    h = await startHive(repo.path);
+    const other = makeRepo();
+    const s = await TestSocket.connect(h.url, h.headers);
+    try {
+      const added = (await h.api<Workspace>("POST", "/api/workspaces", { path: other.path })).body;
+      await s.subscribe("workspaces:all");
+      const cell = await readyCell("keeps it");
+      const archived = await readyCell("archived one");
+      await h.api("POST", `/api/cells/${archived.id}/archive`);
+      await h.waitForCell(archived.id, (c) => c?.status === "archived");
+
+      const busy = await h.api("DELETE", `/api/workspaces/${h.workspaceId}`);
+      expect(busy.status).toBe(409);
+      expect(busy.body.error.code).toBe("WORKSPACE_BUSY");
+      expect(busy.body.error.message).toMatch(
+        /2 cell\(s\) \('keeps it', 'archived one'\).*delete them first/,
+      );
+      expect((await h.api("GET", `/api/cells/${cell.id}`)).status).toBe(200);
+
+      const head = other.git("rev-parse", "HEAD");
+      const told = s.next(
+        (f) =>
+          f.type === "event" &&
+          f.channel === "workspaces:all" &&
+          (f.event as { type: string; workspaceId?: string }).workspaceId === added.id,
+      );
+      const removed = await h.api("DELETE", `/api/workspaces/${added.id}`);
+      expect(removed.status).toBe(204);
+      expect((await told).type).toBe("event");
+      expect((await h.api<Workspace[]>("GET", "/api/workspaces")).body.map((w) => w.id)).toEqual([
+        h.workspaceId,
+      ]);
+      expect(other.git("rev-parse", "HEAD")).toBe(head);
+      expect(other.git("status", "--porcelain")).toBe("");
+      expect((await h.api("DELETE", `/api/workspaces/${added.id}`)).body.error.code).toBe(
+        "WORKSPACE_NOT_FOUND",
+      );
+      expect((await h.api("GET", `/api/templates?workspaceId=${added.id}`)).status).toBe(404);
+      // Added again, it is a workspace like any other.
+      expect((await h.api("POST", "/api/workspaces", { path: other.path })).status).toBe(201);
+    } finally {
+      s.close();
       other.cleanup();
     }
   });

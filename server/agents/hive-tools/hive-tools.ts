@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { copyFileSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { AgentActivity, HiveTool } from "../../../shared/agents.ts";
 import { HiveError } from "../../../shared/errors.ts";
@@ -74,6 +74,14 @@ export class HiveTools {
     this.dirs.set(workspace.id, dir);
     this.writeCredentials(workspace.id);
     return dir;
+  }
+
+  /** A workspace was removed (its OpenCode stopped): its token no longer answers, its directory goes. */
+  forget(workspaceId: string): void {
+    const dir = this.dirs.get(workspaceId);
+    this.dirs.delete(workspaceId);
+    this.tokens.delete(workspaceId);
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 
   /** Hive's address is known only once it listens, and OpenCode may already run (recovery): tell every directory. */

@@ -6,7 +6,8 @@ import type { Hub } from "../hub.ts";
 
 /**
  * The channels of the cell list and of one cell:
- * - `workspaces:all`: `{workspaces}`, then `{type:"workspace.added", workspace}`;
+ * - `workspaces:all`: `{workspaces}`, then `{type:"workspace.added", workspace}` /
+ *   `{type:"workspace.removed", workspaceId}`;
  * - `workspace:<id>`: `{cells}`, then `cell.updated {cell}` / `cell.removed {cellId}`;
  * - `cell:<id>`: `{cell, steps, terminals}`, then `cell.updated`, `cell.step {timing}` with
  *   `cell.steps {steps}` (the checklist after it), `cell.output`, `cell.progress`, `cell.removed`, and
@@ -54,6 +55,9 @@ export function registerCellChannels(hub: Hub, src: ChannelSources, bus: EventBu
   const offs = [
     bus.on("workspace.added", ({ workspace }) =>
       hub.publish(channelOf("workspaces", "all"), { type: "workspace.added", workspace }),
+    ),
+    bus.on("workspace.removed", ({ workspace }) =>
+      hub.publish(channelOf("workspaces", "all"), { type: "workspace.removed", workspaceId: workspace.id }),
     ),
     bus.on("cell.updated", ({ cell: c }) => {
       hub.publish(channelOf("workspace", c.workspaceId), { type: "cell.updated", cell: c });

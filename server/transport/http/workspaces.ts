@@ -19,6 +19,13 @@ export function workspaceRoutes(workspaces: Workspaces, timings: TimingRepo): Ro
       res.status(201).json(await workspaces.register(parse(CreateWorkspaceBody, req.body, "body").path)),
     ),
   );
+  r.delete(
+    "/api/workspaces/:id",
+    route(async (req, res) => {
+      await workspaces.remove(String(req.params.id));
+      res.status(204).end();
+    }),
+  );
   r.get(
     "/api/templates",
     route((req) => {
