@@ -1,5 +1,5 @@
 import { realpathSync, statSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, isAbsolute } from "node:path";
 import { HiveError } from "../../shared/errors.ts";
 import type { Workspace } from "../../shared/records.ts";
 import { ConfigStore } from "../config/store.ts";
@@ -40,13 +40,20 @@ export class Workspaces {
 
   /** Registers a repository (idempotent: the same path returns the existing workspace). */
   async register(path: string): Promise<Workspace> {
+    // A relative path would be taken from wherever Hive was started, which the person may not know.
+    if (!isAbsolute(path))
+      throw new HiveError(
+        "WORKSPACE_INVALID",
+        `${path} is not an absolute path; give the repository's full path.`,
+      );
     let dir: string;
     try {
       dir = realpathSync(path);
-      if (!statSync(dir).isDirectory()) throw new Error("not a directory");
     } catch {
-      throw new HiveError("WORKSPACE_INVALID", `${path} does not exist or is not a directory.`);
+      throw new HiveError("WORKSPACE_INVALID", `${path} does not exist.`);
     }
+    if (!statSync(dir).isDirectory())
+      throw new HiveError("WORKSPACE_INVALID", `${path} is a file; give the repository's directory.`);
     const root = realpathSync(await repoRoot(dir));
     const existing = this.repo.byPath(root);
     if (existing) return existing;

@@ -117,6 +117,13 @@ describe("workspaces", () => {
       const bad = await h.api("POST", "/api/workspaces", { path: "/definitely/not/here" });
       expect(bad.status).toBe(422);
       expect(bad.body.error.code).toBe("WORKSPACE_INVALID");
+      const relative = await h.api("POST", "/api/workspaces", { path: "some/repo" });
+      expect(relative.body.error.message).toBe(
+        "some/repo is not an absolute path; give the repository's full path.",
+      );
+      const file = await h.api("POST", "/api/workspaces", { path: `${other.path}/README.md` });
+      expect(file.status).toBe(422);
+      expect(file.body.error.message).toContain("is a file");
       const notGit = await h.api("POST", "/api/workspaces", { path: h.home });
       expect(notGit.status).toBe(422);
       expect(notGit.body.error.message).toContain("not inside a git repository");
