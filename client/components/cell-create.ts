@@ -179,7 +179,7 @@ export class HiveCellCreate extends LitElement {
               </li>`,
           )}
         </ul>
-        <p>Fix the file, then check again.</p>
+        <p>Fix the file: this form follows it each time it is saved.</p>
       </section>`);
     }
     return html`<form @submit=${this.onSubmit}>

@@ -130,6 +130,7 @@ export class HiveApp extends LitElement {
       hive.workspaces.list.subscribe((list) => hive.cells.watch(list.map((w) => w.id))),
       prefetchCellViewAfter(hive.cells.byId),
       hive.router.route.subscribe((r) => this.enter(r)),
+      this.reloadTemplatesOnConfigChange(),
     );
     void this.boot();
   }
@@ -308,8 +309,20 @@ export class HiveApp extends LitElement {
     if (route.name === "timings") void hive.timings.load({ cellId: route.cellId, step: route.step });
   }
 
-  private async loadTemplates(workspaceId: string): Promise<void> {
-    this.templates = undefined;
+  /** A new-cell form follows its workspace's hive.config.json as the person edits it. */
+  private reloadTemplatesOnConfigChange(): () => void {
+    const onChange = (workspaceId: string) => {
+      const route = hive.router.route.value;
+      if (route.name === "new-cell" && route.workspaceId === workspaceId)
+        void this.loadTemplates(workspaceId, true);
+    };
+    hive.cells.configChanged.add(onChange);
+    return () => hive.cells.configChanged.delete(onChange);
+  }
+
+  /** `again`: the config changed under an open form, which keeps showing what it has until the new one comes. */
+  private async loadTemplates(workspaceId: string, again = false): Promise<void> {
+    if (!again) this.templates = undefined;
     this.templatesError = undefined;
     try {
       this.templates = await hive.cells.templates(workspaceId);

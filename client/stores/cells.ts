@@ -15,6 +15,7 @@ const SnapshotSchema = z.union([CellListSchema, z.object({ cells: CellListSchema
 const EventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("cell.updated"), cell: CellSchema }),
   z.object({ type: z.literal("cell.removed"), cellId: z.string() }),
+  z.object({ type: z.literal("config.changed") }),
 ]);
 
 /** Every cell of every workspace this tab shows, live over one `workspace:<id>` channel per workspace. */
@@ -22,6 +23,8 @@ export class CellsStore {
   /** Cells by id, across workspaces. */
   readonly byId = new Store<ReadonlyMap<string, Cell>>(new Map());
   private readonly watched = new Map<string, () => void>();
+  /** Told the workspace whose hive.config.json changed (and so its templates). */
+  readonly configChanged = new Set<(workspaceId: string) => void>();
 
   constructor(private readonly socket: HiveSocket) {}
 
@@ -41,7 +44,8 @@ export class CellsStore {
             const parsed = EventSchema.safeParse(event);
             if (!parsed.success) return;
             if (parsed.data.type === "cell.updated") this.upsert(parsed.data.cell);
-            else this.remove(parsed.data.cellId);
+            else if (parsed.data.type === "cell.removed") this.remove(parsed.data.cellId);
+            else for (const fn of this.configChanged) fn(id);
           },
         }),
       );

@@ -22,7 +22,30 @@ export function parseConfigText(text: string): ConfigParse {
   }
   const result = HiveConfigSchema.safeParse(nodeValue(tree));
   if (result.success) return { ok: true, config: result.data };
-  return { ok: false, errors: result.error.issues.map((issue) => locate(issue, tree, text)) };
+  return {
+    ok: false,
+    errors: result.error.issues.flatMap(unfoldUnion).map((issue) => locate(issue, tree, text)),
+  };
+}
+
+/**
+ * A value that fits no member of a union gets only "Invalid input" from zod. When one member is of the
+ * value's own type (an object whose `run` is a number, say), what is wrong inside it is the answer;
+ * otherwise the types that would do are.
+ */
+function unfoldUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== "invalid_union" || issue.errors.length === 0) return [issue];
+  const wrongType = (i: z.core.$ZodIssue) => i.code === "invalid_type" && i.path.length === 0;
+  const ofItsType = issue.errors.filter((member) => !member.some(wrongType));
+  if (ofItsType.length === 1)
+    return ofItsType[0]!.flatMap((i) => unfoldUnion({ ...i, path: [...issue.path, ...i.path] }));
+  const roots = issue.errors.flatMap((member) => member.filter(wrongType));
+  const expected = [...new Set(roots.map((i) => (i.code === "invalid_type" ? i.expected : "")))];
+  const received = roots[0]?.message.match(/received (\w+)/)?.[1];
+  if (ofItsType.length > 0 || expected.length === 0) return [issue];
+  return [
+    { ...issue, message: `expected ${expected.join(" or ")}${received ? `, received ${received}` : ""}` },
+  ];
 }
 
 export function readConfigFile(file: string): ConfigParse {

@@ -67,6 +67,12 @@ describe("the web app's screens", () => {
     expect(text).toContain("templates[0].setup");
     expect(text).toMatch(/line 3/);
     expect(await page.locator("hive-cell-create label.tpl").count()).toBe(0);
+
+    // Saving a fixed file brings the picker, with no reload or "Check again".
+    broken.writeConfig('{ "templates": [{ "id": "x", "label": "Fixed template", "setup": ["true"] }] }');
+    await page
+      .locator("hive-cell-create label.tpl", { hasText: "Fixed template" })
+      .waitFor({ timeout: 10_000 });
   });
 
   it("removes a workspace that has no cells, in every tab, and offers no removal while cells remain", async () => {
@@ -80,11 +86,12 @@ describe("the web app's screens", () => {
       await sectionOf(other, broken.path).waitFor();
       // The page shows the new-cell form of the workspace it removes: it goes home.
       expect(page.url()).toContain("/new");
+      const before = broken.git("status", "--porcelain") + broken.git("rev-parse", "HEAD");
       await remove(page, broken.path).click();
       await sectionOf(page, broken.path).waitFor({ state: "detached" });
       await sectionOf(other, broken.path).waitFor({ state: "detached" });
       await expect.poll(() => new URL(page.url()).pathname).toBe("/");
-      expect(broken.git("status", "--porcelain")).toBe("");
+      expect(broken.git("status", "--porcelain") + broken.git("rev-parse", "HEAD")).toBe(before);
       expect((await hive.api<{ id: string }[]>("GET", "/api/workspaces")).body).toHaveLength(1);
     } finally {
       await other.context().close();

@@ -35,6 +35,29 @@ describe("parsing hive.config.json", () => {
     }
   });
 
+  it("says what is wrong with a value that fits no form of a key that takes several", () => {
+    const setup = (steps: string) =>
+      parseConfigText(`{\n  "templates": [\n    { "id": "x", "label": "X", "setup": ${steps} }\n  ]\n}\n`);
+    // A step of the right shape (an object) with a wrong field: that field, not "Invalid input".
+    expect(setup('[{ "run": 5 }]')).toMatchObject({
+      ok: false,
+      errors: [
+        {
+          path: "templates[0].setup[0].run",
+          line: 3,
+          message: "Invalid input: expected string, received number",
+        },
+      ],
+    });
+    expect(setup('["ok", { "run": "x", "timeoutMs": -1 }]')).toMatchObject({
+      errors: [{ path: "templates[0].setup[1].timeoutMs", message: expect.stringMatching(/Too small/) }],
+    });
+    // A value of no accepted type: the types that would do.
+    expect(setup("[5]")).toMatchObject({
+      errors: [{ path: "templates[0].setup[0]", message: "expected string or object, received number" }],
+    });
+  });
+
   it("names the line of a syntax error", () => {
     const r = parseConfigText(`{\n  "templates": [\n    { "id": "x" "label": "y" }\n  ]\n}`);
     expect(r.ok).toBe(false);

@@ -8,7 +8,8 @@ import type { Hub } from "../hub.ts";
  * The channels of the cell list and of one cell:
  * - `workspaces:all`: `{workspaces}`, then `{type:"workspace.added", workspace}` /
  *   `{type:"workspace.removed", workspaceId}`;
- * - `workspace:<id>`: `{cells}`, then `cell.updated {cell}` / `cell.removed {cellId}`;
+ * - `workspace:<id>`: `{cells}`, then `cell.updated {cell}` / `cell.removed {cellId}`, and
+ *   `config.changed` when its hive.config.json changed (a new-cell form reloads its templates);
  * - `cell:<id>`: `{cell, steps, terminals}`, then `cell.updated`, `cell.step {timing}` with
  *   `cell.steps {steps}` (the checklist after it), `cell.output`, `cell.progress`, `cell.removed`, and
  *   `terminal.opened|terminal.updated {terminal}` / `terminal.closed {termId}`.
@@ -58,6 +59,9 @@ export function registerCellChannels(hub: Hub, src: ChannelSources, bus: EventBu
     ),
     bus.on("workspace.removed", ({ workspace }) =>
       hub.publish(channelOf("workspaces", "all"), { type: "workspace.removed", workspaceId: workspace.id }),
+    ),
+    bus.on("config.changed", ({ workspaceId }) =>
+      hub.publish(channelOf("workspace", workspaceId), { type: "config.changed" }),
     ),
     bus.on("cell.updated", ({ cell: c }) => {
       hub.publish(channelOf("workspace", c.workspaceId), { type: "cell.updated", cell: c });
