@@ -56,6 +56,16 @@ export const SHORTCUTS: Shortcut[] = [
   { action: "escape", keys: ["Esc"], label: "Close this list", match: (e) => e.key === "Escape" },
 ];
 
+/** Keys a focused terminal handles itself (listed in the overlay; plain Ctrl keys stay the shell's). */
+export const TERMINAL_KEYS: { keys: string[]; label: string }[] = [
+  { keys: ["Ctrl", "Shift", "C"], label: "Copy the selection" },
+  { keys: ["Ctrl", "Shift", "V"], label: "Paste" },
+  {
+    keys: ["Ctrl", "Shift", "F"],
+    label: "Find in the terminal's output (Enter: older match, Shift+Enter: newer, Esc: close)",
+  },
+];
+
 /** The shortcut a keydown means, if any; `?` only counts when the person is not typing somewhere. */
 export function shortcutOf(e: KeyboardEvent, typing: boolean): Shortcut | undefined {
   const s = SHORTCUTS.find((x) => x.match(e));

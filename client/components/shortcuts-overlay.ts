@@ -1,6 +1,6 @@
 import { css, html, LitElement } from "lit";
 import { customElement, property } from "lit/decorators.js";
-import { SHORTCUTS } from "../shortcuts.ts";
+import { SHORTCUTS, TERMINAL_KEYS } from "../shortcuts.ts";
 import { buttonStyles } from "./styles.ts";
 
 /** The `?` overlay: every keyboard shortcut. Event up: `close`. */
@@ -30,6 +30,11 @@ export class HiveShortcuts extends LitElement {
         margin: 0 0 12px;
         font-size: 16px;
       }
+      h3 {
+        margin: 14px 0 6px;
+        font-size: 13px;
+        color: var(--hive-muted);
+      }
       table {
         border-collapse: collapse;
         width: 100%;
@@ -54,6 +59,15 @@ export class HiveShortcuts extends LitElement {
       <h2 id="t">Keyboard shortcuts</h2>
       <table>
         ${SHORTCUTS.map(
+          (s) => html`<tr>
+            <td>${s.keys.map((k) => html`<kbd>${k}</kbd> `)}</td>
+            <td>${s.label}</td>
+          </tr>`,
+        )}
+      </table>
+      <h3>In a terminal</h3>
+      <table>
+        ${TERMINAL_KEYS.map(
           (s) => html`<tr>
             <td>${s.keys.map((k) => html`<kbd>${k}</kbd> `)}</td>
             <td>${s.label}</td>

@@ -1,4 +1,5 @@
 import { FitAddon } from "@xterm/addon-fit";
+import { type ISearchOptions, SearchAddon } from "@xterm/addon-search";
 import { WebLinksAddon } from "@xterm/addon-web-links";
 import { type ITheme, Terminal } from "@xterm/xterm";
 import xtermCss from "@xterm/xterm/css/xterm.css?inline";
@@ -45,10 +46,17 @@ export class HiveTerminalPane extends LitElement {
         color: var(--hive-muted);
         font-size: 12px;
       }
-      .sizing {
+      .overlays {
         position: absolute;
         top: 6px;
         right: 10px;
+        display: flex;
+        flex-direction: column;
+        align-items: flex-end;
+        gap: 6px;
+      }
+      .find,
+      .sizing {
         display: flex;
         align-items: center;
         gap: 8px;
@@ -59,6 +67,16 @@ export class HiveTerminalPane extends LitElement {
         color: var(--hive-muted);
         font-size: 12px;
       }
+      .find input {
+        width: 180px;
+        padding: 2px 6px;
+        font: inherit;
+      }
+      .find .count {
+        min-width: 64px;
+        text-align: right;
+      }
+      .find button,
       .sizing button {
         font: inherit;
         color: var(--hive-fg);
@@ -75,6 +93,10 @@ export class HiveTerminalPane extends LitElement {
   /** Hidden panes keep their screen and keep reading output; they only stop fitting. */
   @property({ type: Boolean, reflect: true }) active = false;
   @state() private notice = "";
+  /** The find bar (Ctrl+Shift+F): open or not, what it looks for, and where among the matches it is. */
+  @state() private finding = false;
+  @state() private findText = "";
+  @state() private found: { index: number; count: number } | undefined;
   /** The shell's size while another window sets it (see TerminalSession.sizedElsewhere). */
   @state() private sizedElsewhere: TerminalSize | undefined;
 
@@ -82,6 +104,7 @@ export class HiveTerminalPane extends LitElement {
   /** Whether xterm's scrollbar follows output once per frame (see xterm-scrollbar.ts); for tests. */
   scrollbarOncePerFrame = false;
   private fit: FitAddon | undefined;
+  private search: SearchAddon | undefined;
   private detach: (() => void) | undefined;
   private offStatus: (() => void) | undefined;
   private offSizing: (() => void) | undefined;
@@ -99,14 +122,17 @@ export class HiveTerminalPane extends LitElement {
     const elsewhere = this.sizedElsewhere;
     // xterm takes clicks on its screen only; a screen sized by another window may not fill the pane.
     return html`<div class="host" part="terminal" @click=${() => this.term?.focus()}></div>
-      ${
-        elsewhere
-          ? html`<div class="sizing" role="status">
-              Sized by another window (${elsewhere.cols}×${elsewhere.rows})
-              <button @click=${this.fitHere}>Fit to this window</button>
-            </div>`
-          : null
-      }
+      <div class="overlays">
+        ${this.finding ? this.findBar() : null}
+        ${
+          elsewhere
+            ? html`<div class="sizing" role="status">
+                Sized by another window (${elsewhere.cols}×${elsewhere.rows})
+                <button @click=${this.fitHere}>Fit to this window</button>
+              </div>`
+            : null
+        }
+      </div>
       ${this.notice ? html`<div class="notice" role="status">${this.notice}</div>` : null}`;
   }
 
@@ -123,6 +149,11 @@ export class HiveTerminalPane extends LitElement {
     this.term = term;
     this.fit = new FitAddon();
     term.loadAddon(this.fit);
+    this.search = new SearchAddon();
+    term.loadAddon(this.search);
+    this.search.onDidChangeResults(({ resultIndex, resultCount }) => {
+      this.found = { index: resultIndex, count: resultCount };
+    });
     term.loadAddon(
       new WebLinksAddon((event, uri) => {
         event.preventDefault();
@@ -273,12 +304,17 @@ export class HiveTerminalPane extends LitElement {
   }
 
   /**
-   * A key typed here gives the shell this window's size. Ctrl+Shift+C copies the selection and
-   * Ctrl+Shift+V pastes (plain Ctrl+C stays the shell's interrupt).
+   * A key typed here gives the shell this window's size. Ctrl+Shift+C copies the selection,
+   * Ctrl+Shift+V pastes and Ctrl+Shift+F finds (plain Ctrl keys stay the shell's: Ctrl+C interrupts).
    */
   private onKey(e: KeyboardEvent): boolean {
     if (e.type === "keydown") this.session?.claimSize();
     if (e.type !== "keydown" || !e.ctrlKey || !e.shiftKey) return true;
+    if (e.code === "KeyF") {
+      e.preventDefault();
+      void this.openFind();
+      return false;
+    }
     if (e.code === "KeyC") {
       const text = this.term?.getSelection();
       if (text) void navigator.clipboard?.writeText(text);
@@ -289,6 +325,92 @@ export class HiveTerminalPane extends LitElement {
     if (e.code === "KeyV") return false;
     return true;
   }
+
+  private findBar() {
+    const found = this.found;
+    const count = !this.findText
+      ? ""
+      : !found || found.count === 0
+        ? "No match"
+        : found.index < 0
+          ? `${found.count} matches`
+          : `${found.index + 1} of ${found.count}`;
+    return html`<div class="find" role="search">
+      <input
+        aria-label="Find in the terminal"
+        placeholder="Find"
+        .value=${this.findText}
+        @input=${(e: InputEvent) => this.findFrom((e.target as HTMLInputElement).value)}
+        @keydown=${this.onFindKey}
+      />
+      <span class="count" role="status">${count}</span>
+      <button title="Older match (Enter)" aria-label="Older match" @click=${() => this.findAgain(true)}>↑</button>
+      <button title="Newer match (Shift+Enter)" aria-label="Newer match" @click=${() => this.findAgain(false)}>↓</button>
+      <button title="Close (Esc)" aria-label="Close find" @click=${this.closeFind}>×</button>
+    </div>`;
+  }
+
+  private async openFind(): Promise<void> {
+    // A selection is what the person most likely wants to find.
+    const selected = this.term?.getSelection().split("\n")[0];
+    if (selected) this.findText = selected;
+    this.finding = true;
+    await this.updateComplete;
+    const input = this.renderRoot.querySelector<HTMLInputElement>(".find input");
+    input?.focus();
+    input?.select();
+    if (this.findText) this.findFrom(this.findText);
+  }
+
+  /** Matches are outlined; the one in front is selected (the theme's selection colours suit both themes). */
+  private findOptions(incremental = false): ISearchOptions {
+    const accent = getComputedStyle(this).getPropertyValue("--hive-accent").trim() || "#e0a526";
+    return {
+      incremental,
+      decorations: {
+        matchBorder: accent,
+        matchOverviewRuler: accent,
+        activeMatchBorder: accent,
+        activeMatchColorOverviewRuler: accent,
+      },
+    };
+  }
+
+  /** Output is searched from the newest line up: what was just printed is what is looked for most. */
+  private findFrom(text: string): void {
+    this.findText = text;
+    if (!text) {
+      this.search?.clearDecorations();
+      this.term?.clearSelection();
+      this.found = undefined;
+      return;
+    }
+    this.search?.findPrevious(text, this.findOptions(true));
+  }
+
+  private findAgain(older: boolean): void {
+    if (!this.findText) return;
+    if (older) this.search?.findPrevious(this.findText, this.findOptions());
+    else this.search?.findNext(this.findText, this.findOptions());
+  }
+
+  private readonly onFindKey = (e: KeyboardEvent): void => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      this.findAgain(!e.shiftKey);
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      e.stopPropagation();
+      this.closeFind();
+    }
+  };
+
+  private readonly closeFind = (): void => {
+    this.finding = false;
+    this.found = undefined;
+    this.search?.clearDecorations();
+    this.term?.focus();
+  };
 
   private async loadWebgl(term: Terminal): Promise<void> {
     try {

@@ -293,6 +293,38 @@ describe("terminal names and input across browsers and outages", () => {
     }
   });
 
+  it("finds in the terminal's output, scrollback included, and gives the keyboard back on Esc", async () => {
+    const pane = page.locator("hive-terminal-pane[active]");
+    await untilPrompt();
+    await typeInTerminal(page, "clear; echo needle-$((40+2)); seq 1 3000; echo needle-$((50+3))");
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/^needle-53$/m);
+    await page.keyboard.press("Control+Shift+F");
+    const find = pane.locator(".find");
+    await find.getByRole("textbox", { name: "Find in the terminal" }).waitFor();
+    await page.keyboard.type("needle-");
+    // From the newest match up: the last line first, then (Enter) the one 3,000 lines up in the scrollback.
+    await expect.poll(() => find.locator(".count").textContent()).toBe("2 of 2");
+    const view = () =>
+      pane.evaluate((el) => {
+        const term = (el as unknown as { term: Terminal }).term;
+        const b = term.buffer.active;
+        return { selected: term.getSelection(), scrolledUp: b.viewportY < b.baseY - 1000 };
+      });
+    await page.keyboard.press("Enter");
+    await expect.poll(() => find.locator(".count").textContent()).toBe("1 of 2");
+    expect(await view()).toMatchObject({ selected: "needle-", scrolledUp: true });
+    await page.keyboard.press("Shift+Enter");
+    await expect.poll(() => find.locator(".count").textContent()).toBe("2 of 2");
+    await page.keyboard.type("x");
+    await expect.poll(() => find.locator(".count").textContent()).toBe("No match");
+
+    await page.keyboard.press("Escape");
+    await find.waitFor({ state: "detached" });
+    await page.keyboard.type("echo after-$((1+1))");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/^after-2$/m);
+  });
+
   it("a shell shown in two windows takes the size of the one typed in; the other shows it at that size and says so", async () => {
     const inFront = await page.locator("hive-terminal-tabs .tab[aria-selected='true'] .name").textContent();
     const small = await signedInPage(browser, startUrl(), { width: 760, height: 640 });
