@@ -176,6 +176,7 @@ export class TerminalSession {
         if (parsed.data.type === "exit")
           this.status.set({ status: "exited", exitCode: parsed.data.exitCode });
         if (parsed.data.type === "closed") this.status.set({ status: "gone", message: "closed" });
+        if (parsed.data.type === "size.free" && !this.leading) this.claimSize();
         if (parsed.data.type === "resized") {
           // Resizes come back in the order the server made them: while one of this window's is still
           // to come, it is the last word; otherwise one this window did not ask for is another's.

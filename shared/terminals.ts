@@ -42,6 +42,8 @@ export const TermEventSchema = z.discriminatedUnion("type", [
     signal: z.number().int().nullable(),
   }),
   z.object({ type: z.literal("resized"), cols: z.number().int(), rows: z.number().int() }),
+  /** The window that sized the shell no longer shows it: a window that does may take the size. */
+  z.object({ type: z.literal("size.free") }),
   /** The terminal was closed (by a user, or its cell was deleted); the channel ends. */
   z.object({ type: z.literal("closed") }),
 ]);

@@ -384,6 +384,12 @@ describe("terminal names and input across browsers and outages", () => {
       await sizedBy(small).getByRole("button", { name: "Fit to this window" }).click();
       await sizedBy(page).waitFor();
       expect(await xtermSize(small)).toBe(smallSize);
+
+      // Closing the window that sized the shell gives it back to the one still showing it.
+      await small.context().close();
+      await sizedBy(page).waitFor({ state: "detached" });
+      expect(await xtermSize(page)).toBe(bigSize);
+      expect(await sttyIn(page, "back")).toBe(bigSize);
     } finally {
       await small.context().close();
     }

@@ -18,6 +18,12 @@ export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBu
   const attached = new Map<Connection, Map<string, Subscriber>>();
   /** What each connection said of its terminals' views (`term.view`), kept for the next attach. */
   const views = new Map<Connection, Map<string, number>>();
+  /**
+   * The connection (window) that last sized each terminal. When it stops showing the terminal, the
+   * windows still showing it are told (`size.free`), and one of them takes the size, as tmux does when
+   * the client it was sized for detaches.
+   */
+  const sizers = new Map<string, Connection>();
 
   hub.registerProvider("term", {
     resumable: false,
@@ -35,6 +41,10 @@ export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBu
       sub.onSnapshotSent(() => subscriber.start(at));
       sub.onEnd(() => {
         subscriber.detach();
+        if (sizers.get(termId) === sub.conn) {
+          sizers.delete(termId);
+          publish(termId, { type: "size.free" });
+        }
         if (mine.get(termId) === subscriber) mine.delete(termId);
         if (mine.size === 0) attached.delete(sub.conn);
       });
@@ -58,7 +68,10 @@ export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBu
     });
   });
   hub.registerHandler("term.input", (f) => terminals.input(f.termId, f.data));
-  hub.registerHandler("term.resize", (f) => terminals.resize(f.termId, f.cols, f.rows));
+  hub.registerHandler("term.resize", (f, conn) => {
+    terminals.resize(f.termId, f.cols, f.rows);
+    sizers.set(f.termId, conn);
+  });
   hub.registerHandler("term.close", (f) => terminals.close(f.termId));
   hub.registerHandler("term.rename", (f) => {
     terminals.rename(f.termId, f.name);
@@ -88,7 +101,10 @@ export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBu
           : { type: "resized", cols: t.cols, rows: t.rows },
       );
     }),
-    bus.on("terminal.closed", ({ terminal }) => publish(terminal.termId, { type: "closed" })),
+    bus.on("terminal.closed", ({ terminal }) => {
+      sizers.delete(terminal.termId);
+      publish(terminal.termId, { type: "closed" });
+    }),
   ];
   return () => {
     for (const off of offs) off();
