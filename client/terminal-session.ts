@@ -8,7 +8,7 @@ import {
 } from "../shared/terminals.ts";
 import { joinTaken, WaitingOutput } from "../shared/waiting-output.ts";
 import { PendingInput } from "./pending-input.ts";
-import type { ChannelListener, HiveSocket } from "./socket.ts";
+import { type ChannelListener, type HiveSocket, SocketError } from "./socket.ts";
 import { Store } from "./store.ts";
 
 /**
@@ -296,10 +296,20 @@ export class TerminalSession {
       this.sizedElsewhere.set(elsewhere);
   }
 
-  /** Ends the shell on the server. */
-  close(): void {
-    this.socket.send({ type: "term.close", termId: this.termId });
+  /**
+   * Ends the shell on the server. Unless `force`, a shell running a program in the foreground stays,
+   * and what the server said of it comes back (for the person to confirm); other failures throw.
+   */
+  async close(force = false): Promise<{ busy: string } | undefined> {
+    try {
+      await this.socket.request({ type: "term.close", termId: this.termId, ...(force ? { force } : {}) });
+    } catch (err) {
+      if (err instanceof SocketError && err.code === "TERMINAL_BUSY") return { busy: err.message };
+      // Already gone: nothing left to end.
+      if (!(err instanceof SocketError && err.code === "TERMINAL_CLOSED")) throw err;
+    }
     this.dispose();
+    return undefined;
   }
 
   dispose(): void {

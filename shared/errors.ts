@@ -24,6 +24,8 @@ export const ERROR_STATUS = {
   /** A delete stopped rather than remove work it could not keep. */
   WORK_NOT_KEPT: 409,
   TERMINAL_CLOSED: 409,
+  /** Closing would end a program running in the terminal; close it with `force` to end it anyway. */
+  TERMINAL_BUSY: 409,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;

@@ -65,7 +65,8 @@ export const ClientFrameSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("term.input"), termId, data: z.string().max(64 * 1024), ref }),
   z.object({ type: z.literal("term.resize"), termId, ...dims, ref }),
-  z.object({ type: z.literal("term.close"), termId, ref }),
+  /** Refused (TERMINAL_BUSY) while the shell runs a program in the foreground, unless `force`. */
+  z.object({ type: z.literal("term.close"), termId, force: z.boolean().optional(), ref }),
   /** Names a terminal for every browser (kept by Hive across restarts); the cell channel carries the name. */
   z.object({ type: z.literal("term.rename"), termId, name: z.string().trim().min(1).max(80), ref }),
   /** The client has written this many bytes of a terminal's output into its screen (flow control). */
@@ -89,6 +90,8 @@ export const ServerFrameSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("event"), channel: ChannelSchema, seq: z.number().int(), event: z.unknown() }),
   z.object({ type: z.literal("term.opened"), ref, termId, cellId: z.string() }),
+  /** Answers a `term.close` that carried a ref: the shell is ending (its channel then says `closed`). */
+  z.object({ type: z.literal("term.closed"), ref, termId }),
   z.object({ type: z.literal("error"), code: z.string(), message: z.string(), ref }),
   z.object({ type: z.literal("pong"), t: z.number().optional() }),
 ]);

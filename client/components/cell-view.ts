@@ -180,7 +180,7 @@ export class HiveCellView extends LitElement {
           ?tui=${Boolean(c.opencodeSessionId)}
           @terminal-new=${(e: CustomEvent<{ kind: TerminalKind }>) => void this.openTerminal(e.detail.kind)}
           @terminal-select=${(e: CustomEvent<{ termId: string }>) => this.terminals.select(e.detail.termId)}
-          @terminal-close=${(e: CustomEvent<{ termId: string }>) => this.terminals.close(e.detail.termId)}
+          @terminal-close=${(e: CustomEvent<{ termId: string }>) => void this.closeTerminal(e.detail.termId)}
           @terminal-rename=${(e: CustomEvent<{ termId: string; name: string }>) =>
             this.terminals.rename(e.detail.termId, e.detail.name)}
         ></hive-terminal-tabs>
@@ -201,6 +201,12 @@ export class HiveCellView extends LitElement {
       sizes: [],
       hidden: open ? l.hidden.filter((h) => h !== id) : [...l.hidden, id],
     }));
+  }
+
+  /** A shell running a program (a build, a server, an editor) closes only once the person says so. */
+  private async closeTerminal(termId: string): Promise<void> {
+    const answer = await this.terminals.close(termId);
+    if (answer && confirm(`${answer.busy} Close it anyway?`)) await this.terminals.close(termId, true);
   }
 
   /** A pane's revealOn event: the pane opens (if it was closed), takes the focus, and shows `detail`. */

@@ -32,8 +32,9 @@ export class ServiceLogSession extends TerminalSession {
 
   override claimSize(): void {}
 
-  override close(): void {
+  override async close(): Promise<undefined> {
     this.dispose();
+    return undefined;
   }
 }
 

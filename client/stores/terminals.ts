@@ -74,9 +74,19 @@ export class TerminalsStore {
     this.tabs.set(this.tabs.value.map((t) => (t.termId === termId ? { ...t, name: clean } : t)));
   }
 
-  /** Ends the shell; its tab goes when the server says it closed. */
-  close(termId: string): void {
-    this.sessions.get(termId)?.close();
+  /**
+   * Ends the shell; its tab goes when the server says it closed. Answers what keeps a shell that runs a
+   * program open (ask the person, then close with `force`).
+   */
+  async close(termId: string, force = false): Promise<{ busy: string } | undefined> {
+    try {
+      const answer = await this.sessions.get(termId)?.close(force);
+      this.error.set(undefined);
+      return answer;
+    } catch (err) {
+      this.error.set(`The terminal was not closed: ${(err as Error).message}`);
+      return undefined;
+    }
   }
 
   dispose(): void {

@@ -8,8 +8,12 @@ import { readdirSync, readFileSync } from "node:fs";
 
 export interface ProcStat {
   pid: number;
+  /** The command name (at most 15 characters). */
+  name: string;
   ppid: number;
   pgid: number;
+  /** The foreground process group of its controlling terminal (-1 without one). */
+  tpgid: number;
   /** Start time in clock ticks since boot: with the boot id, tells a reused pid from ours. */
   startTicks: number;
   /** user + system CPU time, in clock ticks. */
@@ -54,9 +58,11 @@ export function readStat(pid: number): ProcStat | undefined {
   const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
   return {
     pid,
+    name: text.slice(text.indexOf("(") + 1, text.lastIndexOf(")")),
     state: f[0]!,
     ppid: Number(f[1]),
     pgid: Number(f[2]),
+    tpgid: Number(f[5]),
     cpuTicks: Number(f[11]) + Number(f[12]),
     startTicks: Number(f[19]),
     rssBytes: Number(f[21]) * pageSize(),

@@ -152,8 +152,22 @@ export class Terminals {
     this.host?.notify({ t: "resize", num: l.info.numericId, cols, rows });
   }
 
-  async close(termId: string): Promise<void> {
+  /**
+   * Ends a shell. Unless `force`, refused (TERMINAL_BUSY) while it runs a program in the foreground:
+   * one click on a tab's × must not end a build, a server or an editor with unsaved work.
+   */
+  async close(termId: string, opts: { force?: boolean } = {}): Promise<void> {
     const l = this.live(termId);
+    if (!opts.force) {
+      // A PTY host started by an older Hive does not know the question: it answers nothing.
+      const program = await this.host?.request<unknown>({ t: "foreground", num: l.info.numericId });
+      if (typeof program === "string")
+        throw new HiveError(
+          "TERMINAL_BUSY",
+          `${l.info.name} is running ${program}; closing it ends ${program}.`,
+          { termId, program },
+        );
+    }
     await this.host?.request({ t: "close", num: l.info.numericId });
   }
 

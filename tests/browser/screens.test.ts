@@ -169,6 +169,49 @@ describe("the web app's screens", () => {
     await page.locator("hive-terminal-pane[active]").waitFor();
   });
 
+  it("asks before closing a shell that runs a program, and closes an idle one at once", async () => {
+    const tabs = page.locator("hive-terminal-tabs .tab");
+    const n = await tabs.count();
+    /** Answers the next confirm() with `answer`; resolves with what it asked (or null if nothing was asked). */
+    const confirmWith = (answer: boolean) =>
+      page.evaluate((answer) => {
+        const w = window as unknown as { asked: string | null; confirm(m: string): boolean };
+        w.asked = null;
+        w.confirm = (m) => {
+          w.asked = m;
+          return answer;
+        };
+      }, answer);
+    const asked = () => page.evaluate(() => (window as unknown as { asked: string | null }).asked);
+    const closeFront = () =>
+      page
+        .locator("hive-terminal-tabs .tab[aria-selected='true']")
+        .getByRole("button", { name: /^Close/ })
+        .click();
+
+    await page.locator("hive-terminal-tabs").getByRole("button", { name: "New terminal" }).click();
+    await expect.poll(() => tabs.count()).toBe(n + 1);
+    // Output after the echo means the shell has moved on to start sleep.
+    await typeInTerminal(page, "echo start-$((2+2)); sleep 600");
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/^start-4$/m);
+    await confirmWith(false);
+    await closeFront();
+    await expect.poll(asked).toMatch(/is running sleep; closing it ends sleep\. Close it anyway\?/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await tabs.count()).toBe(n + 1);
+    await confirmWith(true);
+    await closeFront();
+    await expect.poll(() => tabs.count()).toBe(n);
+
+    await page.locator("hive-terminal-tabs").getByRole("button", { name: "New terminal" }).click();
+    await expect.poll(() => tabs.count()).toBe(n + 1);
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/[$#] *$/m);
+    await confirmWith(false);
+    await closeFront();
+    await expect.poll(() => tabs.count()).toBe(n);
+    expect(await asked()).toBeNull();
+  });
+
   it("copies with Ctrl+Shift+C, pastes with Ctrl+Shift+V, and opens links printed in a terminal", async () => {
     await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: hive.url });
     const pane = page.locator("hive-terminal-pane[active]");

@@ -121,7 +121,7 @@ describe("terminal flow control", () => {
     const before = { server: process.memoryUsage().rss, host: rss(hostPid) };
     await new Promise((r) => setTimeout(r, 4000));
     const after = { server: process.memoryUsage().rss, host: rss(hostPid) };
-    control.send({ type: "term.close", termId });
+    control.send({ type: "term.close", termId, force: true });
     expect(after.server - before.server).toBeLessThan(40 * 1024 * 1024);
     expect(after.host - before.host).toBeLessThan(40 * 1024 * 1024);
     // And the shell is held back rather than buffered: the server is not tracking megabytes for it.
@@ -254,6 +254,6 @@ describe("terminal flow control", () => {
     await new Promise((r) => setTimeout(r, 1000));
     // Blocked on its terminal, `yes` uses no CPU; running freely it would use most of a core.
     expect(cpuTicks() - before).toBeLessThanOrEqual(3);
-    control.send({ type: "term.close", termId });
+    control.send({ type: "term.close", termId, force: true });
   });
 });

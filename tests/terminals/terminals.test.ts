@@ -54,6 +54,34 @@ describe("live terminals", () => {
     await view.waitFor("41 132");
   });
 
+  it("refuses to close a shell running a program unless forced, naming the program", async () => {
+    const termId = await sock.openTerminal(cell.id);
+    const view = await sock.attach(termId);
+    view.input("echo go-$((1+1)); sleep 600\r");
+    await view.waitFor("go-2");
+    await new Promise((r) => setTimeout(r, 200));
+    const refused = await sock.request({ type: "term.close", termId });
+    expect(refused).toMatchObject({ type: "error", code: "TERMINAL_BUSY" });
+    expect((refused as { message: string }).message).toMatch(/is running sleep; closing it ends sleep\./);
+    expect(h.hive.terminals.list(cell.id).map((t) => t.termId)).toContain(termId);
+    // Back at the prompt, it closes at once.
+    view.input("\x03");
+    await new Promise((r) => setTimeout(r, 200));
+    const closed = sock.next((f) => f.type === "event" && (f.event as { type: string }).type === "closed");
+    const idle = await sock.request({ type: "term.close", termId });
+    expect(idle).toMatchObject({ type: "term.closed", termId });
+    await closed;
+
+    const busy = await sock.openTerminal(cell.id);
+    const busyView = await sock.attach(busy);
+    busyView.input("echo go-$((2+2)); sleep 600\r");
+    await busyView.waitFor("go-4");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await sock.request({ type: "term.close", termId: busy, force: true })).toMatchObject({
+      type: "term.closed",
+    });
+  });
+
   it("keeps output written before anyone subscribed (node-pty #652)", async () => {
     const termId = await sock.openTerminal(cell.id);
     sock.send({ type: "term.input", termId, data: "for i in 1 2 3; do echo early-$i; done\r" });

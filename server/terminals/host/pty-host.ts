@@ -190,6 +190,8 @@ export class PtyHost {
         return this.open(msg.spec).info;
       case "close":
         return this.close(msg.num);
+      case "foreground":
+        return this.foreground(msg.num);
       case "closeCell": {
         const nums = [...this.terminals.values()]
           .filter((t) => t.info.cellId === msg.cellId)
@@ -292,6 +294,14 @@ export class PtyHost {
       t.directInput = false;
       t.pty.write(bytes.subarray(written));
     }
+  }
+
+  private foreground(num: number): string | null {
+    const t = this.terminals.get(num);
+    if (!t || t.info.exitCode !== null || t.info.signal !== null) return null;
+    const shell = readStat(t.pty.pid);
+    if (!shell || shell.tpgid <= 0 || shell.tpgid === shell.pid) return null;
+    return readStat(shell.tpgid)?.name ?? "a program";
   }
 
   private close(num: number): boolean {

@@ -72,7 +72,10 @@ export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBu
     terminals.resize(f.termId, f.cols, f.rows);
     sizers.set(f.termId, conn);
   });
-  hub.registerHandler("term.close", (f) => terminals.close(f.termId));
+  hub.registerHandler("term.close", async (f, conn) => {
+    await terminals.close(f.termId, { force: f.force === true });
+    if (f.ref) conn.send({ type: "term.closed", termId: f.termId, ref: f.ref });
+  });
   hub.registerHandler("term.rename", (f) => {
     terminals.rename(f.termId, f.name);
   });
