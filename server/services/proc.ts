@@ -69,6 +69,20 @@ export function readStat(pid: number): ProcStat | undefined {
   };
 }
 
+/** A process's children (Linux 3.5+; none when the kernel does not say). */
+export function childrenOf(pid: number): ProcStat[] {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split(" ")
+    .filter(Boolean)
+    .flatMap((c) => readStat(Number(c)) ?? []);
+}
+
 /** Every process on the host (those that vanish mid-scan are skipped). */
 export function scanProcesses(): ProcStat[] {
   const out: ProcStat[] = [];

@@ -159,13 +159,16 @@ export class Terminals {
   async close(termId: string, opts: { force?: boolean } = {}): Promise<void> {
     const l = this.live(termId);
     if (!opts.force) {
-      // A PTY host started by an older Hive does not know the question: it answers nothing.
-      const program = await this.host?.request<unknown>({ t: "foreground", num: l.info.numericId });
-      if (typeof program === "string")
+      // A PTY host started by an older Hive does not know the question: it answers null.
+      const busy = await this.host?.request<{ program: string; background: boolean } | null>({
+        t: "foreground",
+        num: l.info.numericId,
+      });
+      if (busy?.program)
         throw new HiveError(
           "TERMINAL_BUSY",
-          `${l.info.name} is running ${program}; closing it ends ${program}.`,
-          { termId, program },
+          `${l.info.name} is running ${busy.program}${busy.background ? " in the background" : ""}; closing it ends ${busy.program}.`,
+          { termId, ...busy },
         );
     }
     await this.host?.request({ t: "close", num: l.info.numericId });

@@ -54,7 +54,7 @@ describe("live terminals", () => {
     await view.waitFor("41 132");
   });
 
-  it("refuses to close a shell running a program unless forced, naming the program", async () => {
+  it("refuses to close a shell running a program or a background job unless forced, naming it", async () => {
     const termId = await sock.openTerminal(cell.id);
     const view = await sock.attach(termId);
     view.input("echo go-$((1+1)); sleep 600\r");
@@ -64,9 +64,15 @@ describe("live terminals", () => {
     expect(refused).toMatchObject({ type: "error", code: "TERMINAL_BUSY" });
     expect((refused as { message: string }).message).toMatch(/is running sleep; closing it ends sleep\./);
     expect(h.hive.terminals.list(cell.id).map((t) => t.termId)).toContain(termId);
-    // Back at the prompt, it closes at once.
+    // A job left running in the background counts too.
     view.input("\x03");
-    await new Promise((r) => setTimeout(r, 200));
+    view.input("sleep 601 & echo bg-$((3+3))\r");
+    await view.waitFor("bg-6");
+    const background = await sock.request({ type: "term.close", termId });
+    expect((background as { message: string }).message).toMatch(/is running sleep in the background;/);
+    // Back at the prompt with nothing running, it closes at once.
+    view.input("kill %1\r");
+    await new Promise((r) => setTimeout(r, 300));
     const closed = sock.next((f) => f.type === "event" && (f.event as { type: string }).type === "closed");
     const idle = await sock.request({ type: "term.close", termId });
     expect(idle).toMatchObject({ type: "term.closed", termId });

@@ -21,7 +21,10 @@ export type HostRequest =
   | { t: "open"; req: number; spec: OpenSpec }
   | { t: "close"; req: number; num: number }
   | { t: "closeCell"; req: number; cellId: string }
-  /** Answers the program a terminal's shell runs in the foreground, or null while the shell waits for a command. */
+  /**
+   * Answers `{program, background}`: a program the terminal's shell runs in the foreground, or else a job
+   * it left running in the background; null while the shell only waits for a command.
+   */
   | { t: "foreground"; req: number; num: number }
   | { t: "snapshot"; req: number; num: number }
   | { t: "shutdown"; req: number }

@@ -3,7 +3,7 @@ import { closeSync, constants, existsSync, openSync, unlinkSync, writeSync } fro
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import * as pty from "node-pty";
 import type { TerminalInfo } from "../../../shared/terminals.ts";
-import { readStat } from "../../services/proc.ts";
+import { childrenOf, readStat } from "../../services/proc.ts";
 import type { HostMessage, HostRequest, HostSnapshot, OpenSpec } from "./messages.ts";
 import { Outbox } from "./outbox.ts";
 import { OutputCoalescer } from "./output-coalescer.ts";
@@ -296,12 +296,17 @@ export class PtyHost {
     }
   }
 
-  private foreground(num: number): string | null {
+  private foreground(num: number): { program: string; background: boolean } | null {
     const t = this.terminals.get(num);
     if (!t || t.info.exitCode !== null || t.info.signal !== null) return null;
     const shell = readStat(t.pty.pid);
-    if (!shell || shell.tpgid <= 0 || shell.tpgid === shell.pid) return null;
-    return readStat(shell.tpgid)?.name ?? "a program";
+    if (!shell) return null;
+    if (shell.tpgid > 0 && shell.tpgid !== shell.pid)
+      return { program: readStat(shell.tpgid)?.name ?? "a program", background: false };
+    // A job control put in a group of its own (`npm run dev &`); a command substitution of the prompt, or
+    // what a non-interactive script (the OpenCode TUI's loop) runs, stays in the shell's group.
+    const job = childrenOf(shell.pid).find((c) => c.state !== "Z" && c.pgid !== shell.pgid);
+    return job ? { program: job.name, background: true } : null;
   }
 
   private close(num: number): boolean {
