@@ -3,6 +3,16 @@ import { customElement, property } from "lit/decorators.js";
 import { SHORTCUTS, TERMINAL_KEYS } from "../shortcuts.ts";
 import { buttonStyles } from "./styles.ts";
 
+const keyTable = (rows: { keys: string[]; label: string }[]) =>
+  html`<table>
+    ${rows.map(
+      (s) => html`<tr>
+        <td>${s.keys.map((k) => html`<kbd>${k}</kbd> `)}</td>
+        <td>${s.label}</td>
+      </tr>`,
+    )}
+  </table>`;
+
 /** The `?` overlay: every keyboard shortcut. Event up: `close`. */
 @customElement("hive-shortcuts")
 export class HiveShortcuts extends LitElement {
@@ -57,23 +67,9 @@ export class HiveShortcuts extends LitElement {
   override render() {
     return html`<div role="dialog" aria-modal="true" aria-labelledby="t" @click=${(e: Event) => e.stopPropagation()}>
       <h2 id="t">Keyboard shortcuts</h2>
-      <table>
-        ${SHORTCUTS.map(
-          (s) => html`<tr>
-            <td>${s.keys.map((k) => html`<kbd>${k}</kbd> `)}</td>
-            <td>${s.label}</td>
-          </tr>`,
-        )}
-      </table>
+      ${keyTable(SHORTCUTS)}
       <h3>In a terminal</h3>
-      <table>
-        ${TERMINAL_KEYS.map(
-          (s) => html`<tr>
-            <td>${s.keys.map((k) => html`<kbd>${k}</kbd> `)}</td>
-            <td>${s.label}</td>
-          </tr>`,
-        )}
-      </table>
+      ${keyTable(TERMINAL_KEYS)}
       <div class="close"><button @click=${this.close}>Close</button></div>
     </div>`;
   }

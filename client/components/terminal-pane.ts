@@ -10,6 +10,7 @@ import { linesThatCanShow } from "../../shared/waiting-output.ts";
 import { hasRealGpu } from "../gpu.ts";
 import type { TerminalSession, TerminalSink, TerminalSize } from "../terminal-session.ts";
 import { syncScrollbarOncePerFrame } from "../xterm-scrollbar.ts";
+import { buttonStyles } from "./styles.ts";
 
 /** Resizes settle before the PTY hears of them: a drag of the splitter is one resize, not fifty. */
 const RESIZE_SETTLE_MS = 60;
@@ -21,6 +22,8 @@ const RESIZE_SETTLE_MS = 60;
 @customElement("hive-terminal-pane")
 export class HiveTerminalPane extends LitElement {
   static override styles = [
+    // Before xterm's own: its hidden input keeps xterm's look.
+    buttonStyles,
     unsafeCSS(xtermCss),
     css`
       :host {
@@ -70,21 +73,13 @@ export class HiveTerminalPane extends LitElement {
       .find input {
         width: 180px;
         padding: 2px 6px;
-        font: inherit;
       }
       .find .count {
         min-width: 64px;
         text-align: right;
       }
-      .find button,
-      .sizing button {
-        font: inherit;
-        color: var(--hive-fg);
-        background: var(--hive-bg);
-        border: 1px solid var(--hive-border);
-        border-radius: var(--hive-radius);
+      .overlays button {
         padding: 1px 8px;
-        cursor: pointer;
       }
     `,
   ];

@@ -24,6 +24,20 @@ const enc = new TextEncoder();
 const newTerm = () =>
   new xtermHeadless.Terminal({ cols: COLS, rows: ROWS, scrollback: SCROLLBACK, allowProposedApi: true });
 
+/** The snapshot of the one live shell (`term:t1`, numeric id 3) these hubs serve. */
+const shellSnapshot = (screen: string): TermSnapshot => ({
+  termId: "t1",
+  cellId: "c1",
+  name: "shell",
+  numericId: 3,
+  cols: COLS,
+  rows: ROWS,
+  exitCode: null,
+  signal: null,
+  createdAt: new Date(0).toISOString(),
+  screen,
+});
+
 /** A hub that answers `term:t1` with a snapshot, then sends `output` in frames of `frameBytes`. */
 async function floodingHub(snapshotScreen: string, output: Uint8Array, frameBytes: number) {
   const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
@@ -34,18 +48,7 @@ async function floodingHub(snapshotScreen: string, output: Uint8Array, frameByte
       const f = JSON.parse(String(data)) as ClientFrame;
       if (f.type === "term.ack") acked.bytes += f.bytes;
       if (f.type !== "subscribe") return;
-      const state: TermSnapshot = {
-        termId: "t1",
-        cellId: "c1",
-        name: "shell",
-        numericId: 3,
-        cols: COLS,
-        rows: ROWS,
-        exitCode: null,
-        signal: null,
-        createdAt: new Date(0).toISOString(),
-        screen: snapshotScreen,
-      };
+      const state = shellSnapshot(snapshotScreen);
       ws.send(JSON.stringify({ type: "snapshot", channel: f.channel, seq: 1, state, ref: f.ref }));
       for (let at = 0; at < output.length; at += frameBytes) {
         const part = output.subarray(at, at + frameBytes);
@@ -166,18 +169,7 @@ async function sizingHub() {
       const f = JSON.parse(String(data)) as ClientFrame;
       if (f.type === "term.resize") asked.push({ cols: f.cols, rows: f.rows });
       if (f.type !== "subscribe") return;
-      const state: TermSnapshot = {
-        termId: "t1",
-        cellId: "c1",
-        name: "shell",
-        numericId: 3,
-        cols: COLS,
-        rows: ROWS,
-        exitCode: null,
-        signal: null,
-        createdAt: new Date(0).toISOString(),
-        screen: "",
-      };
+      const state = shellSnapshot("");
       ws.send(JSON.stringify({ type: "snapshot", channel: f.channel, seq: ++seq, state, ref: f.ref }));
     });
   });
