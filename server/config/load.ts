@@ -39,10 +39,12 @@ function unfoldUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   const ofItsType = issue.errors.filter((member) => !member.some(wrongType));
   if (ofItsType.length === 1)
     return ofItsType[0]!.flatMap((i) => unfoldUnion({ ...i, path: [...issue.path, ...i.path] }));
+  // Several members of its type, each wrong in its own way: zod's answer stands.
+  if (ofItsType.length > 1) return [issue];
   const roots = issue.errors.flatMap((member) => member.filter(wrongType));
   const expected = [...new Set(roots.map((i) => (i.code === "invalid_type" ? i.expected : "")))];
   const received = roots[0]?.message.match(/received (\w+)/)?.[1];
-  if (ofItsType.length > 0 || expected.length === 0) return [issue];
+  if (expected.length === 0) return [issue];
   return [
     { ...issue, message: `expected ${expected.join(" or ")}${received ? `, received ${received}` : ""}` },
   ];

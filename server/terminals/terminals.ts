@@ -153,8 +153,9 @@ export class Terminals {
   }
 
   /**
-   * Ends a shell. Unless `force`, refused (TERMINAL_BUSY) while it runs a program in the foreground:
-   * one click on a tab's × must not end a build, a server or an editor with unsaved work.
+   * Ends a shell. Unless `force`, refused (TERMINAL_BUSY) while it runs a program in the foreground or
+   * a job in the background: one click on a tab's × must not end a build, a server or an editor with
+   * unsaved work.
    */
   async close(termId: string, opts: { force?: boolean } = {}): Promise<void> {
     const l = this.live(termId);

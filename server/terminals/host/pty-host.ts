@@ -303,8 +303,8 @@ export class PtyHost {
     if (!shell) return null;
     if (shell.tpgid > 0 && shell.tpgid !== shell.pid)
       return { program: readStat(shell.tpgid)?.name ?? "a program", background: false };
-    // A job control put in a group of its own (`npm run dev &`); a command substitution of the prompt, or
-    // what a non-interactive script (the OpenCode TUI's loop) runs, stays in the shell's group.
+    // A job left running in the background has a process group of its own (`npm run dev &`); what the
+    // prompt runs, or a non-interactive script such as the OpenCode TUI's loop, stays in the shell's.
     const job = childrenOf(shell.pid).find((c) => c.state !== "Z" && c.pgid !== shell.pgid);
     return job ? { program: job.name, background: true } : null;
   }
