@@ -113,7 +113,7 @@ export class Cells {
   }
 
   async create(body: CreateCellBody): Promise<Cell> {
-    const workspace = this.deps.workspaces.get(body.workspaceId);
+    const workspace = this.deps.workspaces.present(body.workspaceId);
     const template = this.deps.workspaces.config(workspace.id).template(body.templateId);
     const baseRef = body.baseRef ?? (await currentBranch(workspace.path)) ?? "HEAD";
     const baseCommit = await resolveBase(workspace.path, baseRef);

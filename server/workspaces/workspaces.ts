@@ -1,4 +1,4 @@
-import { realpathSync, statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { basename, isAbsolute } from "node:path";
 import { HiveError } from "../../shared/errors.ts";
 import type { Workspace } from "../../shared/records.ts";
@@ -24,6 +24,17 @@ export class Workspaces {
   get(id: string): Workspace {
     const w = this.repo.get(id);
     if (!w) throw new HiveError("WORKSPACE_NOT_FOUND", `No workspace with id '${id}'.`);
+    return w;
+  }
+
+  /** The workspace, when its repository is still where it was registered (cells are made from it). */
+  present(id: string): Workspace {
+    const w = this.get(id);
+    if (!existsSync(w.path))
+      throw new HiveError(
+        "WORKSPACE_INVALID",
+        `The repository of ${w.name} is no longer at ${w.path} (moved or deleted): put it back there, or remove the workspace from Hive.`,
+      );
     return w;
   }
 

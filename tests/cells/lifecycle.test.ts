@@ -174,7 +174,19 @@ describe("workspaces", () => {
       );
       expect((await h.api("GET", `/api/templates?workspaceId=${added.id}`)).status).toBe(404);
       // Added again, it is a workspace like any other.
-      expect((await h.api("POST", "/api/workspaces", { path: other.path })).status).toBe(201);
+      const again = (await h.api<Workspace>("POST", "/api/workspaces", { path: other.path })).body;
+      // Its repository deleted behind Hive's back: a new cell says so, and where it was.
+      other.cleanup();
+      const orphan = await h.api("POST", "/api/cells", {
+        workspaceId: again.id,
+        templateId: "basic",
+        name: "x",
+      });
+      expect(orphan.status).toBe(422);
+      expect(orphan.body.error.message).toBe(
+        `The repository of ${again.name} is no longer at ${other.path} (moved or deleted): put it back there, or remove the workspace from Hive.`,
+      );
+      expect((await h.api("DELETE", `/api/workspaces/${again.id}`)).status).toBe(204);
     } finally {
       s.close();
       other.cleanup();
