@@ -105,6 +105,8 @@ export class HiveTerminalPane extends LitElement {
   private offSizing: (() => void) | undefined;
   /** What fits the pane, as last measured. */
   private fitted: TerminalSize | undefined;
+  /** A screen row's height on the page, as measured at this row count (see followCursor). */
+  private rowHeight = { rows: 0, px: 0 };
   private observer: ResizeObserver | undefined;
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
   private teardownTimer: ReturnType<typeof setTimeout> | undefined;
@@ -281,8 +283,14 @@ export class HiveTerminalPane extends LitElement {
     const rowsUp = this.sizedElsewhere
       ? Math.max(0, Math.min(term.buffer.active.cursorY + 1 - visible, term.rows - visible))
       : 0;
-    const rowHeight = (el.querySelector(".xterm-screen")?.clientHeight ?? 0) / term.rows;
-    el.style.transform = rowsUp > 0 ? `translateY(${-rowsUp * rowHeight}px)` : "";
+    // This runs at every cursor move of a flood: the screen is measured (a forced layout) only when its
+    // row count changed, and the style is written only when it changes.
+    if (rowsUp > 0 && this.rowHeight.rows !== term.rows) {
+      const height = el.querySelector(".xterm-screen")?.clientHeight ?? 0;
+      this.rowHeight = { rows: term.rows, px: height / term.rows };
+    }
+    const transform = rowsUp > 0 ? `translateY(${-rowsUp * this.rowHeight.px}px)` : "";
+    if (el.style.transform !== transform) el.style.transform = transform;
   }
 
   private scheduleFit(): void {
