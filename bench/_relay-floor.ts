@@ -5,22 +5,37 @@ import WebSocket from "ws";
 import { tempDir } from "../tests/helpers/repo.ts";
 
 /**
- * The floor of Hive's process layout, for bench/echo-latency: a WebSocket into one process (as into Hive's
- * web server), a unix socket from it to a second process that owns a PTY (as the PTY host does), and back,
- * with nothing done on the way but forwarding. Each keystroke wakes the same processes in the same order
- * as in Hive, so what this takes is what the layout costs on this machine before any of Hive's own work.
+ * The floor of Hive's process layout, for bench/echo-latency and bench/terminal-throughput: a WebSocket
+ * into one process (as into Hive's web server), a unix socket from it to a second process that owns a PTY
+ * (as the PTY host does), and back, with nothing done on the way but forwarding. Output read in one turn
+ * of the owner's event loop goes out as one write, and each side pauses its source while its socket is
+ * full, so a flood is relayed as well as this layout allows without Hive's screens, lanes or acks.
  */
 
 const ROOT = join(import.meta.dirname, "..");
 
-/** Owns a PTY running `cat` with the line discipline echoing; relays its bytes over a unix socket. */
+/** Owns a PTY running the shell command it is given; relays its bytes over a unix socket. */
 const PTY_OWNER = `
 import net from "node:net";
 import pty from "node-pty";
-const p = pty.spawn("/bin/sh", ["-c", "stty -icanon; exec cat"], { cols: 80, rows: 24, encoding: null });
+const p = pty.spawn("/bin/sh", ["-c", process.argv[2]], { cols: 200, rows: 50, encoding: null });
 net.createServer((s) => {
   s.on("data", (d) => p.write(d));
-  p.onData((d) => s.write(d));
+  let corked = false;
+  p.onData((d) => {
+    if (!corked) {
+      corked = true;
+      s.cork();
+      setImmediate(() => {
+        corked = false;
+        s.uncork();
+      });
+    }
+    if (!s.write(d)) {
+      p.pause();
+      s.once("drain", () => p.resume());
+    }
+  });
 }).listen(process.argv[1], () => console.log("ready"));
 `;
 
@@ -33,17 +48,24 @@ await new Promise((r) => up.once("connect", r));
 const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () => console.log(String(wss.address().port)));
 wss.on("connection", (ws) => {
   ws.on("message", (m) => up.write(m));
-  up.on("data", (d) => ws.send(d, { binary: true }));
+  up.on("data", (d) => {
+    ws.send(d, { binary: true });
+    if (ws._socket.writableLength > 1024 * 1024) {
+      up.pause();
+      ws._socket.once("drain", () => up.resume());
+    }
+  });
 });
 `;
 
 export interface RelayFloor {
-  /** Sends a key; `onEcho` is called for every output chunk that holds a "k". */
-  send(key: string): void;
+  /** Sends input to the PTY, as typing would. */
+  send(input: string): void;
   close(): void;
 }
 
-export async function startRelayFloor(onEcho: () => void): Promise<RelayFloor> {
+/** `command`: what the PTY runs (`sh -c`); `onOutput` gets every binary message the WebSocket brings. */
+export async function startRelayFloor(command: string, onOutput: (d: Buffer) => void): Promise<RelayFloor> {
   const sockPath = join(tempDir("hive-bench-relay-"), "pty.sock");
   const children: ChildProcess[] = [];
   const cleanup = () => {
@@ -52,7 +74,7 @@ export async function startRelayFloor(onEcho: () => void): Promise<RelayFloor> {
   };
   const run = (code: string) =>
     new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--input-type=module", "-e", code, sockPath], {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", code, sockPath, command], {
         cwd: ROOT,
         stdio: ["ignore", "pipe", "inherit"],
       });
@@ -69,11 +91,9 @@ export async function startRelayFloor(onEcho: () => void): Promise<RelayFloor> {
       ws.once("open", resolve);
       ws.once("error", reject);
     });
-    ws.on("message", (d: Buffer) => {
-      if (d.includes(0x6b)) onEcho();
-    });
+    ws.on("message", onOutput);
     return {
-      send: (key) => ws.send(key),
+      send: (input) => ws.send(input),
       close() {
         ws.terminate();
         cleanup();

@@ -59,7 +59,9 @@ try {
   const direct = await keystrokes(KEYS, (k) => pty.write(k));
   pty.kill();
 
-  const relay = await startRelayFloor(() => onEcho?.());
+  const relay = await startRelayFloor("stty -icanon; exec cat", (d) => {
+    if (d.includes(0x6b)) onEcho?.();
+  });
   await keystrokes(100, (k) => relay.send(k));
   const relayed = await keystrokes(KEYS, (k) => relay.send(k));
   relay.close();
