@@ -352,8 +352,8 @@ export class DiffService {
       branch: cell.branchName,
       baseBranch,
       strategy: body.strategy,
-      message:
-        body.message ?? `${body.strategy === "squash" ? "Squash" : "Merge"} ${cell.branchName}: ${cell.name}`,
+      message: body.message,
+      title: cell.name,
     });
     if (!outcome.ok) {
       setBranchStatus(this.deps.cells, this.deps.bus, cellId, "conflict");

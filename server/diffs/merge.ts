@@ -58,6 +58,20 @@ async function checkoutOf(repo: string, branch: string): Promise<string | undefi
 }
 
 /**
+ * A squash keeps what its commits said: the one commit's own message, or the title over the list of
+ * their subjects (as forges write it), instead of a message that names only the branch.
+ */
+async function squashMessage(repo: string, base: string, head: string, title: string): Promise<string> {
+  const log = await git(["log", "--reverse", "--format=%B%x00", `${base}..${head}`], { cwd: repo });
+  const messages = log
+    .split("\0")
+    .map((m) => m.trim())
+    .filter(Boolean);
+  if (messages.length === 1) return messages[0]!;
+  return [title, "", ...messages.map((m) => `* ${m.split("\n")[0]}`)].join("\n");
+}
+
+/**
  * Finds merge conflicts without touching any worktree or ref (`git merge-tree --write-tree` works on
  * objects only). Returns the merged tree, or the conflicted paths.
  */
@@ -82,7 +96,8 @@ export interface MergeRequest extends MergeBody {
   repo: string;
   branch: string;
   baseBranch: string;
-  message: string;
+  /** What the work is called (the cell's name): the default message's subject. */
+  title: string;
 }
 
 export type MergeOutcome = { ok: true; result: MergeResult } | { ok: false; conflicts: string[] };
@@ -127,10 +142,13 @@ export async function mergeBranch(req: MergeRequest): Promise<MergeOutcome> {
     const merged = await mergeTree(repo, base, head);
     if ("conflicts" in merged) return { ok: false, conflicts: merged.conflicts };
     const parents = strategy === "merge" ? ["-p", base, "-p", head] : ["-p", base];
+    const message =
+      req.message ??
+      (strategy === "squash"
+        ? await squashMessage(repo, base, head, req.title)
+        : `Merge ${branch}: ${req.title}`);
     const env = await identityEnv(repo);
-    next = (
-      await git(["commit-tree", merged.tree, ...parents, "-m", req.message], { cwd: repo, env })
-    ).trim();
+    next = (await git(["commit-tree", merged.tree, ...parents, "-m", message], { cwd: repo, env })).trim();
   }
 
   if (checkout) {

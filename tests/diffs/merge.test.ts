@@ -62,6 +62,28 @@ describe("commit and merge", () => {
     expect(fx.cells.get(fx.cell.id)?.branchStatus).toBe("merged");
   });
 
+  it("squashes with what the branch's commits said when no message is given", async () => {
+    fx = await makeCell({ "shared.txt": "base\n" }, "coupons");
+    fx.write("a.txt", "a\n");
+    await fx.diffs.commit(fx.cell.id, "Apply the coupon\n\nPercent coupons only.");
+    fx.write("b.txt", "b\n");
+    await fx.diffs.commit(fx.cell.id, "Round the discount to cents");
+    await fx.gitIn(fx.worktree, "branch", "one-commit", "HEAD~1");
+
+    await fx.diffs.merge(fx.cell.id, { strategy: "squash" });
+    expect(await fx.gitIn(fx.repo, "log", "--format=%B", "-1", "main")).toBe(
+      "coupons\n\n* Apply the coupon\n* Round the discount to cents\n\n",
+    );
+
+    // One commit: its whole message, body included.
+    await fx.gitIn(fx.repo, "reset", "-q", "--hard", "HEAD~1");
+    await fx.gitIn(fx.worktree, "reset", "-q", "--hard", "one-commit");
+    await fx.diffs.merge(fx.cell.id, { strategy: "squash" });
+    expect(await fx.gitIn(fx.repo, "log", "--format=%B", "-1", "main")).toBe(
+      "Apply the coupon\n\nPercent coupons only.\n\n",
+    );
+  });
+
   it("makes a merge commit with both parents when the base branch is not checked out", async () => {
     fx = await makeCell({ "shared.txt": "base\n" });
     await fx.gitIn(fx.repo, "checkout", "-q", "--detach");
