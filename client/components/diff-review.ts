@@ -15,7 +15,7 @@ import "./diff-file-list.ts";
 import "./diff-finish.ts";
 import type { HiveDiffFileList } from "./diff-file-list.ts";
 import "./review-comment.ts";
-import { buttonStyles, toolbarStyles } from "./styles.ts";
+import { buttonStyles, countOf, toolbarStyles } from "./styles.ts";
 
 const COMPARE_LABEL: Record<CompareMode, string> = {
   base: "Base commit",
@@ -323,7 +323,7 @@ export class HiveDiffReview extends LitElement {
               />`
             : nothing
         }
-        ${t ? html`<span>${t.files} files <span class="add">+${t.additions}</span> <span class="del">−${t.deletions}</span></span>` : html`<span class="muted">loading…</span>`}
+        ${t ? html`<span>${countOf(t.files, "file")} <span class="add">+${t.additions}</span> <span class="del">−${t.deletions}</span></span>` : html`<span class="muted">loading…</span>`}
         ${v.summary?.note ? html`<span class="muted">${v.summary.note}</span>` : nothing}
         ${v.watch?.mode === "polling" ? html`<span class="muted" title=${v.watch.reason ?? ""}>live by polling (${v.watch.reason})</span>` : nothing}
         <span class="grow"></span>

@@ -112,6 +112,11 @@ export function statusBadge(status: CellStatus) {
   return html`<span class="badge ${status}" data-status=${status}>${status}</span>`;
 }
 
+/** "1 file", "2 files": a count with its noun. */
+export function countOf(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** "1.2 s", "340 ms", "2 min 5 s": durations as people read them. */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "";

@@ -10,7 +10,7 @@ import { linesThatCanShow } from "../../shared/waiting-output.ts";
 import { hasRealGpu } from "../gpu.ts";
 import type { TerminalSession, TerminalSink, TerminalSize } from "../terminal-session.ts";
 import { syncScrollbarOncePerFrame } from "../xterm-scrollbar.ts";
-import { buttonStyles } from "./styles.ts";
+import { buttonStyles, countOf } from "./styles.ts";
 
 /** Resizes settle before the PTY hears of them: a drag of the splitter is one resize, not fifty. */
 const RESIZE_SETTLE_MS = 60;
@@ -336,7 +336,7 @@ export class HiveTerminalPane extends LitElement {
       : !found || found.count === 0
         ? "No match"
         : found.index < 0
-          ? `${found.count} matches`
+          ? countOf(found.count, "match", "matches")
           : `${found.index + 1} of ${found.count}`;
     return html`<div class="find" role="search">
       <input

@@ -65,6 +65,7 @@ describe("the diff review pane", () => {
     const row = review.locator("hive-diff-file-list [data-path='src/calc.js']");
     await row.waitFor({ timeout: 60_000 });
     expect(await row.textContent()).toMatch(/\+1\s*−1/);
+    await review.getByText(/^1 file \+1/).waitFor();
 
     // Monaco (its own lazy chunk) shows the new line; a click on its line number opens a comment form.
     // (The pane may be narrow, so Monaco may show the diff inline: the new side's own numbers are used.)
