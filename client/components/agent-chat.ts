@@ -185,6 +185,7 @@ export class HiveAgentChat extends LitElement {
       }
       form {
         display: flex;
+        align-items: flex-end;
         gap: 6px;
         padding: 8px 10px;
         border-top: 1px solid var(--hive-border);
@@ -193,6 +194,9 @@ export class HiveAgentChat extends LitElement {
         flex: 1;
         resize: vertical;
         min-height: 2.5em;
+        /* Grows with what is typed (a long brief stays readable), up to a part of the screen. */
+        field-sizing: content;
+        max-height: 40vh;
       }
       a {
         color: var(--hive-focus);

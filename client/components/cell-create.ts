@@ -100,6 +100,8 @@ export class HiveCellCreate extends LitElement {
       textarea {
         min-height: 110px;
         resize: vertical;
+        field-sizing: content;
+        max-height: 50vh;
       }
       .problems {
         border: 1px solid var(--hive-error);

@@ -255,4 +255,20 @@ describe("the agent chat pane", () => {
     await page.locator("hive-agent-chat .text", { hasText: "Got the prompt." }).waitFor({ timeout: 30_000 });
     expect(await composer.inputValue()).toBe("");
   }, 120_000);
+
+  it("grows the composer with a message of several lines, up to a part of the window", async () => {
+    const composer = page.locator("hive-agent-chat").getByLabel("Message to the agent");
+    const height = () => composer.evaluate((e) => e.getBoundingClientRect().height);
+    await composer.fill("One line");
+    const oneLine = await height();
+    await composer.fill(Array.from({ length: 8 }, (_, i) => `line ${i + 1} of the brief`).join("\n"));
+    const eightLines = await height();
+    // Every line of the brief shows without scrolling the box.
+    expect(await composer.evaluate((e) => e.scrollHeight - e.clientHeight)).toBeLessThanOrEqual(1);
+    expect(eightLines).toBeGreaterThan(oneLine * 2);
+    await composer.fill(Array.from({ length: 200 }, (_, i) => `line ${i + 1}`).join("\n"));
+    const viewport = page.viewportSize()!.height;
+    expect(await height()).toBeLessThanOrEqual(viewport * 0.4 + 1);
+    await composer.fill("");
+  });
 });
