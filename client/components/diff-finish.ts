@@ -41,7 +41,16 @@ export class HiveDiffFinish extends LitElement {
     return html`<details>
       <summary>Finish: commit and merge · branch ${c.branchStatus.replace("_", " ")}</summary>
       <div class="bar">
-        <input id="message" placeholder="Commit message" aria-label="Commit message" class="grow" />
+        <input
+          id="message"
+          placeholder="Commit message"
+          aria-label="Commit message"
+          class="grow"
+          @input=${() => this.message.setCustomValidity("")}
+          @keydown=${(e: KeyboardEvent) => {
+            if (e.key === "Enter") void this.commit();
+          }}
+        />
         <button @click=${() => this.commit()} ?disabled=${this.busy}>Commit</button>
         <select id="strategy" aria-label="Merge strategy">
           ${MERGE_STRATEGIES.map((m) => html`<option value=${m}>${STRATEGY_LABEL[m]}</option>`)}
@@ -62,7 +71,13 @@ export class HiveDiffFinish extends LitElement {
 
   private async commit(): Promise<void> {
     const text = this.message.value.trim();
-    if (text && (await this.store.commit(text))) this.message.value = "";
+    if (!text) {
+      // A click that did nothing would leave the user wondering: say what is missing, where.
+      this.message.setCustomValidity("Write a commit message first.");
+      this.message.reportValidity();
+      return;
+    }
+    if (await this.store.commit(text)) this.message.value = "";
   }
 
   private abandon(): void {

@@ -96,6 +96,36 @@ describe("abandoned work in the browser", () => {
     expect(app.repo.git("show", `${cell.branchName}:locked.txt`)).toBe("kept through it all\n");
   });
 
+  it("Finish in the review pane asks for a message, commits on Enter, and squashes into main", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/h4-finish-fail.png" });
+    });
+    const cell = await hive.readyCell({ workspaceId: hive.workspaceId, name: "finished" });
+    writeFileSync(join(cell.worktreePath!, "done.txt"), "done\n");
+    await page.goto(`${hive.url}/cells/${cell.id}`);
+    const finish = page.locator("hive-diff-finish");
+    await finish.locator("summary").click();
+    const message = finish.getByLabel("Commit message");
+    await finish.getByRole("button", { name: "Commit" }).click();
+    expect(await message.evaluate((e) => (e as HTMLInputElement).validationMessage)).toBe(
+      "Write a commit message first.",
+    );
+    expect(app.repo.git("rev-parse", cell.branchName!)).toBe(app.repo.git("rev-parse", "main"));
+
+    await message.fill("Finish the work");
+    await message.press("Enter");
+    const review = page.locator("hive-diff-review");
+    await review.getByText(/^Committed [0-9a-f]{10}\.$/).waitFor({ timeout: 30_000 });
+    expect(await message.inputValue()).toBe("");
+    await finish.getByLabel("Merge strategy").selectOption("squash");
+    await finish.getByRole("button", { name: "Merge into base" }).click();
+    await review.getByText(/^Merged into main \(squash\)/).waitFor({ timeout: 30_000 });
+    await page
+      .locator(`hive-cell-list a[data-cell-id='${cell.id}'] [data-branch='merged']`)
+      .waitFor({ timeout: 30_000 });
+    expect(app.repo.git("log", "--format=%s", "-1", "main").trim()).toBe("Finish the work");
+  });
+
   it("Abandon in the review pane stops the cell and marks its branch abandoned in the sidebar", async () => {
     onTestFailed(async () => {
       await page.screenshot({ path: "/tmp/h4-abandon-fail.png" });
