@@ -1,5 +1,6 @@
 import { css, html, LitElement, nothing } from "lit";
 import { customElement, property } from "lit/decorators.js";
+import { plainText } from "../../shared/plain-output.ts";
 import type { Cell, ChecklistStep } from "../../shared/records.ts";
 import { buttonStyles, formatDuration, statusBadge, statusStyles } from "./styles.ts";
 
@@ -185,7 +186,7 @@ export class HiveProvisioningChecklist extends LitElement {
         running && this.output && c.status !== "error"
           ? html`<section class="live" aria-label="Output of ${running.label}">
             <h2>Output</h2>
-            <pre>${this.output}</pre>
+            <pre>${plainText(this.output)}</pre>
           </section>`
           : nothing
       }
@@ -234,7 +235,7 @@ export class HiveProvisioningChecklist extends LitElement {
       <span class="dur">${s.state === "pending" ? "" : formatDuration(ms)}</span>
       ${
         s.detail && (s.state === "running" || s.state === "failed" || s.state === "done")
-          ? html`<span class="detail">${lastLine(s.detail, s.state)}</span>`
+          ? html`<span class="detail">${lastLine(plainText(s.detail), s.state)}</span>`
           : nothing
       }
     </li>`;
@@ -244,7 +245,7 @@ export class HiveProvisioningChecklist extends LitElement {
     const text = this.output || this.cell.lastSetupError || step?.detail || "no output was recorded";
     return html`<section class="failure" role="alert">
       <h2>${step ? `“${step.label}” failed` : this.deleting ? "Deleting failed" : "Provisioning failed"}</h2>
-      <pre>${text}</pre>
+      <pre>${plainText(text)}</pre>
       ${this.actionError ? html`<p class="error">${this.actionError}</p>` : nothing}
       <div class="actions">
         <button class="primary" ?disabled=${this.busy} @click=${() => this.emit("cell-retry")}>

@@ -11,6 +11,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
+import { plainText } from "../../shared/plain-output.ts";
 import { Screen } from "../terminals/host/screen.ts";
 
 /** Past this size the log is copied to `<file>.1` and truncated: at most twice this on disk per service. */
@@ -101,7 +102,7 @@ export class ServiceLog {
 
   /** The last lines of output, for an error's detail. */
   tailLines(lines = 30): string {
-    return this.tail(8 * 1024)
+    return plainText(this.tail(8 * 1024))
       .split("\n")
       .slice(-lines - 1)
       .join("\n")

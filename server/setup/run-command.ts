@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { plainText } from "../../shared/plain-output.ts";
 import type { GroupOwner, SetupProcessGroups } from "./process-groups.ts";
 
 export interface CommandRun {
@@ -94,5 +95,5 @@ export function runCommand(run: CommandRun): Promise<CommandResult> {
 }
 
 function tailLines(text: string, lines = 40): string {
-  return text.split("\n").slice(-lines).join("\n").trimEnd();
+  return plainText(text).split("\n").slice(-lines).join("\n").trimEnd();
 }

@@ -140,7 +140,11 @@ describe("provisioning a cell", () => {
         {
           id: "basic",
           label: "Basic",
-          setup: ["echo first >> ran.txt", "echo 'npm ERR! missing thing' >&2; exit 3"],
+          setup: [
+            "echo first >> ran.txt",
+            // Coloured, with a progress line redrawn by carriage returns, as tools print even into a pipe.
+            "printf 'fetching 10%%\\rfetching 100%%\\n'; printf '\\033[31mnpm ERR!\\033[0m missing thing\\n' >&2; exit 3",
+          ],
         },
       ],
     });
@@ -150,6 +154,9 @@ describe("provisioning a cell", () => {
     expect(failed!.lastSetupError).toContain("run_setup:1");
     expect(failed!.lastSetupError).toContain("exited with 3");
     expect(failed!.lastSetupError).toContain("npm ERR! missing thing");
+    expect(failed!.lastSetupError).toContain("\nfetching 100%\n");
+    expect(failed!.lastSetupError).not.toContain("\x1b");
+    expect(failed!.lastSetupError).not.toContain("\r");
     expect(existsSync(failed!.worktreePath!)).toBe(true);
     const checklist = (await h.api<ChecklistStep[]>("GET", `/api/cells/${failed!.id}/checklist`)).body;
     expect(checklist.find((s) => s.step === "run_setup:1")!.state).toBe("failed");

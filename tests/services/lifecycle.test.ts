@@ -147,6 +147,9 @@ describe("service lifecycle", () => {
     }, "the crash loop to be detected");
     expect(web.detail).toMatch(/^crash loop: exited 5 times/);
     expect(web.detail).toContain("web: crashing after 50 ms");
+    // Hive's own notes are dimmed in the log; the detail is plain text.
+    expect(web.detail).toContain("[hive] exited (exit code 1)");
+    expect(web.detail).not.toContain("\x1b");
     expect(web.restarts).toBe(4);
   });
 
