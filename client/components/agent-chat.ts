@@ -12,6 +12,7 @@ import type {
   AgentSnapshot,
   AnswerInboxBody,
 } from "../../shared/agents.ts";
+import { plainText } from "../../shared/plain-output.ts";
 import type { Cell } from "../../shared/records.ts";
 import { hive } from "../context.ts";
 import { loadDraft, saveDraft } from "../drafts.ts";
@@ -416,8 +417,8 @@ export class HiveAgentChat extends LitElement {
         }
       </summary>
       <pre>${JSON.stringify(shown?.input ?? {}, null, 2)}</pre>
-      ${shown?.output !== undefined ? html`<pre>${String(shown.output)}</pre>` : nothing}
-      ${shown?.error !== undefined ? html`<pre class="tool-error">${String(shown.error)}</pre>` : nothing}
+      ${shown?.output !== undefined ? html`<pre>${plainText(String(shown.output))}</pre>` : nothing}
+      ${shown?.error !== undefined ? html`<pre class="tool-error">${plainText(String(shown.error))}</pre>` : nothing}
       ${shown?.cut ? html`<p class="role cut">${cutNote(shown.cut, whole)}</p>` : nothing}
     </details>`;
   }

@@ -165,6 +165,7 @@ describe("the agent chat pane", () => {
       { length: 1500 },
       (_, i) => `row ${String(i).padStart(5, "0")} ${"x".repeat(80)}`,
     );
+    lines[400] = "row 00400 \x1b[31mcoloured\x1b[0m, as a log file keeps it";
     writeFileSync(join(cell.worktreePath!, "big.txt"), `${lines.join("\n")}\n`);
     world.model.script(
       { toolCalls: [{ name: "read", args: { filePath: `${cell.worktreePath}/big.txt` } }] },
@@ -193,6 +194,10 @@ describe("the agent chat pane", () => {
     await tool.locator("summary").click();
     await tool.locator("pre", { hasText: "row 00400" }).waitFor({ timeout: 30_000 });
     await tool.locator(".cut").waitFor({ state: "detached" });
+    // Shown as it would read in a terminal, without its escape sequences.
+    expect(await tool.locator("pre").last().textContent()).toContain(
+      "row 00400 coloured, as a log file keeps it",
+    );
   }, 120_000);
 
   it("opens a long session on its latest messages, and shows earlier ones when asked", async () => {
