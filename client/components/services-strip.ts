@@ -78,10 +78,19 @@ export class HiveServicesStrip extends LitElement {
       .detail {
         padding: 2px 14px 6px;
         color: var(--hive-error);
-        white-space: pre-wrap;
         font-family: var(--hive-mono);
-        max-height: 8em;
+      }
+      /* The output's last lines are the ones that say why: the box opens scrolled to its end. */
+      .detail .tail {
+        max-height: 7em;
         overflow: auto;
+        display: flex;
+        flex-direction: column-reverse;
+      }
+      .detail pre {
+        margin: 0;
+        white-space: pre-wrap;
+        font: inherit;
       }
       hive-terminal-pane {
         height: 220px;
@@ -123,13 +132,22 @@ export class HiveServicesStrip extends LitElement {
         ${store.error.value ? html`<span class="error" role="alert">${store.error.value}</span>` : nothing}
         ${this.figures()}
       </div>
-      ${failed.map((s) => html`<div class="detail" data-service=${s.name}>${s.name}: ${s.detail}</div>`)}
+      ${failed.map((s) => this.failure(s.name, s.detail!))}
       ${
         this.logOf && this.logSession
           ? html`<hive-terminal-pane .session=${this.logSession} active data-log=${this.logOf}></hive-terminal-pane>`
           : nothing
       }
     `;
+  }
+
+  /** Why a service failed (the detail's first line), over the tail of its output. */
+  private failure(name: string, detail: string) {
+    const [why, ...tail] = detail.split("\n");
+    return html`<div class="detail" data-service=${name}>
+      <div class="why">${name}: ${why}</div>
+      ${tail.length > 0 ? html`<div class="tail"><pre>${tail.join("\n")}</pre></div>` : nothing}
+    </div>`;
   }
 
   private service(s: ServiceState) {

@@ -23,6 +23,17 @@ describe("services in the web app", () => {
           // No "--name" flag here: the template picker shows the command, and the form helper finds "Name" by label.
           services: { web: { run: serviceCommand("--delay 300"), readyPattern: "listening on" } },
         },
+        {
+          id: "flaky",
+          label: "Flaky",
+          services: {
+            web: {
+              run: serviceCommand("--crash-after 200"),
+              readyPattern: "listening on",
+              restart: "always",
+            },
+          },
+        },
       ],
     });
     repo.commit("config");
@@ -107,5 +118,43 @@ describe("services in the web app", () => {
     // The preview cannot reach back into Hive's tab.
     expect(await opened.evaluate(() => window.opener)).toBeNull();
     await opened.close();
+  });
+
+  it("says why a service failed, over its output's last lines, plain and scrolled to the end", async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: "/tmp/services-failed-fail.png" });
+    });
+    const cell = await hive.readyCell({
+      workspaceId: hive.workspaceId,
+      name: "crashing",
+      templateId: "flaky",
+    });
+    await page.goto(`${hive.url}/cells/${cell.id}`);
+    const web = page.locator("hive-services-strip [data-service='web']");
+    await web.locator("[data-status='error']").waitFor({ timeout: 60_000 });
+    const detail = page.locator("hive-services-strip .detail[data-service='web']");
+    expect(await detail.locator(".why").textContent()).toMatch(
+      /^web: crash loop: exited 5 times within 60 s/,
+    );
+    const tail = detail.locator(".tail");
+    expect(await tail.textContent()).not.toContain("\x1b");
+    // The newest lines (the last exit) are in view without scrolling.
+    const box = await tail.evaluate((el) => ({
+      over: el.scrollHeight > el.clientHeight,
+      rect: el.getBoundingClientRect(),
+    }));
+    expect(box.over).toBe(true);
+    const lastLine = await tail.evaluate((el) => {
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      let text: Text | undefined;
+      for (let n = walker.nextNode(); n; n = walker.nextNode())
+        if (n.textContent?.includes("[hive] exited")) text = n as Text;
+      const range = document.createRange();
+      range.setStart(text!, text!.data.lastIndexOf("[hive] exited"));
+      range.setEnd(text!, text!.data.lastIndexOf("[hive] exited") + 1);
+      return range.getBoundingClientRect().bottom;
+    });
+    expect(lastLine).toBeLessThanOrEqual(box.rect.bottom + 1);
+    expect(lastLine).toBeGreaterThan(box.rect.top);
   });
 });
