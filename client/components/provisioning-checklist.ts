@@ -186,12 +186,20 @@ export class HiveProvisioningChecklist extends LitElement {
         running && this.output && c.status !== "error"
           ? html`<section class="live" aria-label="Output of ${running.label}">
             <h2>Output</h2>
-            <pre>${plainText(this.output)}</pre>
+            <pre @scroll=${this.liveScrolled}>${plainText(this.output)}</pre>
           </section>`
           : nothing
       }
     `;
   }
+
+  private followLive = true;
+  private failureShown: string | null = null;
+
+  private readonly liveScrolled = (e: Event): void => {
+    const pre = e.target as HTMLElement;
+    this.followLive = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  };
 
   override updated(): void {
     const live = this.steps.some((s) => s.state === "running");
@@ -200,8 +208,15 @@ export class HiveProvisioningChecklist extends LitElement {
       clearInterval(this.tick);
       this.tick = undefined;
     }
-    const pre = this.renderRoot.querySelector(".live pre");
-    if (pre) pre.scrollTop = pre.scrollHeight;
+    // Output opens at its end, where a failure says why, and the live output follows new lines unless the
+    // person has scrolled up to read (they are not pulled away at every line).
+    const output = this.renderRoot.querySelector<HTMLElement>(".live pre");
+    if (output && this.followLive) output.scrollTop = output.scrollHeight;
+    const failure = this.renderRoot.querySelector<HTMLElement>(".failure pre");
+    if (failure && failure.textContent !== this.failureShown) {
+      failure.scrollTop = failure.scrollHeight;
+      this.failureShown = failure.textContent;
+    }
   }
 
   override disconnectedCallback(): void {

@@ -27,13 +27,13 @@ describe("the web app, end to end", () => {
           id: "web",
           label: "Web app",
           description: "Installs and builds before the cell opens.",
-          setup: ["echo installing && sleep 2 && echo installed"],
+          setup: ["seq 1 100; echo installing; sleep 1; echo installed; sleep 2"],
         },
         {
           id: "flaky",
           label: "Flaky",
           description: "Setup that fails until fixed.",
-          setup: ["echo boom >&2; exit 3"],
+          setup: ["seq 1 80; echo boom >&2; exit 3"],
         },
       ],
     });
@@ -57,7 +57,14 @@ describe("the web app, end to end", () => {
     await page
       .locator("hive-provisioning-checklist li[data-step='run_setup:0'][data-state='running']")
       .waitFor();
-    await page.locator("hive-provisioning-checklist .live pre", { hasText: "installing" }).waitFor();
+    const live = page.locator("hive-provisioning-checklist .live pre");
+    await live.filter({ hasText: "installing" }).waitFor();
+    // Scrolled up to read, the output stays where the person put it as lines arrive.
+    await live.evaluate((e) => {
+      e.scrollTop = 0;
+    });
+    await live.filter({ hasText: "installed" }).waitFor();
+    expect(await live.evaluate((e) => e.scrollTop)).toBe(0);
     await page.reload();
     await setup.waitFor();
     // Then the cell view opens by itself.
@@ -74,6 +81,16 @@ describe("the web app, end to end", () => {
     const failure = page.locator("hive-provisioning-checklist .failure");
     await failure.waitFor({ timeout: 30_000 });
     expect(await failure.textContent()).toContain("boom");
+    // More output than the box holds: it opens on its end, where the error is.
+    const pre = failure.locator("pre");
+    await expect
+      .poll(() =>
+        pre.evaluate((e) => [
+          e.scrollHeight > e.clientHeight,
+          e.scrollTop + e.clientHeight >= e.scrollHeight - 2,
+        ]),
+      )
+      .toEqual([true, true]);
     await page
       .locator("hive-provisioning-checklist li[data-step='run_setup:0'][data-state='failed']")
       .waitFor();
