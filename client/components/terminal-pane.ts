@@ -320,7 +320,11 @@ export class HiveTerminalPane extends LitElement {
     }
     if (e.code === "KeyC") {
       const text = this.term?.getSelection();
-      if (text) void navigator.clipboard?.writeText(text);
+      // Over plain http from another machine the page has no Clipboard API (not a secure context); a copy
+      // command makes the browser fire its copy event instead, which xterm fills with the selection.
+      if (text && navigator.clipboard)
+        void navigator.clipboard.writeText(text).catch(() => document.execCommand("copy"));
+      else if (text) document.execCommand("copy");
       e.preventDefault();
       return false;
     }

@@ -220,6 +220,20 @@ describe("the web app's screens", () => {
     await pane.evaluate((el) => (el as unknown as { term: { selectAll(): void } }).term.selectAll());
     await page.keyboard.press("Control+Shift+C");
     expect(await page.evaluate(() => navigator.clipboard.readText())).toContain("copy-9");
+    // As on a page served over plain http from another machine, where there is no Clipboard API.
+    await page.evaluate(() => navigator.clipboard.writeText("stale"));
+    const hideClipboardApi = (hide: boolean) =>
+      page.evaluate((hide) => {
+        const w = window as { clipboardApi?: PropertyDescriptor };
+        w.clipboardApi ??= Object.getOwnPropertyDescriptor(Navigator.prototype, "clipboard");
+        const hidden = { get: () => undefined, configurable: true };
+        Object.defineProperty(Navigator.prototype, "clipboard", hide ? hidden : w.clipboardApi!);
+      }, hide);
+    await hideClipboardApi(true);
+    await pane.evaluate((el) => (el as unknown as { term: { selectAll(): void } }).term.selectAll());
+    await page.keyboard.press("Control+Shift+C");
+    await hideClipboardApi(false);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toContain("copy-9");
 
     await page.evaluate(() => navigator.clipboard.writeText("echo pasted-$((5+5))"));
     await pane.click();
