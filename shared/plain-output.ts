@@ -14,3 +14,8 @@ export function plainText(text: string): string {
     })
     .join("\n");
 }
+
+/** The last `lines` lines of output as plain text, for an error's detail. */
+export function plainTail(text: string, lines: number): string {
+  return plainText(text).trimEnd().split("\n").slice(-lines).join("\n");
+}

@@ -11,7 +11,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { plainText } from "../../shared/plain-output.ts";
+import { plainTail } from "../../shared/plain-output.ts";
 import { Screen } from "../terminals/host/screen.ts";
 
 /** Past this size the log is copied to `<file>.1` and truncated: at most twice this on disk per service. */
@@ -102,11 +102,7 @@ export class ServiceLog {
 
   /** The last lines of output, for an error's detail. */
   tailLines(lines = 30): string {
-    return plainText(this.tail(8 * 1024))
-      .split("\n")
-      .slice(-lines - 1)
-      .join("\n")
-      .trimEnd();
+    return plainTail(this.tail(8 * 1024), lines);
   }
 
   /** Reads everything appended since the last read and hands it on. */

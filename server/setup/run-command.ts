@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { plainText } from "../../shared/plain-output.ts";
+import { plainTail } from "../../shared/plain-output.ts";
 import type { GroupOwner, SetupProcessGroups } from "./process-groups.ts";
 
 export interface CommandRun {
@@ -89,11 +89,7 @@ export function runCommand(run: CommandRun): Promise<CommandResult> {
       if (child.pid) run.groups?.registry.forget(child.pid);
       const status = timedOut ? `timed out after ${run.timeoutMs} ms` : `exit ${exitCode ?? signal}`;
       log.end(`[${status}]\n`);
-      resolve({ exitCode, signal, timedOut, aborted, tail: tailLines(tail) });
+      resolve({ exitCode, signal, timedOut, aborted, tail: plainTail(tail, 40) });
     });
   });
-}
-
-function tailLines(text: string, lines = 40): string {
-  return plainText(text).split("\n").slice(-lines).join("\n").trimEnd();
 }
