@@ -52,3 +52,10 @@ export class HiveError extends Error {
     this.name = "HiveError";
   }
 }
+
+/**
+ * How a schema's complaints read to people (pass to `safeParse`): a missing field says "required" instead of
+ * "Invalid input: expected string, received undefined".
+ */
+export const readableIssues: z.core.$ZodErrorMap = (issue) =>
+  issue.code === "invalid_type" && issue.input === undefined ? "required" : undefined;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { findNodeAtLocation, type Node, type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
 import type { z } from "zod";
 import { type ConfigIssue, type HiveConfig, HiveConfigSchema } from "../../shared/config.ts";
+import { readableIssues } from "../../shared/errors.ts";
 
 export type ConfigParse = { ok: true; config: HiveConfig } | { ok: false; errors: ConfigIssue[] };
 
@@ -20,7 +21,7 @@ export function parseConfigText(text: string): ConfigParse {
       errors: errors.length ? errors : [{ path: "(syntax)", message: "the file is empty" }],
     };
   }
-  const result = HiveConfigSchema.safeParse(nodeValue(tree));
+  const result = HiveConfigSchema.safeParse(nodeValue(tree), { error: readableIssues });
   if (result.success) return { ok: true, config: result.data };
   return {
     ok: false,

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import { HiveError } from "../../shared/errors.ts";
+import { HiveError, readableIssues } from "../../shared/errors.ts";
 import {
   CHANNEL_KINDS,
   type Channel,
@@ -190,7 +190,7 @@ export class Hub {
       } catch {
         return badFrame("BAD_FRAME", "frame is not valid JSON");
       }
-      const parsed = ClientFrameSchema.safeParse(json);
+      const parsed = ClientFrameSchema.safeParse(json, { error: readableIssues });
       if (!parsed.success) {
         const ref =
           typeof (json as { ref?: unknown })?.ref === "string"

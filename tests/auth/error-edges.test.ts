@@ -44,6 +44,11 @@ describe("HTTP errors at the edges", () => {
     expect(res.status).toBe(400);
     const paths = res.json().error.details.issues.map((i: { path: string }) => i.path);
     expect(paths).toEqual(expect.arrayContaining(["body.workspaceId", "body.templateId", "body.name"]));
+    // A missing field says so in a word; a wrong one says what was expected.
+    expect(res.json().error.message).toContain("body.templateId: required");
+    expect(res.json().error.message).toContain(
+      "body.workspaceId: Invalid input: expected string, received number",
+    );
   });
 
   it("answers an unknown API route with a JSON 404 when signed in, and 401 when not", async () => {

@@ -115,6 +115,12 @@ describe("parsing hive.config.json", () => {
       expect(messages).toContain('templates[0]: Unrecognized key: "stup"');
       expect(messages).toContain("templates[1].id: duplicate id 'a'");
     }
+    const missing = parseConfigText('{ "templates": [{ "id": "a" }] }');
+    expect(missing.ok).toBe(false);
+    if (!missing.ok)
+      expect(missing.errors).toContainEqual(
+        expect.objectContaining({ path: "templates[0].label", message: "required", line: 1 }),
+      );
   });
 
   it("ships a JSON Schema that matches the zod schema", () => {

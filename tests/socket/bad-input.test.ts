@@ -34,6 +34,10 @@ describe("bad input on the socket", () => {
       code: "BAD_FRAME",
       message: expect.stringContaining("channel"),
     });
+    expect(await nextError(s, () => s.send({ type: "term.input", data: "ls\r" }))).toMatchObject({
+      code: "BAD_FRAME",
+      message: "required at 'termId'",
+    });
     expect(await nextError(s, () => s.send({ type: "warp", ref: "a1" }))).toMatchObject({
       code: "BAD_FRAME",
       ref: "a1",

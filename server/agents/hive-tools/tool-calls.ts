@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { type HiveTool, HiveToolNoArgs, HiveToolServiceArgs } from "../../../shared/agents.ts";
-import { HiveError } from "../../../shared/errors.ts";
+import { HiveError, readableIssues } from "../../../shared/errors.ts";
 import type { ServiceState } from "../../../shared/services.ts";
 import { fileTail } from "../../services/log.ts";
 
@@ -64,7 +64,7 @@ function serviceNamed(target: ToolTarget, name: string): ServiceState {
 
 /** The model's arguments, checked: a wrong one is an error the model reads and can correct. */
 function parseArgs<S extends z.ZodType>(schema: S, args: unknown): z.infer<S> {
-  const r = schema.safeParse(args);
+  const r = schema.safeParse(args, { error: readableIssues });
   if (r.success) return r.data;
   const problems = r.error.issues.map(
     (i) => `${i.path.length ? `'${i.path.join(".")}'` : "arguments"}: ${i.message}`,

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import type { z } from "zod";
-import { ERROR_STATUS, HiveError } from "../../../shared/errors.ts";
+import { ERROR_STATUS, HiveError, readableIssues } from "../../../shared/errors.ts";
 
 /** Validates one part of a request; the error names every field that was wrong and where. */
 export function parse<S extends z.ZodType>(
@@ -8,7 +8,7 @@ export function parse<S extends z.ZodType>(
   value: unknown,
   where: "body" | "params" | "query",
 ): z.infer<S> {
-  const r = schema.safeParse(value ?? {});
+  const r = schema.safeParse(value ?? {}, { error: readableIssues });
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => ({
     path: [where, ...i.path.map(String)].join("."),
