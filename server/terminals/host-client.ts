@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { HiveError } from "../../shared/errors.ts";
 import { ensureHome, type HomeLayout, homeLayout } from "../home/home.ts";
+import { HOST_MAIN } from "./host/build.ts";
 import type { HostMessage, HostRequest } from "./host/messages.ts";
 import { ptyHostPaths } from "./host/paths.ts";
 import { type DataMessage, encodeJson, WireDecoder } from "./host/wire.ts";
@@ -16,7 +17,6 @@ const HOST_START_TIMEOUT_MS = 10_000;
 const READ_BUFFER_BYTES = 256 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const HOST_MAIN = join(ROOT, "server", "terminals", "host", "main.ts");
 
 type Request = HostRequest extends infer R ? (R extends { req: number } ? Omit<R, "req"> : never) : never;
 type Notice = Exclude<HostRequest, { req: number }>;

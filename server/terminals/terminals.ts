@@ -3,9 +3,10 @@ import { NOTHING_KNOWN, type RestState } from "../../shared/rest-tracker.ts";
 import type { TerminalInfo, TerminalKind, TermSnapshot } from "../../shared/terminals.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { HomeLayout } from "../home/home.ts";
+import { hostBuild } from "./host/build.ts";
 import type { HostMessage, HostSnapshot } from "./host/messages.ts";
 import type { DataMessage } from "./host/wire.ts";
-import { PtyHostClient } from "./host-client.ts";
+import { PtyHostClient, stopPtyHost } from "./host-client.ts";
 import { type StreamPoint, type Subscriber, TermFlow, type TermSink } from "./term-flow.ts";
 import type { TerminalTitles } from "./titles.ts";
 
@@ -67,8 +68,30 @@ export class Terminals {
    * is only started when the first terminal opens.
    */
   async start(): Promise<void> {
-    if (await PtyHostClient.isRunning(this.options.layout)) await this.connection();
-    else this.options.titles?.retain([]); // no host: every terminal named before is gone
+    if (!(await PtyHostClient.isRunning(this.options.layout))) {
+      this.options.titles?.retain([]); // no host: every terminal named before is gone
+      return;
+    }
+    await this.replaceIfOutdated(await this.connection());
+  }
+
+  /**
+   * A host started by another build of Hive (it outlives upgrades) is ended while it holds no shell, so the
+   * next terminal runs the code as it is now. One that holds shells keeps them: the console says so.
+   */
+  private async replaceIfOutdated(host: PtyHostClient): Promise<void> {
+    const build = await host.request<string | null>({ t: "build" });
+    if (build === hostBuild()) return;
+    const shells = this.byId.size;
+    if (shells === 0) {
+      await stopPtyHost(this.options.layout.root);
+      return;
+    }
+    console.warn(
+      `hive: the terminal host of ${this.options.layout.root} was started by another build of Hive and keeps ` +
+        `${shells} shell(s) running; it serves them as before. Once they are closed, \`hive stop --all\` ends it ` +
+        "and the next terminal starts with this build.",
+    );
   }
 
   /** Disconnects from the PTY host; the shells keep running there. */

@@ -1,5 +1,6 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { ensureHome, homeLayout } from "../../home/home.ts";
+import { hostBuild } from "./build.ts";
 import { ptyHostPaths } from "./paths.ts";
 import { PtyHost } from "./pty-host.ts";
 
@@ -30,7 +31,12 @@ const exit = (code: number) => {
   process.exit(code);
 };
 
-const host = new PtyHost(paths.socket, { idleExitMs: IDLE_EXIT_MS, onExit: () => exit(0) });
+// The build of the code as it was when this host started: the files may be upgraded under it.
+const host = new PtyHost(paths.socket, {
+  idleExitMs: IDLE_EXIT_MS,
+  onExit: () => exit(0),
+  build: hostBuild(),
+});
 try {
   await host.listen();
 } catch (err) {

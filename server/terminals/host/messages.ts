@@ -27,6 +27,8 @@ export type HostRequest =
    */
   | { t: "foreground"; req: number; num: number }
   | { t: "snapshot"; req: number; num: number }
+  /** Answers the host's build (see build.ts); a host started by an older Hive answers null. */
+  | { t: "build"; req: number }
   | { t: "shutdown"; req: number }
   | { t: "input"; num: number; data: string }
   | { t: "resize"; num: number; cols: number; rows: number }

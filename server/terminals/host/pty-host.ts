@@ -73,7 +73,7 @@ export class PtyHost {
   /** `idleExitMs`: exit when no terminal and no connection is left for this long (0: never). */
   constructor(
     private readonly socketPath: string,
-    private readonly options: { idleExitMs: number; onExit: () => void },
+    private readonly options: { idleExitMs: number; onExit: () => void; build: string },
   ) {}
 
   async listen(): Promise<void> {
@@ -201,6 +201,8 @@ export class PtyHost {
       }
       case "snapshot":
         return this.snapshot(msg.num);
+      case "build":
+        return this.options.build;
       case "shutdown":
         return null;
     }
