@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AgentChoiceSchema } from "./config.ts";
+import { displayName } from "./display-name.ts";
 
 /** Request bodies and params of the HTTP API; the server validates with these, the client builds them. */
 
@@ -9,7 +10,7 @@ export const CreateCellBody = z
   .object({
     workspaceId: z.string().min(1),
     templateId: z.string().min(1),
-    name: z.string().trim().min(1).max(120),
+    name: displayName(120),
     description: z.string().max(20_000).optional(),
     baseRef: z.string().min(1).max(250).optional(),
     agent: AgentChoiceSchema.optional(),

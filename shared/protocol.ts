@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { displayName } from "./display-name.ts";
 import { TerminalKindSchema } from "./terminals.ts";
 
 /**
@@ -57,7 +58,7 @@ export const ClientFrameSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("term.open"),
     cellId: z.string().min(1).max(64),
-    name: z.string().max(80).optional(),
+    name: displayName(80).optional(),
     /** Default "shell". */
     kind: TerminalKindSchema.optional(),
     ...dims,
@@ -68,7 +69,7 @@ export const ClientFrameSchema = z.discriminatedUnion("type", [
   /** Refused (TERMINAL_BUSY) while the shell runs a program in the foreground, unless `force`. */
   z.object({ type: z.literal("term.close"), termId, force: z.boolean().optional(), ref }),
   /** Names a terminal for every browser (kept by Hive across restarts); the cell channel carries the name. */
-  z.object({ type: z.literal("term.rename"), termId, name: z.string().trim().min(1).max(80), ref }),
+  z.object({ type: z.literal("term.rename"), termId, name: displayName(80), ref }),
   /** The client has written this many bytes of a terminal's output into its screen (flow control). */
   z.object({ type: z.literal("term.ack"), termId, bytes: z.number().int().min(0) }),
   /**

@@ -64,7 +64,10 @@ export class TerminalsStore {
 
   /** Names the terminal for every browser: Hive keeps the name, and the cell channel brings it back. */
   rename(termId: string, name: string): void {
-    const clean = name.trim().slice(0, 80);
+    const clean = name
+      .replace(/\p{Cc}+/gu, " ")
+      .trim()
+      .slice(0, 80);
     if (!clean) return;
     if (!this.socket.send({ type: "term.rename", termId, name: clean })) {
       this.error.set("Not connected to Hive: the new name was not saved. Rename it again once reconnected.");

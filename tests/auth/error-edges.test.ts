@@ -49,6 +49,14 @@ describe("HTTP errors at the edges", () => {
     expect(res.json().error.message).toContain(
       "body.workspaceId: Invalid input: expected string, received number",
     );
+    const twoLines = await post(
+      "/api/cells",
+      JSON.stringify({ workspaceId: hive.workspaceId, templateId: "basic", name: "fix\nlogin" }),
+    );
+    expect(twoLines.status).toBe(400);
+    expect(twoLines.json().error.message).toBe(
+      "Invalid request body: body.name: must be one line, without control characters",
+    );
   });
 
   it("answers an unknown API route with a JSON 404 when signed in, and 401 when not", async () => {
