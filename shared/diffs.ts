@@ -58,6 +58,8 @@ export const DiffSummarySchema = z.object({
   commits: z.array(DiffCommitSchema),
   files: z.array(DiffFileSchema),
   totals: z.object({ files: z.number().int(), additions: z.number().int(), deletions: z.number().int() }),
+  /** The branch a merge would go into now, or null when there is none (the main checkout on a detached HEAD). */
+  mergesInto: z.string().nullable(),
 });
 export type DiffSummary = z.infer<typeof DiffSummarySchema>;
 

@@ -32,6 +32,8 @@ export class HiveDiffFinish extends LitElement {
   @property({ attribute: false }) cell!: Cell;
   @property({ attribute: false }) store!: DiffStore;
   @property({ type: Boolean }) busy = false;
+  /** The branch a merge goes into, when the diff's summary has said. */
+  @property({ attribute: false }) mergesInto: string | null = null;
   @query("#message") private message!: HTMLInputElement;
   @query("#strategy") private strategy!: HTMLSelectElement;
 
@@ -58,7 +60,7 @@ export class HiveDiffFinish extends LitElement {
         <button
           @click=${() => this.store.merge(this.strategy.value as (typeof MERGE_STRATEGIES)[number])}
           ?disabled=${this.busy}
-        >Merge into base</button>
+        >Merge into ${this.mergesInto ?? "base"}</button>
         <button
           class="danger"
           title="Stop this cell and keep its branch as abandoned (nothing is deleted)"

@@ -335,7 +335,12 @@ export class HiveDiffReview extends LitElement {
           Send review to agent${open ? ` (${open})` : ""}
         </button>
       </div>
-      <hive-diff-finish .cell=${this.cell} .store=${s} ?busy=${!!v.busy}></hive-diff-finish>`;
+      <hive-diff-finish
+        .cell=${this.cell}
+        .store=${s}
+        .mergesInto=${v.summary?.mergesInto ?? null}
+        ?busy=${!!v.busy}
+      ></hive-diff-finish>`;
   }
 
   private fileHead(f: DiffFile) {

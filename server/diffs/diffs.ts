@@ -136,7 +136,13 @@ export class DiffService {
     head: Pick<DiffSummary, "compare" | "from" | "note" | "commits">,
     files: DiffFile[],
   ): Promise<DiffSummary> {
-    const viewed = await this.viewedNow(cell, files);
+    const [viewed, mergesInto] = await Promise.all([
+      this.viewedNow(cell, files),
+      this.baseBranch(cell).catch((e) => {
+        if (e instanceof HiveError && e.code === "REF_INVALID") return null;
+        throw e;
+      }),
+    ]);
     let additions = 0;
     let deletions = 0;
     const marked = applyTotalLimits(files).map((f) => {
@@ -153,6 +159,7 @@ export class DiffService {
       commits: head.commits,
       files: marked,
       totals: { files: marked.length, additions, deletions },
+      mergesInto,
     };
   }
 

@@ -118,7 +118,8 @@ describe("abandoned work in the browser", () => {
     await review.getByText(/^Committed [0-9a-f]{10}\.$/).waitFor({ timeout: 30_000 });
     expect(await message.inputValue()).toBe("");
     await finish.getByLabel("Merge strategy").selectOption("squash");
-    await finish.getByRole("button", { name: "Merge into base" }).click();
+    // The button says where the work goes.
+    await finish.getByRole("button", { name: "Merge into main" }).click();
     await review.getByText(/^Merged into main \(squash\)/).waitFor({ timeout: 30_000 });
     await page
       .locator(`hive-cell-list a[data-cell-id='${cell.id}'] [data-branch='merged']`)

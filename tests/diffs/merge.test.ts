@@ -123,6 +123,17 @@ describe("commit and merge", () => {
     expect(await repoState(fx)).toEqual(before);
   });
 
+  it("says which branch a merge would go into, and that there is none on a detached HEAD", async () => {
+    fx = await makeCell({ "shared.txt": "base\n" });
+    const mergesInto = async () => (await fx!.diffs.summary(fx!.cell.id)).mergesInto;
+    expect(await mergesInto()).toBe("main");
+    // The cell's base branch is gone: the main checkout's branch is where a merge goes.
+    await fx.gitIn(fx.repo, "branch", "-m", "main", "trunk");
+    expect(await mergesInto()).toBe("trunk");
+    await fx.gitIn(fx.repo, "checkout", "-q", "--detach");
+    expect(await mergesInto()).toBeNull();
+  });
+
   it("refuses to merge while the cell itself has uncommitted changes", async () => {
     fx = await makeCell({ "shared.txt": "base\n" });
     fx.write("a.txt", "a\n");
