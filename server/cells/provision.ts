@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Template } from "../../shared/config.ts";
 import { HiveError } from "../../shared/errors.ts";
 import type { Cell } from "../../shared/records.ts";
@@ -149,6 +149,8 @@ export function deletePlan(deps: PlanDeps, cell: Cell): PlannedStep[] {
       timeoutMs: TEARDOWN_STEP_TIMEOUT_MS,
       run: async ({ cell }) => {
         deps.deleteRecord(cell);
+        // Its setup log could only be read through the cell; its timings stay (the timings view keeps them).
+        rmSync(dirname(deps.setupLogFile(cell.id)), { recursive: true, force: true });
         return "deleted";
       },
     },

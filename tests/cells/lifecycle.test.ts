@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Cell, TimingEvent, Workspace } from "../../shared/records.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
@@ -63,9 +64,13 @@ describe("deleting, archiving and restoring cells", () => {
       name: "slow",
     });
     await h.waitForCell(r.body.id, (c) => c?.currentStep === "run_setup:0");
+    const setupLog = join(h.home, "logs", "cells", r.body.id, "setup.log");
+    expect(existsSync(setupLog)).toBe(true);
     await h.api("DELETE", `/api/cells/${r.body.id}`);
     await h.waitForCell(r.body.id, (c) => c === undefined, 15_000);
     expect(existsSync(r.body.worktreePath!)).toBe(false);
+    // Readable only through the cell, its setup log goes with it.
+    expect(existsSync(dirname(setupLog))).toBe(false);
   });
 
   it("archives a cell keeping its worktree and branch, and restores it", async () => {
