@@ -81,6 +81,9 @@ export const ChecklistStepSchema = z.object({
 });
 export type ChecklistStep = z.infer<typeof ChecklistStepSchema>;
 
+/** The checklist shows this much of a running setup command's output, its latest. */
+export const SETUP_OUTPUT_TAIL_CHARS = 16_000;
+
 export const TemplatesResponseSchema = z.object({
   workspaceId: z.string(),
   templates: z.array(TemplateSchema),

@@ -4,6 +4,7 @@ import {
   CellSchema,
   type ChecklistStep,
   ChecklistStepSchema,
+  SETUP_OUTPUT_TAIL_CHARS,
   type TimingEvent,
   TimingEventSchema,
 } from "../../shared/records.ts";
@@ -11,9 +12,6 @@ import { type TerminalInfo, TerminalInfoSchema } from "../../shared/terminals.ts
 import { api } from "../api.ts";
 import type { HiveSocket } from "../socket.ts";
 import { Store } from "../store.ts";
-
-/** Live setup output kept for the checklist: the tail is what a person reads on failure. */
-const OUTPUT_TAIL_CHARS = 16_000;
 
 const SnapshotSchema = z.object({
   cell: CellSchema,
@@ -161,6 +159,7 @@ export function mergeTiming(steps: ChecklistStep[], t: TimingEvent): ChecklistSt
   return steps.map((s, j) => (j === i ? line : s));
 }
 
+/** Live setup output kept for the checklist: the tail is what a person reads on failure. */
 function tail(s: string): string {
-  return s.length > OUTPUT_TAIL_CHARS ? s.slice(-OUTPUT_TAIL_CHARS) : s;
+  return s.length > SETUP_OUTPUT_TAIL_CHARS ? s.slice(-SETUP_OUTPUT_TAIL_CHARS) : s;
 }

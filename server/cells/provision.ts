@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import type { Template } from "../../shared/config.ts";
 import { HiveError } from "../../shared/errors.ts";
 import type { Cell } from "../../shared/records.ts";
+import { LiveOutput } from "../setup/live-output.ts";
 import type { SetupProcessGroups } from "../setup/process-groups.ts";
 import { runCommand } from "../setup/run-command.ts";
 import { copyIncludes } from "../worktrees/includes.ts";
@@ -65,6 +66,7 @@ export function provisionPlan(deps: PlanDeps, cell: Cell, template: Template): P
         // The command's own timer kills its process group; the step's is only a backstop.
         timeoutMs: timeoutMs + 10_000,
         run: async ({ cell, template, signal, progress }) => {
+          const live = new LiveOutput(progress);
           const result = await runCommand({
             command,
             cwd: worktreeOf(cell),
@@ -72,9 +74,10 @@ export function provisionPlan(deps: PlanDeps, cell: Cell, template: Template): P
             timeoutMs,
             logFile: deps.setupLogFile(cell.id),
             signal,
-            onOutput: (chunk) => progress(chunk),
+            onOutput: (chunk) => live.push(chunk),
             groups: { registry: deps.setupGroups, owner: { cellId: cell.id } },
           });
+          live.flush();
           if (result.exitCode === 0) return "exit 0";
           const why = result.timedOut
             ? `timed out after ${Math.round(timeoutMs / 1000)} s`

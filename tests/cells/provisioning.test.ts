@@ -1,7 +1,12 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Cell, ChecklistStep, TimingEvent } from "../../shared/records.ts";
+import {
+  type Cell,
+  type ChecklistStep,
+  SETUP_OUTPUT_TAIL_CHARS,
+  type TimingEvent,
+} from "../../shared/records.ts";
 import { makeRepo, type TempRepo, tempDir } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
 
@@ -132,6 +137,25 @@ describe("provisioning a cell", () => {
     expect(readFileSync(join(cell!.worktreePath!, "out.txt"), "utf8")).toBe(`hello ${cell!.id}\n`);
     const log = await h.api<string>("GET", `/api/cells/${cell!.id}/setup-log`);
     expect(log.body).toContain('$ echo "$GREETING $HIVE_CELL_ID" > out.txt');
+  });
+
+  it("sends a noisy setup's live output to the checklist a few times a second, as its latest lines", async () => {
+    await setup({
+      templates: [
+        { id: "basic", label: "Basic", setup: ["yes 'a noisy line' | head -n 2300000; echo finished"] },
+      ],
+    });
+    const sent: string[] = [];
+    h.hive.bus.on("cell.progress", ({ step, detail }) => {
+      if (step === "run_setup:0") sent.push(detail);
+    });
+    const cell = await h.waitForCell((await createCell()).id, (c) => c?.status !== "spawning");
+    expect(cell!.status).toBe("ready");
+    // 30 MB arrive in some 460 pipe reads: they reach the tabs as a handful of events, each a tail the
+    // checklist can hold, the last ending where the output ends.
+    expect(sent.length).toBeLessThan(100);
+    expect(Math.max(...sent.map((s) => s.length))).toBeLessThanOrEqual(SETUP_OUTPUT_TAIL_CHARS);
+    expect(sent.at(-1)!.endsWith("a noisy line\nfinished\n")).toBe(true);
   });
 
   it("fails a setup step with its output, then retries from that step once the config is fixed", async () => {
