@@ -168,6 +168,10 @@ export class HiveProvisioningChecklist extends LitElement {
   @property() actionError: string | undefined;
 
   private tick: ReturnType<typeof setInterval> | undefined;
+  /** The live output follows new lines while the person has not scrolled up. */
+  private followLive = true;
+  /** The failure output last scrolled to its end. */
+  private failureShown: string | null = null;
 
   override render() {
     const c = this.cell;
@@ -192,9 +196,6 @@ export class HiveProvisioningChecklist extends LitElement {
       }
     `;
   }
-
-  private followLive = true;
-  private failureShown: string | null = null;
 
   private readonly liveScrolled = (e: Event): void => {
     const pre = e.target as HTMLElement;
