@@ -168,7 +168,7 @@ export class HiveProvisioningChecklist extends LitElement {
   @property() actionError: string | undefined;
 
   private tick: ReturnType<typeof setInterval> | undefined;
-  /** The live output follows new lines while the person has not scrolled up. */
+  /** The live output follows new lines while it is scrolled to its end (the person has not scrolled up). */
   private followLive = true;
   /** The failure output last scrolled to its end. */
   private failureShown: string | null = null;
@@ -190,17 +190,18 @@ export class HiveProvisioningChecklist extends LitElement {
         running && this.output && c.status !== "error"
           ? html`<section class="live" aria-label="Output of ${running.label}">
             <h2>Output</h2>
-            <pre @scroll=${this.liveScrolled}>${plainText(this.output)}</pre>
+            <pre>${plainText(this.output)}</pre>
           </section>`
           : nothing
       }
     `;
   }
 
-  private readonly liveScrolled = (e: Event): void => {
-    const pre = e.target as HTMLElement;
-    this.followLive = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
-  };
+  /** Where the live output is scrolled, read before new output lands in it (scroll events come a frame late). */
+  override willUpdate(): void {
+    const pre = this.renderRoot?.querySelector<HTMLElement>(".live pre");
+    this.followLive = !pre || pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  }
 
   override updated(): void {
     const live = this.steps.some((s) => s.state === "running");
