@@ -1,7 +1,11 @@
 import xtermHeadless from "@xterm/headless";
 import { describe, expect, it } from "vitest";
-import { type FlowControl, TermFlow } from "../../server/terminals/term-flow.ts";
-import { TERM_SKIPPING_ACK_BYTES, TERM_SKIPPING_TRANSIT_BYTES } from "../../shared/terminals.ts";
+import { type FlowControl, TermFlow, TYPING_HOLD_MS } from "../../server/terminals/term-flow.ts";
+import {
+  TERM_HIGH_WATERMARK,
+  TERM_SKIPPING_ACK_BYTES,
+  TERM_SKIPPING_TRANSIT_BYTES,
+} from "../../shared/terminals.ts";
 import { linesThatCanShow } from "../../shared/waiting-output.ts";
 import { seededRandom } from "../helpers/seeded-random.ts";
 import { rows } from "../helpers/xterm-rows.ts";
@@ -131,3 +135,56 @@ function skippingTab() {
     },
   };
 }
+
+describe("a terminal whose output flows, while someone types in another terminal of the window", () => {
+  /** A flow whose PTY is observed: each pause and resume it is told. */
+  function observedFlow() {
+    const told: string[] = [];
+    const flow = new TermFlow({
+      watch() {},
+      pause: () => told.push("pause"),
+      resume: () => told.push("resume"),
+      snapshot: () => Promise.reject(new Error("no resync expected")),
+    });
+    const sub = flow.add({ data() {}, resync() {} });
+    sub.start({ offset: 0, rest: { parser: true, altScreen: false, scrollRegion: false }, rows: ROWS });
+    let offset = 0;
+    const output = (bytes: number) => {
+      flow.data({ num: 1, offset, flags: 0, bytes: Buffer.alloc(bytes, 0x61) });
+      offset += bytes;
+    };
+    return { told, flow, sub, output };
+  }
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("is held back for a moment after each keystroke, then runs again", async () => {
+    const { told, sub, output } = observedFlow();
+    output(1000);
+    sub.yieldToTyping();
+    sub.yieldToTyping(); // a second key inside the hold makes it longer, not a second pause
+    expect(told).toEqual(["pause"]);
+    await sleep(TYPING_HOLD_MS + 50);
+    expect(told).toEqual(["pause", "resume"]);
+  });
+
+  it("leaves a shell with no recent output alone", async () => {
+    const { told, sub, output } = observedFlow();
+    output(10);
+    await sleep(300);
+    sub.yieldToTyping();
+    expect(told).toEqual([]);
+  });
+
+  it("stays paused when its subscriber is still behind as the hold ends", async () => {
+    const { told, flow, sub, output } = observedFlow();
+    output(1000);
+    sub.yieldToTyping();
+    // Past the high watermark, unacknowledged: the watermarks pause it too.
+    output(TERM_HIGH_WATERMARK + 1);
+    await sleep(TYPING_HOLD_MS + 50);
+    expect(told).toEqual(["pause"]);
+    sub.ack(TERM_HIGH_WATERMARK + 1001);
+    flow.update();
+    expect(told).toEqual(["pause", "resume"]);
+  });
+});

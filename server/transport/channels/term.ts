@@ -67,7 +67,12 @@ export function registerTermChannel(hub: Hub, terminals: Terminals, bus: EventBu
       ...(f.ref ? { ref: f.ref } : {}),
     });
   });
-  hub.registerHandler("term.input", (f) => terminals.input(f.termId, f.data));
+  hub.registerHandler("term.input", (f, conn) => {
+    terminals.input(f.termId, f.data);
+    // The echo goes first: the window's other terminals that flood wait a moment.
+    for (const [termId, subscriber] of attached.get(conn) ?? [])
+      if (termId !== f.termId) subscriber.yieldToTyping();
+  });
   hub.registerHandler("term.resize", (f, conn) => {
     terminals.resize(f.termId, f.cols, f.rows);
     sizers.set(f.termId, conn);
