@@ -290,13 +290,18 @@ export interface FlowControl {
 }
 
 /**
- * A terminal whose output flows is held back this long after each keystroke in another terminal of the same
+ * A terminal whose output flows is held back this long after a keystroke in another terminal of the same
  * window: on two cores the flood's shell, PTY host, server and page otherwise stand between the keystroke
- * and its echo. In bench/browser-terminal, echoes within 50 ms went from 81-91% (three runs) to 94% (two),
- * the flood still as fast as local xterm.js (ratio 0.90 and 1.30). 60 ms did no better on the echo and
- * once cost the flood a ratio of 0.77.
+ * and its echo. In bench/browser-terminal, echoes within 50 ms went from 82-91% (three runs) to 90-94%
+ * (three), the flood still as fast as local xterm.js (ratio 0.90-1.30). 60 ms did no better on the echo
+ * and once cost the flood a ratio of 0.77.
  */
 export const TYPING_HOLD_MS = 30;
+/**
+ * A hold starts at most this often, whatever the typing: a key held down must not stop the flood (it keeps
+ * at least 70% of its time).
+ */
+export const TYPING_HOLD_EVERY_MS = 100;
 /** Output this recent makes a terminal one that flows. */
 const FLOWING_MS = 250;
 
@@ -309,6 +314,7 @@ export class TermFlow {
   /** What the PTY was last told: paused for either reason. */
   private controlPaused = false;
   private lastOutputAt = Number.NEGATIVE_INFINITY;
+  private lastHoldAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly control: FlowControl) {}
 
@@ -333,8 +339,9 @@ export class TermFlow {
 
   /** Holds the PTY back for TYPING_HOLD_MS if its output flows (an idle shell is left alone). */
   yieldToTyping(): void {
-    if (performance.now() - this.lastOutputAt > FLOWING_MS) return;
-    clearTimeout(this.holdTimer);
+    const now = performance.now();
+    if (now - this.lastOutputAt > FLOWING_MS || now - this.lastHoldAt < TYPING_HOLD_EVERY_MS) return;
+    this.lastHoldAt = now;
     this.holdTimer = setTimeout(() => {
       this.holdTimer = undefined;
       this.apply();

@@ -1,6 +1,11 @@
 import xtermHeadless from "@xterm/headless";
 import { describe, expect, it } from "vitest";
-import { type FlowControl, TermFlow, TYPING_HOLD_MS } from "../../server/terminals/term-flow.ts";
+import {
+  type FlowControl,
+  TermFlow,
+  TYPING_HOLD_EVERY_MS,
+  TYPING_HOLD_MS,
+} from "../../server/terminals/term-flow.ts";
 import {
   TERM_HIGH_WATERMARK,
   TERM_SKIPPING_ACK_BYTES,
@@ -161,10 +166,24 @@ describe("a terminal whose output flows, while someone types in another terminal
     const { told, sub, output } = observedFlow();
     output(1000);
     sub.yieldToTyping();
-    sub.yieldToTyping(); // a second key inside the hold makes it longer, not a second pause
+    sub.yieldToTyping(); // a second key inside the hold neither lengthens it nor pauses again
     expect(told).toEqual(["pause"]);
     await sleep(TYPING_HOLD_MS + 50);
     expect(told).toEqual(["pause", "resume"]);
+  });
+
+  it("keeps running most of the time under a key held down", async () => {
+    const { told, sub, output } = observedFlow();
+    const start = performance.now();
+    while (performance.now() - start < 1000) {
+      output(100);
+      sub.yieldToTyping();
+      await sleep(5);
+    }
+    // At most one hold of TYPING_HOLD_MS every TYPING_HOLD_EVERY_MS, each ended while the typing goes on:
+    // the flood keeps most of its time instead of waiting for the key to be let go.
+    expect(told.filter((t) => t === "pause").length).toBeLessThanOrEqual(1000 / TYPING_HOLD_EVERY_MS + 1);
+    expect(told.filter((t) => t === "resume").length).toBeGreaterThanOrEqual(3);
   });
 
   it("leaves a shell with no recent output alone", async () => {
