@@ -292,7 +292,7 @@ export interface FlowControl {
 /**
  * A terminal whose output flows is held back this long after a keystroke in another terminal of the same
  * window: on two cores the flood's shell, PTY host, server and page otherwise stand between the keystroke
- * and its echo. In bench/browser-terminal, echoes within 50 ms went from 82-91% (three runs) to 90-94%
+ * and its echo. In bench/browser-terminal, echoes within 50 ms went from 82-91% (three runs) to 90-95%
  * (four), the flood still as fast as local xterm.js (ratio 0.90-1.30). 60 ms did no better on the echo
  * and once cost the flood a ratio of 0.77. Under bench/echo-latency's nonstop typing the flood beside it
  * ran at 23 MB/s instead of 36-41, and the echo's p99 under it was 6.0 ms instead of 7.1-8.1.
