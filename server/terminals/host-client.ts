@@ -1,11 +1,9 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { HiveError } from "../../shared/errors.ts";
 import { ensureHome, type HomeLayout, homeLayout } from "../home/home.ts";
-import { HOST_MAIN } from "./host/build.ts";
+import { HOST_MAIN, ROOT } from "./host/build.ts";
 import type { HostMessage, HostRequest } from "./host/messages.ts";
 import { ptyHostPaths } from "./host/paths.ts";
 import { type DataMessage, encodeJson, WireDecoder } from "./host/wire.ts";
@@ -16,7 +14,6 @@ const HOST_START_TIMEOUT_MS = 10_000;
 /** The host's output is read into one buffer of this size, reused for every read (see WireDecoder). */
 const READ_BUFFER_BYTES = 256 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 type Request = HostRequest extends infer R ? (R extends { req: number } ? Omit<R, "req"> : never) : never;
 type Notice = Exclude<HostRequest, { req: number }>;

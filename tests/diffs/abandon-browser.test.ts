@@ -19,6 +19,16 @@ describe("abandoned work in the browser", () => {
 
   afterAll(() => app?.close());
 
+  /** A ready cell with one uncommitted file, open in the page with its Finish panel unfolded. */
+  async function finishing(name: string, file: string, text: string) {
+    const cell = await hive.readyCell({ workspaceId: hive.workspaceId, name });
+    writeFileSync(join(cell.worktreePath!, file), text);
+    await page.goto(`${hive.url}/cells/${cell.id}`);
+    const finish = page.locator("hive-diff-finish");
+    await finish.locator("summary").click();
+    return { cell, finish };
+  }
+
   it("lists a deleted cell's unmerged branch under its workspace, and drops it from there", async () => {
     onTestFailed(async () => {
       await page.screenshot({ path: "/tmp/h4-kept-fail.png" });
@@ -100,11 +110,7 @@ describe("abandoned work in the browser", () => {
     onTestFailed(async () => {
       await page.screenshot({ path: "/tmp/h4-finish-fail.png" });
     });
-    const cell = await hive.readyCell({ workspaceId: hive.workspaceId, name: "finished" });
-    writeFileSync(join(cell.worktreePath!, "done.txt"), "done\n");
-    await page.goto(`${hive.url}/cells/${cell.id}`);
-    const finish = page.locator("hive-diff-finish");
-    await finish.locator("summary").click();
+    const { cell, finish } = await finishing("finished", "done.txt", "done\n");
     const message = finish.getByLabel("Commit message");
     await finish.getByRole("button", { name: "Commit" }).click();
     expect(await message.evaluate((e) => (e as HTMLInputElement).validationMessage)).toBe(
@@ -131,11 +137,8 @@ describe("abandoned work in the browser", () => {
     onTestFailed(async () => {
       await page.screenshot({ path: "/tmp/h4-abandon-fail.png" });
     });
-    const cell = await hive.readyCell({ workspaceId: hive.workspaceId, name: "given up" });
-    writeFileSync(join(cell.worktreePath!, "draft.txt"), "unfinished\n");
-    await page.goto(`${hive.url}/cells/${cell.id}`);
-    await page.locator("hive-diff-finish summary").click();
-    await page.locator("hive-diff-finish").getByRole("button", { name: "Abandon…" }).click();
+    const { cell, finish } = await finishing("given up", "draft.txt", "unfinished\n");
+    await finish.getByRole("button", { name: "Abandon…" }).click();
     const link = page.locator(`hive-cell-list a[data-cell-id='${cell.id}']`);
     await link.locator("[data-branch='abandoned']").waitFor({ timeout: 30_000 });
     await link.locator("[data-status='archived']").waitFor({ timeout: 30_000 });

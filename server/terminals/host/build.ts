@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+/** The Hive checkout the host runs from. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const HOST_MAIN = join(ROOT, "server", "terminals", "host", "main.ts");
 
 /** Relative module specifiers: `from "./x.ts"`, `import("./x.ts")`, `new URL("./x.ts", import.meta.url)`. */
