@@ -16,6 +16,7 @@ export class CdpPage {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private readonly listeners = new Map<string, ((params: unknown) => void)[]>();
+  private endOnExit = (): void => {};
 
   private constructor(
     private readonly chromium: ChildProcess,
@@ -37,6 +38,10 @@ export class CdpPage {
       // Its own process group: closing ends its zygote, GPU and renderer processes with it.
       { stdio: "ignore", detached: true },
     );
+    // A group of its own also outlives this process: a bench interrupted (Ctrl+C, a timeout) ends it here.
+    const end = () => killGroup(chromium, "SIGKILL");
+    process.once("exit", end);
+    exitOnSignals();
     const port = await waitForPort(profile);
     const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as {
       type: string;
@@ -50,6 +55,7 @@ export class CdpPage {
       ws.once("error", reject);
     });
     const p = new CdpPage(chromium, profile, ws);
+    p.endOnExit = end;
     ws.on("message", (raw) => p.onMessage(String(raw)));
     await p.send("Page.enable");
     await p.send("Runtime.enable");
@@ -120,16 +126,12 @@ export class CdpPage {
   async close(): Promise<void> {
     this.ws.close();
     const exited = new Promise((r) => this.chromium.once("exit", r));
-    const group = (signal: NodeJS.Signals) => {
-      try {
-        process.kill(-this.chromium.pid!, signal);
-      } catch {}
-    };
-    group("SIGTERM");
-    const timer = setTimeout(() => group("SIGKILL"), 5000);
+    killGroup(this.chromium, "SIGTERM");
+    const timer = setTimeout(() => killGroup(this.chromium, "SIGKILL"), 5000);
     await exited;
     clearTimeout(timer);
-    group("SIGKILL");
+    killGroup(this.chromium, "SIGKILL");
+    process.removeListener("exit", this.endOnExit);
     rmSync(this.profile, { recursive: true, force: true, maxRetries: 5 });
   }
 
@@ -168,6 +170,25 @@ export class CdpPage {
     }
     if (msg.method) for (const fn of [...(this.listeners.get(msg.method) ?? [])]) fn(msg.params);
   }
+}
+
+function killGroup(chromium: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-chromium.pid!, signal);
+  } catch {}
+}
+
+let exitsOnSignals = false;
+
+/** A signal ends the bench through `exit`, whose handlers end its browsers. */
+function exitOnSignals(): void {
+  if (exitsOnSignals) return;
+  exitsOnSignals = true;
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)
+    process.once(signal, () => process.exit(code));
 }
 
 /** Chromium writes the port it chose into the profile once it listens. */

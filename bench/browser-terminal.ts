@@ -2,7 +2,9 @@
 // flow control, against xterm.js writing the same bytes locally in the same page (the browser's own
 // ceiling). While the flood runs, keystrokes go into a second terminal of the same cell and their echo
 // is timed. Goal: ratio at least 0.8 (medians of ROUNDS alternating runs of each), and every keystroke
-// echoing within 50 ms during the floods.
+// echoing within 50 ms during the floods. For comparison, each round also floods plain xterm.js terminals
+// over a bare relay in the same process layout (_plain-terminals.ts), and an idle process reports how
+// long this machine held it up meanwhile.
 import { spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +13,7 @@ import { buildClientIfStale, useTempShellHome } from "../tests/browser/browser.t
 import { makeRepo, tempDir } from "../tests/helpers/repo.ts";
 import { startHive } from "../tests/helpers/server.ts";
 import { CdpPage } from "./_cdp-page.ts";
+import { openPlainTerminals, type PlainTerminals, startPlainTerminals } from "./_plain-terminals.ts";
 import { StallProbe } from "./_stall-probe.ts";
 import { median, percentile } from "./_stats.ts";
 
@@ -56,6 +59,13 @@ const created = await h.api<Cell>("POST", "/api/cells", {
 await h.waitForCell(created.body.id, (c) => c?.status === "ready");
 await buildClientIfStale();
 const page = await CdpPage.launch();
+/** The bench's own xterm.js, for the baseline and the plain terminals. */
+const xtermJs = readFileSync(
+  join(import.meta.dirname, "..", "node_modules", "@xterm", "xterm", "lib", "xterm.js"),
+  "utf8",
+);
+let plainPage: CdpPage | undefined;
+let plain: PlainTerminals | undefined;
 
 try {
   await page.goto(h.hive.auth.startUrl(Number(new URL(h.url).port)));
@@ -74,12 +84,29 @@ try {
     (tabs()!.querySelector(".tab") as HTMLElement).click();
     await new Promise((r) => setTimeout(r, 1000));
   }, undefined);
-  await page.addScript(
-    readFileSync(
-      join(import.meta.dirname, "..", "node_modules", "@xterm", "xterm", "lib", "xterm.js"),
-      "utf8",
-    ),
-  );
+  await page.addScript(xtermJs);
+  // The plain terminals (see _plain-terminals.ts) run in a browser of their own, as cold as Hive's page
+  // at its first flood.
+  const pane = await page.evaluate(() => {
+    const el = document
+      .querySelector("hive-app")!
+      .shadowRoot!.querySelector("hive-cell-view")!
+      .shadowRoot!.querySelector("hive-terminal-tabs")!
+      .shadowRoot!.querySelector("hive-terminal-pane[active]") as HTMLElement & {
+      term: { cols: number; rows: number };
+    };
+    const r = el.getBoundingClientRect();
+    return {
+      cols: el.term.cols,
+      rows: el.term.rows,
+      rect: { left: r.left, top: r.top, width: r.width, height: r.height },
+    };
+  }, undefined);
+  plain = await startPlainTerminals(pane.cols, pane.rows);
+  plainPage = await CdpPage.launch();
+  await plainPage.goto(plain.url);
+  await plainPage.addScript(xtermJs);
+  await plainPage.evaluate(openPlainTerminals, pane);
   const renderer = await page.evaluate(() => {
     const gl = document.createElement("canvas").getContext("webgl2");
     const info = gl?.getExtension("WEBGL_debug_renderer_info");
@@ -91,22 +118,38 @@ try {
   const localRates: number[] = [];
   const hiveRates: number[] = [];
   const echoes: number[] = [];
+  const plainRates: number[] = [];
+  const plainEchoes: number[] = [];
   const longFrames: number[] = [];
   const probe = new StallProbe();
   let stall = 0;
-  const idleEcho = await page.evaluate(echoProbe, { samples: 10, gapMs: 100 });
+  let localStall = 0;
+  let plainStall = 0;
+  const idleEcho = await page.evaluate(echoProbe, { samples: 10, gapMs: 100, plain: false });
+  await plainPage.evaluate(echoProbe, { samples: 10, gapMs: 100, plain: true });
   for (let round = 1; round <= ROUNDS; round++) {
+    const localStart = Date.now();
     const local = mbPerSecond(await localBaseline(page, data, TOTAL_MB));
+    localStall = Math.max(localStall, probe.worstBetween(localStart, Date.now()));
     const floodStart = Date.now();
-    const run = await page.evaluate(floodThroughHive, { file, marker: `FLOOD-END${round}` });
+    const run = await page.evaluate(floodAndType, { file, marker: `FLOOD-END${round}`, plain: false });
     stall = Math.max(stall, probe.worstBetween(floodStart, Date.now()));
     const hive = mbPerSecond(run.ms);
     localRates.push(local);
     hiveRates.push(hive);
     echoes.push(...run.echoes);
     longFrames.push(...run.longFrames);
+    const plainStart = Date.now();
+    const plainRun = await plainPage.evaluate(floodAndType, {
+      file,
+      marker: `PLAIN-END${round}`,
+      plain: true,
+    });
+    plainStall = Math.max(plainStall, probe.worstBetween(plainStart, Date.now()));
+    plainRates.push(mbPerSecond(plainRun.ms));
+    plainEchoes.push(...plainRun.echoes);
     console.log(
-      `round ${round}: local xterm.js ${local.toFixed(1)} MB/s, through Hive ${hive.toFixed(1)} MB/s; echo max ${Math.max(...run.echoes).toFixed(1)} ms`,
+      `round ${round}: local xterm.js ${local.toFixed(1)} MB/s, through Hive ${hive.toFixed(1)} MB/s, echo max ${Math.max(...run.echoes).toFixed(1)} ms; plain ${plainRates.at(-1)!.toFixed(1)} MB/s, echo max ${Math.max(...plainRun.echoes).toFixed(1)} ms`,
     );
   }
   probe.stop();
@@ -133,7 +176,13 @@ try {
   console.log(
     `echo in a second terminal: idle p50 ${percentile(idleEcho, 0.5).toFixed(1)} ms; during the floods p50 ${p50.toFixed(1)} ms, p90 ${percentile(echoes, 0.9).toFixed(1)} ms, max ${max.toFixed(1)} ms over ${echoes.length} keystrokes, ${echoes.filter((e) => e <= GOAL_ECHO_MS).length} within ${GOAL_ECHO_MS} ms`,
   );
-  console.log(`an idle process on this machine was held up to ${stall.toFixed(1)} ms during the floods`);
+  const plainMax = Math.max(...plainEchoes);
+  console.log(
+    `plain xterm.js, a WebSocket per terminal, relayed bare through the same two processes: ${median(plainRates).toFixed(1)} MB/s; echo during its floods p50 ${percentile(plainEchoes, 0.5).toFixed(1)} ms, p90 ${percentile(plainEchoes, 0.9).toFixed(1)} ms, max ${plainMax.toFixed(1)} ms over ${plainEchoes.length} keystrokes, ${plainEchoes.filter((e) => e <= GOAL_ECHO_MS).length} within ${GOAL_ECHO_MS} ms`,
+  );
+  console.log(
+    `an idle process on this machine was held up to ${stall.toFixed(1)} ms during the floods through Hive, ${plainStall.toFixed(1)} ms during the plain terminals' floods, and ${localStall.toFixed(1)} ms while only the page's local xterm.js wrote`,
+  );
   // A keystroke's echo waits behind whatever the page is doing when it arrives: Chromium's long animation
   // frames are stretches of over 50 ms of tasks and the rendering they led to.
   console.log(
@@ -156,8 +205,16 @@ try {
         echo_samples: echoes.length,
         echo_within_goal: echoes.filter((e) => e <= GOAL_ECHO_MS).length,
         idle_process_stall_max_ms: round(stall),
+        idle_process_stall_local_max_ms: round(localStall),
+        idle_process_stall_plain_max_ms: round(plainStall),
         page_long_frames: longFrames.length,
         page_long_frame_max_ms: round(Math.max(0, ...longFrames)),
+        plain_mb_s: round(median(plainRates)),
+        plain_ratio: round(median(plainRates) / localMBs, 3),
+        plain_echo_p90_ms: round(percentile(plainEchoes, 0.9)),
+        plain_echo_max_ms: round(plainMax),
+        plain_echo_samples: plainEchoes.length,
+        plain_echo_within_goal: plainEchoes.filter((e) => e <= GOAL_ECHO_MS).length,
       },
       goal: `ratio >= ${GOAL_RATIO} of local xterm.js, and a keystroke in a second terminal echoes within ${GOAL_ECHO_MS} ms during the flood`,
       met: ratio >= GOAL_RATIO && echoes.length > 0 && max <= GOAL_ECHO_MS,
@@ -165,6 +222,8 @@ try {
   );
 } finally {
   await page.close().catch((err) => console.error("closing Chromium:", err));
+  await plainPage?.close().catch((err) => console.error("closing Chromium:", err));
+  plain?.close();
   await h.close();
   restoreHome();
   repo.cleanup();
@@ -236,15 +295,19 @@ async function localBaseline(page: CdpPage, block: string, times: number): Promi
 }
 
 /** Types into the second terminal while nothing floods, timing each echo (to the moment xterm has parsed it). */
-async function echoProbe(opts: { samples: number; gapMs: number }): Promise<number[]> {
-  const tabs = document
-    .querySelector("hive-app")!
-    .shadowRoot!.querySelector("hive-cell-view")!
-    .shadowRoot!.querySelector("hive-terminal-tabs")!.shadowRoot!;
-  const all = [...tabs.querySelectorAll("hive-terminal-pane")] as unknown as {
-    term: { input(d: string, user?: boolean): void; onWriteParsed(fn: () => void): { dispose(): void } };
-  }[];
-  const typing = all[1]!.term;
+async function echoProbe(opts: { samples: number; gapMs: number; plain: boolean }): Promise<number[]> {
+  type Xterm = { input(d: string, user?: boolean): void; onWriteParsed(fn: () => void): { dispose(): void } };
+  const typing = opts.plain
+    ? (window as unknown as { __plain: { terms: Xterm[] } }).__plain.terms[1]!
+    : (
+        [
+          ...document
+            .querySelector("hive-app")!
+            .shadowRoot!.querySelector("hive-cell-view")!
+            .shadowRoot!.querySelector("hive-terminal-tabs")!
+            .shadowRoot!.querySelectorAll("hive-terminal-pane"),
+        ] as unknown as { term: Xterm }[]
+      )[1]!.term;
   const once = (ch: string) =>
     new Promise<number>((resolve) => {
       const t0 = performance.now();
@@ -263,15 +326,15 @@ async function echoProbe(opts: { samples: number; gapMs: number }): Promise<numb
   return out;
 }
 
-/** Runs the cat in the first terminal, types in the second meanwhile, and times the whole output. */
-async function floodThroughHive(opts: {
+/**
+ * Runs the cat in the first terminal, types in the second meanwhile, and times the whole output: Hive's
+ * two panes, or the two plain xterm.js terminals of _plain-terminals.ts.
+ */
+async function floodAndType(opts: {
   file: string;
   marker: string;
+  plain: boolean;
 }): Promise<{ ms: number; echoes: number[]; longFrames: number[] }> {
-  const tabs = document
-    .querySelector("hive-app")!
-    .shadowRoot!.querySelector("hive-cell-view")!
-    .shadowRoot!.querySelector("hive-terminal-tabs")!.shadowRoot!;
   type Xterm = {
     input(d: string, user?: boolean): void;
     onWriteParsed(fn: () => void): { dispose(): void };
@@ -283,10 +346,19 @@ async function floodThroughHive(opts: {
       };
     };
   };
-  const all = [...tabs.querySelectorAll("hive-terminal-pane")] as unknown as { term: Xterm }[];
-  const flood = all[0]!.term;
-  const typing = all[1]!.term;
-  const w = window as unknown as { __floodRunning?: boolean };
+  const w = window as unknown as { __floodRunning?: boolean; __plain?: { terms: Xterm[] } };
+  const [flood, typing] = opts.plain
+    ? w.__plain!.terms
+    : (
+        [
+          ...document
+            .querySelector("hive-app")!
+            .shadowRoot!.querySelector("hive-cell-view")!
+            .shadowRoot!.querySelector("hive-terminal-tabs")!
+            .shadowRoot!.querySelectorAll("hive-terminal-pane"),
+        ] as unknown as { term: Xterm }[]
+      ).map((pane) => pane.term);
+  if (!flood || !typing) throw new Error("two terminals expected");
   // The marker is computed by the shell so the echoed command line itself never matches it.
   const done = `${opts.marker}-${6 * 7}`;
   const ended = new Promise<number>((resolve) => {
