@@ -61,6 +61,15 @@ export class HiveApp extends LitElement {
         color: var(--hive-text);
         font-size: 20px;
       }
+      .home .deleted {
+        display: inline-block;
+        margin: 0;
+        padding: 6px 12px;
+        border: 1px solid var(--hive-border);
+        border-radius: var(--hive-radius);
+        background: var(--hive-panel);
+        color: var(--hive-text);
+      }
       .menu {
         display: none;
       }
@@ -102,7 +111,12 @@ export class HiveApp extends LitElement {
   @state() private showShortcuts = false;
   @state() private menuOpen = false;
   private everConnected = false;
-  private readonly openCell = new OpenCellStore(hive.socket, () => this.go({ name: "home" }, true));
+  /** The cell on screen was deleted, maybe from another window: home says so instead of it just vanishing. */
+  @state() private deletedCell: string | undefined;
+  private readonly openCell = new OpenCellStore(hive.socket, (_cellId, name) => {
+    this.go({ name: "home" }, true);
+    this.deletedCell = name ?? "";
+  });
   private offs: (() => void)[] = [];
 
   constructor() {
@@ -227,6 +241,13 @@ export class HiveApp extends LitElement {
   private home() {
     const ws = hive.workspaces.list.value;
     return html`<section class="home">
+      ${
+        this.deletedCell !== undefined
+          ? html`<p class="deleted" role="status">
+              ${this.deletedCell ? html`The cell <strong>${this.deletedCell}</strong>` : "The cell"} was deleted.
+            </p>`
+          : nothing
+      }
       <h1>Welcome to Hive</h1>
       ${
         ws.length === 0
@@ -301,6 +322,7 @@ export class HiveApp extends LitElement {
   /** Loads what a route needs and releases what the previous one held. */
   private enter(route: Route): void {
     this.actionError = undefined;
+    this.deletedCell = undefined;
     this.menuOpen = false;
     if (route.name !== "cell") this.openCell.close();
     if (hive.session.state.value === "signed-out") return;

@@ -23,8 +23,8 @@ export class OpenCellStore {
 
   constructor(
     private readonly socket: HiveSocket,
-    /** The cell was deleted while on screen. */
-    private readonly onRemoved: (cellId: string) => void,
+    /** The cell was deleted while on screen (here or from another window); its name, if known. */
+    private readonly onRemoved: (cellId: string, name: string | undefined) => void,
   ) {}
 
   show(cellId: string): void {
@@ -37,7 +37,7 @@ export class OpenCellStore {
       if (d.removed) {
         LayoutStore.forget(cellId);
         forgetDrafts(cellId);
-        this.onRemoved(cellId);
+        this.onRemoved(cellId, d.cell?.name);
       } else if (this.current.value?.cellId === cellId) this.current.set({ ...open });
     });
     cell.start();

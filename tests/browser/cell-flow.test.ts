@@ -142,6 +142,10 @@ describe("the web app, end to end", () => {
     }, drafts);
     await page.locator("hive-cell-view").getByRole("button", { name: "Delete" }).click();
     await cellLink(page, "flaky cell").waitFor({ state: "detached", timeout: 30_000 });
+    // Home says where the cell went, as it does when another window deletes it.
+    await expect
+      .poll(() => page.getByRole("status").filter({ hasText: "was deleted" }).textContent())
+      .toMatch(/The cell\s+flaky cell\s+was deleted\./);
     expect(await cellLink(page, "first cell").count()).toBe(1);
     expect(await page.evaluate((keys) => keys.map((k) => localStorage.getItem(k)), drafts)).toEqual([
       null,
