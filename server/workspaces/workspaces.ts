@@ -1,5 +1,6 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
-import { basename, isAbsolute } from "node:path";
+import { homedir } from "node:os";
+import { basename, isAbsolute, join } from "node:path";
 import { HiveError } from "../../shared/errors.ts";
 import type { Workspace } from "../../shared/records.ts";
 import { ConfigStore } from "../config/store.ts";
@@ -51,15 +52,17 @@ export class Workspaces {
 
   /** Registers a repository (idempotent: the same path returns the existing workspace). */
   async register(path: string): Promise<Workspace> {
+    // `~` is the home of whoever runs Hive, as in their shell (Hive runs on their own box).
+    const full = path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
     // A relative path would be taken from wherever Hive was started, which the person may not know.
-    if (!isAbsolute(path))
+    if (!isAbsolute(full))
       throw new HiveError(
         "WORKSPACE_INVALID",
         `${path} is not an absolute path; give the repository's full path.`,
       );
     let dir: string;
     try {
-      dir = realpathSync(path);
+      dir = realpathSync(full);
     } catch {
       throw new HiveError("WORKSPACE_INVALID", `${path} does not exist.`);
     }

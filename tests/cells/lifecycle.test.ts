@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { basename, dirname, join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Cell, TimingEvent, Workspace } from "../../shared/records.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
@@ -126,6 +126,14 @@ describe("workspaces", () => {
       expect(relative.body.error.message).toBe(
         "some/repo is not an absolute path; give the repository's full path.",
       );
+      // `~` is the home directory, as in a shell.
+      vi.stubEnv("HOME", dirname(other.path));
+      try {
+        const tilde = await h.api("POST", "/api/workspaces", { path: `~/${basename(other.path)}` });
+        expect(tilde.body.id).toBe(ok.body.id);
+      } finally {
+        vi.unstubAllEnvs();
+      }
       const file = await h.api("POST", "/api/workspaces", { path: `${other.path}/README.md` });
       expect(file.status).toBe(422);
       expect(file.body.error.message).toContain("is a file");
