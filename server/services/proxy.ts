@@ -54,6 +54,33 @@ export function proxyPrefix(target: Pick<ProxyTarget, "cellId" | "service" | "ca
   return target.capability === undefined ? base : `${base}/~${target.capability}`;
 }
 
+/** Seconds between the tries of the page shown while a service does not answer. */
+const RETRY_SECONDS = 2;
+
+/** A person opening the page (not a script's fetch) reads the error, in plain words. */
+function wantsPage(req: IncomingMessage): boolean {
+  return req.method === "GET" && (req.headers.accept ?? "").includes("text/html");
+}
+
+/**
+ * What a person sees when the service they opened does not answer: usually a dev server still starting,
+ * so the page tries again by itself; a service that serves no HTTP at all should have no port.
+ */
+function notAnsweringPage(service: string, message: string): string {
+  const text = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${RETRY_SECONDS}">
+<title>${text(service)} is not answering · Hive</title>
+<style>body{font:15px/1.6 system-ui,sans-serif;margin:40px auto;max-width:640px;padding:0 16px;color:#222}
+@media (prefers-color-scheme:dark){body{background:#1b1b1f;color:#ddd}}code{font-size:13px}</style></head>
+<body><h1 style="font-size:20px">${text(service)} is not answering</h1>
+<p>${text(message)}</p>
+<p>This page tries again every ${RETRY_SECONDS} seconds, so it shows the service as soon as it answers.</p>
+<p>A service that serves no web pages needs no port: give it <code>"port": false</code> in
+<code>hive.config.json</code>, and its link goes away.</p></body></html>
+`;
+}
+
 /**
  * Every proxied page runs sandboxed: without allow-same-origin its origin is opaque, so its requests
  * to Hive carry `Origin: null` and no cookie, and it cannot use Hive's API or socket as the user.
@@ -93,15 +120,13 @@ export class ServiceProxy {
     const cookiePaths = target.ownOrigin ? {} : { cookiePathRewrite: { "*": `${prefix}/` } };
     this.proxy.web(req, res, { target: origin, ...cookiePaths }, (err) => {
       if (res.headersSent) return void res.destroy();
+      const message = `Service '${target.service}' of cell ${target.cellId} did not answer at ${origin}: ${err.message}`;
+      if (wantsPage(req)) {
+        res.writeHead(502, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+        return void res.end(notAnsweringPage(target.service, message));
+      }
       res.writeHead(502, { "content-type": "application/json; charset=utf-8" });
-      res.end(
-        JSON.stringify({
-          error: {
-            code: "UNAVAILABLE",
-            message: `Service '${target.service}' of cell ${target.cellId} did not answer at ${origin}: ${err.message}`,
-          },
-        }),
-      );
+      res.end(JSON.stringify({ error: { code: "UNAVAILABLE", message } }));
     });
   }
 

@@ -215,3 +215,44 @@ describe("services through the HTTP API", () => {
     }
   }
 });
+
+describe("a service that does not answer, opened through the proxy", () => {
+  let repo: TempRepo;
+  let h: TestHive;
+
+  afterAll(async () => {
+    await h?.close();
+    repo?.cleanup();
+  });
+
+  it("shows a person a page that says why and tries again, and a script the error as JSON", async () => {
+    repo = makeRepo();
+    // Given a port, as every service is unless `"port": false`, but never listening on it.
+    repo.writeConfig({
+      templates: [{ id: "worker", label: "Worker", services: { worker: { run: "sleep 600" } } }],
+    });
+    repo.commit("config");
+    h = await startHive(repo.path);
+    const created = await h.api("POST", "/api/cells", {
+      workspaceId: h.workspaceId,
+      templateId: "worker",
+      name: "w",
+    });
+    await h.waitForCell(created.body.id, (c) => c?.status === "ready", 60_000);
+    const url = `${h.url}/cells/${created.body.id}/proxy/worker/`;
+
+    const page = await fetch(url, { headers: { ...h.headers, accept: "text/html,application/xhtml+xml" } });
+    expect(page.status).toBe(502);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const html = await page.text();
+    expect(html).toContain("<h1");
+    expect(html).toContain("worker is not answering");
+    expect(html).toMatch(/did not answer at http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+    expect(html).toContain('<meta http-equiv="refresh" content="2">');
+    expect(html).toContain('<code>"port": false</code>');
+
+    const api = await fetch(url, { headers: h.headers });
+    expect(api.status).toBe(502);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe("UNAVAILABLE");
+  });
+});
