@@ -7,6 +7,7 @@ import type { TerminalsStore } from "../stores/terminals.ts";
 import { type CellPane, cellPanes, cellStrips, type RevealTarget } from "./cell-panes.ts";
 import "./split-panes.ts";
 import "./terminal-tabs.ts";
+import type { HiveServicesStrip } from "./services-strip.ts";
 import { buttonStyles, statusBadge, statusStyles } from "./styles.ts";
 import type { HiveTerminalTabs } from "./terminal-tabs.ts";
 
@@ -183,6 +184,7 @@ export class HiveCellView extends LitElement {
           @terminal-close=${(e: CustomEvent<{ termId: string }>) => void this.closeTerminal(e.detail.termId)}
           @terminal-rename=${(e: CustomEvent<{ termId: string; name: string }>) =>
             this.terminals.rename(e.detail.termId, e.detail.name)}
+          @terminal-link=${(e: CustomEvent<{ uri: string }>) => this.openLink(e)}
         ></hive-terminal-tabs>
         ${panes.map(
           (p, i) => html`<section class="side" slot="pane-${i + 1}" data-pane=${p.id}>
@@ -192,6 +194,16 @@ export class HiveCellView extends LitElement {
         )}
       </hive-split>
     `;
+  }
+
+  /** A link clicked in a terminal: one to a service of this cell opens through Hive (see local-links.ts). */
+  private openLink(e: CustomEvent<{ uri: string }>): void {
+    const target = this.renderRoot
+      .querySelector<HiveServicesStrip>("hive-services-strip")
+      ?.linkThroughHive(e.detail.uri);
+    if (!target) return;
+    e.preventDefault();
+    window.open(target, "_blank", "noopener,noreferrer");
   }
 
   /** Opens or closes a pane; the others share its room (sizes start again from the defaults). */

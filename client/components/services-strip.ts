@@ -3,6 +3,7 @@ import { customElement, property, state } from "lit/decorators.js";
 import type { Cell } from "../../shared/records.ts";
 import type { ResourceSample, ServiceState } from "../../shared/services.ts";
 import { hive } from "../context.ts";
+import { throughHive } from "../local-links.ts";
 import { type ServiceLogSession, ServicesStore } from "../stores/services.ts";
 import { buttonStyles, statusStyles } from "./styles.ts";
 import "./terminal-pane.ts";
@@ -236,6 +237,14 @@ export class HiveServicesStrip extends LitElement {
     return html`<svg class="spark" width="60" height="16" viewBox="0 0 60 16" role="img" aria-label="CPU, last hour, peak ${peak.toFixed(0)}%">
       ${svg`<polyline points=${points} fill="none" stroke="currentColor" stroke-width="1" />`}
     </svg>`;
+  }
+
+  /**
+   * A link printed in one of the cell's terminals, as this browser can open it: on another machine than
+   * Hive, `localhost:<port>` of one of the cell's services goes through Hive's proxy. Undefined: as printed.
+   */
+  linkThroughHive(uri: string): string | undefined {
+    return LOOPBACK_PAGE ? undefined : throughHive(uri, this.store?.services.value ?? []);
   }
 
   private showLog(name: string | undefined): void {

@@ -154,7 +154,14 @@ export class HiveTerminalPane extends LitElement {
     term.loadAddon(
       new WebLinksAddon((event, uri) => {
         event.preventDefault();
-        window.open(uri, "_blank", "noopener,noreferrer");
+        // The cell view may open it through Hive instead (a link to one of the cell's services).
+        const link = new CustomEvent("terminal-link", {
+          detail: { uri },
+          bubbles: true,
+          composed: true,
+          cancelable: true,
+        });
+        if (this.dispatchEvent(link)) window.open(uri, "_blank", "noopener,noreferrer");
       }),
     );
     term.attachCustomKeyEventHandler((e) => this.onKey(e));
