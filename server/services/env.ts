@@ -13,12 +13,12 @@ export interface NamedPort {
 }
 
 /** `HIVE_PORT_<SERVICE>[_<NAME>]` and `HIVE_URL_<SERVICE>` for every port of a cell. */
-export function cellPortEnv(ports: NamedPort[], host: string): Record<string, string> {
+export function cellPortEnv(ports: NamedPort[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const p of ports) {
     const key = envName(p.service) + (p.name ? `_${envName(p.name)}` : "");
     env[`HIVE_PORT_${key}`] = String(p.port);
-    if (!p.name) env[`HIVE_URL_${key}`] = serviceUrl(host, p.port);
+    if (!p.name) env[`HIVE_URL_${key}`] = serviceUrl(p.port);
   }
   return env;
 }
@@ -29,7 +29,13 @@ export function serviceOwnEnv(ports: NamedPort[], service: string): Record<strin
   return own ? { PORT: String(own.port) } : {};
 }
 
-export function serviceUrl(host: string, port: number): string {
-  const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-  return `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+/**
+ * Where a service is reached on Hive's machine, whatever address Hive itself answers on (a LAN or VPN
+ * one, for a remote browser): services listen on loopback or on every address, as dev servers do by
+ * default, and people reach them through Hive's proxy, not directly.
+ */
+export const SERVICE_HOST = "127.0.0.1";
+
+export function serviceUrl(port: number): string {
+  return `http://${SERVICE_HOST}:${port}`;
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import { HiveError } from "../../shared/errors.ts";
+import { serviceUrl } from "./env.ts";
 import type { Services } from "./services.ts";
 
 /**
@@ -174,7 +175,7 @@ export class ServiceProxy {
         `Service '${svc.name}' of cell ${svc.cellId} is ${svc.status}; start it to reach it through the proxy.`,
       );
     }
-    return `http://127.0.0.1:${svc.port}`;
+    return serviceUrl(svc.port);
   }
 
   private prepare(req: IncomingMessage, target: ProxyTarget): string {

@@ -6,7 +6,7 @@ import type { Cell } from "../../shared/records.ts";
 import type { ResourcesResponse, ServiceState } from "../../shared/services.ts";
 import type { Db } from "../db/connection.ts";
 import type { EventBus } from "../events/bus.ts";
-import { cellPortEnv, type NamedPort, serviceOwnEnv, serviceUrl } from "./env.ts";
+import { cellPortEnv, type NamedPort, SERVICE_HOST, serviceOwnEnv, serviceUrl } from "./env.ts";
 import { ServiceLog } from "./log.ts";
 import { PortAllocator, PortRepo } from "./ports.ts";
 import { bootId, readStat, signalGroup } from "./proc.ts";
@@ -201,7 +201,7 @@ export class Services {
 
   /** `$HIVE_PORT_<SERVICE>` and `$HIVE_URL_<SERVICE>` for the cell's terminals, agent and setup. */
   env(cellId: string): Record<string, string> {
-    return cellPortEnv(this.ports.forCell(cellId), this.opts.host);
+    return cellPortEnv(this.ports.forCell(cellId));
   }
 
   /** A service's log (file and live screen), for the log terminal and the API. */
@@ -308,11 +308,10 @@ export class Services {
       throw new HiveError("CELL_STATE", `Service '${name}' of cell ${cellId} was never provisioned.`);
     const spec = parseSpec(row.spec);
     const log = new ServiceLog(join(this.opts.logsDir, "services", cellId, `${name}.log`));
-    const checkHost = this.opts.host === "0.0.0.0" || this.opts.host === "::" ? "127.0.0.1" : this.opts.host;
     const runner = new ServiceRunner(cellId, spec, {
       log,
       env: () => this.processEnv(cellId, spec),
-      check: () => readyCheckOf(spec, this.processEnv(cellId, spec), checkHost),
+      check: () => readyCheckOf(spec, this.processEnv(cellId, spec), SERVICE_HOST),
       onChange: (r) => this.persist(r),
     });
     // Restart count and last failure survive a Hive restart.
@@ -331,7 +330,7 @@ export class Services {
       ...(process.env as Record<string, string>),
       HIVE_CELL_ID: cellId,
       ...(worktree ? { HIVE_WORKTREE: worktree } : {}),
-      ...cellPortEnv(ports, this.opts.host),
+      ...cellPortEnv(ports),
       ...spec.env,
       ...serviceOwnEnv(ports, spec.name),
     };
@@ -377,7 +376,7 @@ export class Services {
       status: row.status,
       port: main,
       ports: Object.fromEntries(own.map((p) => [p.name, p.port])),
-      url: main === null ? null : serviceUrl(this.opts.host, main),
+      url: main === null ? null : serviceUrl(main),
       proxyPath: main === null ? null : `/cells/${row.cellId}/proxy/${row.name}/`,
       pid: row.pid,
       restarts: row.restarts,

@@ -256,3 +256,49 @@ describe("a service that does not answer, opened through the proxy", () => {
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe("UNAVAILABLE");
   });
 });
+
+describe("services of a Hive that answers on another address than loopback (a LAN or VPN one)", () => {
+  let repo: TempRepo;
+  let h: TestHive;
+
+  afterAll(async () => {
+    await h?.close();
+    repo?.cleanup();
+  });
+
+  it("checks, links and proxies them on loopback, where dev servers listen", async () => {
+    repo = makeRepo();
+    repo.writeConfig({
+      templates: [
+        {
+          id: "web",
+          label: "Web",
+          services: {
+            // Listens on 127.0.0.1 only, as most dev servers do by default.
+            api: { run: serviceCommand("--name api"), readyPort: true, readyTimeoutMs: 10_000 },
+            client: { run: 'echo "api at $HIVE_URL_API"; exec sleep 600', port: false, dependsOn: ["api"] },
+          },
+        },
+      ],
+    });
+    repo.commit("config");
+    // All of 127.0.0.0/8 is this machine, but 127.0.0.2 is another address than the services listen on.
+    h = await startHive(repo.path, { host: "127.0.0.2" });
+    const created = await h.api("POST", "/api/cells", {
+      workspaceId: h.workspaceId,
+      templateId: "web",
+      name: "w",
+    });
+    const cell = await h.waitForCell(created.body.id, (c) => c?.status !== "spawning", 60_000);
+    expect(cell?.status, cell?.lastSetupError ?? "").toBe("ready");
+    const [api] = (await h.api<ServiceState[]>("GET", `/api/cells/${created.body.id}/services`)).body;
+    expect(api!.url).toBe(`http://127.0.0.1:${api!.port}`);
+    const log = ServiceLogResponseSchema.parse(
+      (await h.api("GET", `/api/cells/${created.body.id}/services/client/log`)).body,
+    );
+    expect(log.text).toContain(`api at http://127.0.0.1:${api!.port}`);
+    expect((await fetch(`${h.url}/cells/${created.body.id}/proxy/api/`, { headers: h.headers })).status).toBe(
+      200,
+    );
+  });
+});
