@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { HiveError } from "../shared/errors.ts";
 import { createHive, type Hive } from "./app.ts";
@@ -71,7 +72,9 @@ async function main(argv: string[]): Promise<void> {
     const root = await repoRoot(workspacePath).catch(() => {
       throw new HiveError(
         "WORKSPACE_INVALID",
-        `${workspacePath} is not a git repository; run hive inside one or pass --workspace PATH.`,
+        existsSync(workspacePath)
+          ? `${workspacePath} is not a git repository; run hive inside one or pass --workspace PATH.`
+          : `${workspacePath} does not exist; pass --workspace with the path of a git repository.`,
       );
     });
     hive = await createHive({

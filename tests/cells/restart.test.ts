@@ -41,7 +41,7 @@ async function workspaceId(h: SpawnedHive): Promise<string> {
 }
 
 describe("starting Hive from the command line", () => {
-  it("refuses a directory that is not a git repository with one clear sentence", () => {
+  it("refuses a directory that is not a git repository, or does not exist, with one clear sentence", () => {
     const dir = tempDir();
     try {
       const r = spawnSync(
@@ -54,6 +54,18 @@ describe("starting Hive from the command line", () => {
       expect(r.status).not.toBe(0);
       expect(r.stderr.trim()).toBe(
         `hive: ${dir} is not a git repository; run hive inside one or pass --workspace PATH.`,
+      );
+      const missing = join(dir, "typo");
+      const typo = spawnSync(
+        process.execPath,
+        [BIN, "--workspace", missing, "--home", join(dir, "home"), "--port", "0"],
+        {
+          encoding: "utf8",
+        },
+      );
+      expect(typo.status).not.toBe(0);
+      expect(typo.stderr.trim()).toBe(
+        `hive: ${missing} does not exist; pass --workspace with the path of a git repository.`,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
