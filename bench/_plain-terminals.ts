@@ -1,7 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { rmSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { tempDir } from "../tests/helpers/repo.ts";
+import { RelayProcesses } from "./_relay-processes.ts";
 
 /**
  * What bench/browser-terminal compares Hive with: a plain browser terminal in the same process layout (a
@@ -12,8 +9,6 @@ import { tempDir } from "../tests/helpers/repo.ts";
  * framework. It is not a lower bound: it shows what the same machine gives a keystroke's echo beside a
  * flood without Hive's work for it.
  */
-
-const ROOT = join(import.meta.dirname, "..");
 
 /** Owns the two shells; a connection's first byte picks one, and the connection then is that shell's. */
 const PTY_OWNER = `
@@ -82,30 +77,13 @@ export interface PlainTerminals {
 }
 
 export async function startPlainTerminals(cols: number, rows: number): Promise<PlainTerminals> {
-  const sockPath = join(tempDir("hive-bench-plain-"), "pty.sock");
-  const children: ChildProcess[] = [];
-  const cleanup = () => {
-    for (const c of children) c.kill("SIGKILL");
-    rmSync(dirname(sockPath), { recursive: true, force: true });
-  };
-  const run = (code: string) =>
-    new Promise<string>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ["--input-type=module", "-e", code, sockPath, String(cols), String(rows)],
-        { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
-      );
-      children.push(child);
-      child.once("error", reject);
-      child.once("exit", (code) => reject(new Error(`plain terminal process exited (${code})`)));
-      child.stdout!.once("data", (d) => resolve(String(d).trim()));
-    });
+  const processes = new RelayProcesses("hive-bench-plain-");
   try {
-    await run(PTY_OWNER);
-    const port = await run(FRONT);
-    return { url: `http://127.0.0.1:${port}/`, close: cleanup };
+    await processes.start(PTY_OWNER, [String(cols), String(rows)]);
+    const port = await processes.start(FRONT);
+    return { url: `http://127.0.0.1:${port}/`, close: () => processes.close() };
   } catch (err) {
-    cleanup();
+    processes.close();
     throw err;
   }
 }
@@ -126,7 +104,7 @@ export async function openPlainTerminals(opts: {
   };
   const w = window as unknown as {
     Terminal: new (o: object) => Term;
-    __plain: { terms: Term[] };
+    __terms: Term[];
   };
   const terms = await Promise.all(
     [0, 1].map(async (n) => {
@@ -165,5 +143,5 @@ export async function openPlainTerminals(opts: {
       return term;
     }),
   );
-  w.__plain = { terms };
+  w.__terms = terms;
 }

@@ -1,8 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { rmSync } from "node:fs";
-import { dirname, join } from "node:path";
 import WebSocket from "ws";
-import { tempDir } from "../tests/helpers/repo.ts";
+import { RelayProcesses } from "./_relay-processes.ts";
 
 /**
  * The floor of Hive's process layout, for bench/echo-latency and bench/terminal-throughput: a WebSocket
@@ -11,8 +8,6 @@ import { tempDir } from "../tests/helpers/repo.ts";
  * of the owner's event loop goes out as one write, and each side pauses its source while its socket is
  * full, so a flood is relayed as well as this layout allows without Hive's screens, lanes or acks.
  */
-
-const ROOT = join(import.meta.dirname, "..");
 
 /** Owns a PTY running the shell command it is given; relays its bytes over a unix socket. */
 const PTY_OWNER = `
@@ -66,26 +61,10 @@ export interface RelayFloor {
 
 /** `command`: what the PTY runs (`sh -c`); `onOutput` gets every binary message the WebSocket brings. */
 export async function startRelayFloor(command: string, onOutput: (d: Buffer) => void): Promise<RelayFloor> {
-  const sockPath = join(tempDir("hive-bench-relay-"), "pty.sock");
-  const children: ChildProcess[] = [];
-  const cleanup = () => {
-    for (const c of children) c.kill("SIGKILL");
-    rmSync(dirname(sockPath), { recursive: true, force: true });
-  };
-  const run = (code: string) =>
-    new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--input-type=module", "-e", code, sockPath, command], {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      children.push(child);
-      child.once("error", reject);
-      child.once("exit", (code) => reject(new Error(`relay process exited (${code})`)));
-      child.stdout!.once("data", (d) => resolve(String(d).trim()));
-    });
+  const processes = new RelayProcesses("hive-bench-relay-");
   try {
-    await run(PTY_OWNER);
-    const port = await run(FRONT);
+    await processes.start(PTY_OWNER, [command]);
+    const port = await processes.start(FRONT);
     const ws = new WebSocket(`ws://127.0.0.1:${port}`);
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);
@@ -96,11 +75,11 @@ export async function startRelayFloor(command: string, onOutput: (d: Buffer) => 
       send: (input) => ws.send(input),
       close() {
         ws.terminate();
-        cleanup();
+        processes.close();
       },
     };
   } catch (err) {
-    cleanup();
+    processes.close();
     throw err;
   }
 }

@@ -83,6 +83,10 @@ try {
       await new Promise((r) => setTimeout(r, 50));
     (tabs()!.querySelector(".tab") as HTMLElement).click();
     await new Promise((r) => setTimeout(r, 1000));
+    // Where echoProbe and floodAndType find them, as in the plain terminals' page.
+    (window as unknown as { __terms: unknown[] }).__terms = [
+      ...tabs()!.querySelectorAll("hive-terminal-pane"),
+    ].map((pane) => (pane as unknown as { term: unknown }).term);
   }, undefined);
   await page.addScript(xtermJs);
   // The plain terminals (see _plain-terminals.ts) run in a browser of their own, as cold as Hive's page
@@ -125,14 +129,14 @@ try {
   let stall = 0;
   let localStall = 0;
   let plainStall = 0;
-  const idleEcho = await page.evaluate(echoProbe, { samples: 10, gapMs: 100, plain: false });
-  await plainPage.evaluate(echoProbe, { samples: 10, gapMs: 100, plain: true });
+  const idleEcho = await page.evaluate(echoProbe, { samples: 10, gapMs: 100 });
+  await plainPage.evaluate(echoProbe, { samples: 10, gapMs: 100 });
   for (let round = 1; round <= ROUNDS; round++) {
     const localStart = Date.now();
     const local = mbPerSecond(await localBaseline(page, data, TOTAL_MB));
     localStall = Math.max(localStall, probe.worstBetween(localStart, Date.now()));
     const floodStart = Date.now();
-    const run = await page.evaluate(floodAndType, { file, marker: `FLOOD-END${round}`, plain: false });
+    const run = await page.evaluate(floodAndType, { file, marker: `FLOOD-END${round}` });
     stall = Math.max(stall, probe.worstBetween(floodStart, Date.now()));
     const hive = mbPerSecond(run.ms);
     localRates.push(local);
@@ -143,7 +147,6 @@ try {
     const plainRun = await plainPage.evaluate(floodAndType, {
       file,
       marker: `PLAIN-END${round}`,
-      plain: true,
     });
     plainStall = Math.max(plainStall, probe.worstBetween(plainStart, Date.now()));
     plainRates.push(mbPerSecond(plainRun.ms));
@@ -295,19 +298,9 @@ async function localBaseline(page: CdpPage, block: string, times: number): Promi
 }
 
 /** Types into the second terminal while nothing floods, timing each echo (to the moment xterm has parsed it). */
-async function echoProbe(opts: { samples: number; gapMs: number; plain: boolean }): Promise<number[]> {
+async function echoProbe(opts: { samples: number; gapMs: number }): Promise<number[]> {
   type Xterm = { input(d: string, user?: boolean): void; onWriteParsed(fn: () => void): { dispose(): void } };
-  const typing = opts.plain
-    ? (window as unknown as { __plain: { terms: Xterm[] } }).__plain.terms[1]!
-    : (
-        [
-          ...document
-            .querySelector("hive-app")!
-            .shadowRoot!.querySelector("hive-cell-view")!
-            .shadowRoot!.querySelector("hive-terminal-tabs")!
-            .shadowRoot!.querySelectorAll("hive-terminal-pane"),
-        ] as unknown as { term: Xterm }[]
-      )[1]!.term;
+  const typing = (window as unknown as { __terms: Xterm[] }).__terms[1]!;
   const once = (ch: string) =>
     new Promise<number>((resolve) => {
       const t0 = performance.now();
@@ -328,12 +321,11 @@ async function echoProbe(opts: { samples: number; gapMs: number; plain: boolean 
 
 /**
  * Runs the cat in the first terminal, types in the second meanwhile, and times the whole output: Hive's
- * two panes, or the two plain xterm.js terminals of _plain-terminals.ts.
+ * two panes, or the two plain xterm.js terminals of _plain-terminals.ts (`window.__terms` in each page).
  */
 async function floodAndType(opts: {
   file: string;
   marker: string;
-  plain: boolean;
 }): Promise<{ ms: number; echoes: number[]; longFrames: number[] }> {
   type Xterm = {
     input(d: string, user?: boolean): void;
@@ -346,18 +338,8 @@ async function floodAndType(opts: {
       };
     };
   };
-  const w = window as unknown as { __floodRunning?: boolean; __plain?: { terms: Xterm[] } };
-  const [flood, typing] = opts.plain
-    ? w.__plain!.terms
-    : (
-        [
-          ...document
-            .querySelector("hive-app")!
-            .shadowRoot!.querySelector("hive-cell-view")!
-            .shadowRoot!.querySelector("hive-terminal-tabs")!
-            .shadowRoot!.querySelectorAll("hive-terminal-pane"),
-        ] as unknown as { term: Xterm }[]
-      ).map((pane) => pane.term);
+  const w = window as unknown as { __floodRunning?: boolean; __terms: Xterm[] };
+  const [flood, typing] = w.__terms;
   if (!flood || !typing) throw new Error("two terminals expected");
   // The marker is computed by the shell so the echoed command line itself never matches it.
   const done = `${opts.marker}-${6 * 7}`;

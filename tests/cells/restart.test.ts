@@ -43,28 +43,22 @@ async function workspaceId(h: SpawnedHive): Promise<string> {
 describe("starting Hive from the command line", () => {
   it("refuses a directory that is not a git repository, or does not exist, with one clear sentence", () => {
     const dir = tempDir();
-    try {
+    /** What `hive --workspace <workspace>` says as it refuses to start. */
+    const refusal = (workspace: string) => {
       const r = spawnSync(
         process.execPath,
-        [BIN, "--workspace", dir, "--home", join(dir, "home"), "--port", "0"],
-        {
-          encoding: "utf8",
-        },
+        [BIN, "--workspace", workspace, "--home", join(dir, "home"), "--port", "0"],
+        { encoding: "utf8" },
       );
       expect(r.status).not.toBe(0);
-      expect(r.stderr.trim()).toBe(
+      return r.stderr.trim();
+    };
+    try {
+      expect(refusal(dir)).toBe(
         `hive: ${dir} is not a git repository; run hive inside one or pass --workspace PATH.`,
       );
       const missing = join(dir, "typo");
-      const typo = spawnSync(
-        process.execPath,
-        [BIN, "--workspace", missing, "--home", join(dir, "home"), "--port", "0"],
-        {
-          encoding: "utf8",
-        },
-      );
-      expect(typo.status).not.toBe(0);
-      expect(typo.stderr.trim()).toBe(
+      expect(refusal(missing)).toBe(
         `hive: ${missing} does not exist; pass --workspace with the path of a git repository.`,
       );
     } finally {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { ChecklistStep } from "../../shared/records.ts";
 import {
@@ -216,32 +216,41 @@ describe("services through the HTTP API", () => {
   }
 });
 
-describe("a service that does not answer, opened through the proxy", () => {
-  let repo: TempRepo;
-  let h: TestHive;
+describe("services of a Hive with one template", () => {
+  let repo: TempRepo | undefined;
+  let h: TestHive | undefined;
 
-  afterAll(async () => {
+  afterEach(async () => {
     await h?.close();
     repo?.cleanup();
+    h = repo = undefined;
   });
 
-  it("shows a person a page that says why and tries again, and a script the error as JSON", async () => {
+  /** A Hive on a fresh repository with this one template, and a ready cell of it. */
+  async function readyCellOf(services: object, options: Parameters<typeof startHive>[1] = {}) {
     repo = makeRepo();
-    // Given a port, as every service is unless `"port": false`, but never listening on it.
-    repo.writeConfig({
-      templates: [{ id: "worker", label: "Worker", services: { worker: { run: "sleep 600" } } }],
-    });
+    repo.writeConfig({ templates: [{ id: "t", label: "T", services }] });
     repo.commit("config");
-    h = await startHive(repo.path);
-    const created = await h.api("POST", "/api/cells", {
-      workspaceId: h.workspaceId,
-      templateId: "worker",
+    const hive = await startHive(repo.path, options);
+    h = hive;
+    const created = await hive.api("POST", "/api/cells", {
+      workspaceId: hive.workspaceId,
+      templateId: "t",
       name: "w",
     });
-    await h.waitForCell(created.body.id, (c) => c?.status === "ready", 60_000);
-    const url = `${h.url}/cells/${created.body.id}/proxy/worker/`;
+    const cell = await hive.waitForCell(created.body.id, (c) => c?.status !== "spawning", 60_000);
+    expect(cell?.status, cell?.lastSetupError ?? "").toBe("ready");
+    return { hive, cellId: created.body.id as string };
+  }
 
-    const page = await fetch(url, { headers: { ...h.headers, accept: "text/html,application/xhtml+xml" } });
+  it("shows a person a page that says why a service does not answer and tries again; a script gets JSON", async () => {
+    // Given a port, as every service is unless `"port": false`, but never listening on it.
+    const { hive, cellId } = await readyCellOf({ worker: { run: "sleep 600" } });
+    const url = `${hive.url}/cells/${cellId}/proxy/worker/`;
+
+    const page = await fetch(url, {
+      headers: { ...hive.headers, accept: "text/html,application/xhtml+xml" },
+    });
     expect(page.status).toBe(502);
     expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
     const html = await page.text();
@@ -251,53 +260,28 @@ describe("a service that does not answer, opened through the proxy", () => {
     expect(html).toContain('<meta http-equiv="refresh" content="2">');
     expect(html).toContain('<code>"port": false</code>');
 
-    const api = await fetch(url, { headers: h.headers });
+    const api = await fetch(url, { headers: hive.headers });
     expect(api.status).toBe(502);
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe("UNAVAILABLE");
   });
-});
 
-describe("services of a Hive that answers on another address than loopback (a LAN or VPN one)", () => {
-  let repo: TempRepo;
-  let h: TestHive;
-
-  afterAll(async () => {
-    await h?.close();
-    repo?.cleanup();
-  });
-
-  it("checks, links and proxies them on loopback, where dev servers listen", async () => {
-    repo = makeRepo();
-    repo.writeConfig({
-      templates: [
-        {
-          id: "web",
-          label: "Web",
-          services: {
-            // Listens on 127.0.0.1 only, as most dev servers do by default.
-            api: { run: serviceCommand("--name api"), readyPort: true, readyTimeoutMs: 10_000 },
-            client: { run: 'echo "api at $HIVE_URL_API"; exec sleep 600', port: false, dependsOn: ["api"] },
-          },
-        },
-      ],
-    });
-    repo.commit("config");
+  it("checks, links and proxies services on loopback when Hive answers on another address (LAN, VPN)", async () => {
     // All of 127.0.0.0/8 is this machine, but 127.0.0.2 is another address than the services listen on.
-    h = await startHive(repo.path, { host: "127.0.0.2" });
-    const created = await h.api("POST", "/api/cells", {
-      workspaceId: h.workspaceId,
-      templateId: "web",
-      name: "w",
-    });
-    const cell = await h.waitForCell(created.body.id, (c) => c?.status !== "spawning", 60_000);
-    expect(cell?.status, cell?.lastSetupError ?? "").toBe("ready");
-    const [api] = (await h.api<ServiceState[]>("GET", `/api/cells/${created.body.id}/services`)).body;
+    const { hive, cellId } = await readyCellOf(
+      {
+        // Listens on 127.0.0.1 only, as most dev servers do by default.
+        api: { run: serviceCommand("--name api"), readyPort: true, readyTimeoutMs: 10_000 },
+        client: { run: 'echo "api at $HIVE_URL_API"; exec sleep 600', port: false, dependsOn: ["api"] },
+      },
+      { host: "127.0.0.2" },
+    );
+    const [api] = (await hive.api<ServiceState[]>("GET", `/api/cells/${cellId}/services`)).body;
     expect(api!.url).toBe(`http://127.0.0.1:${api!.port}`);
     const log = ServiceLogResponseSchema.parse(
-      (await h.api("GET", `/api/cells/${created.body.id}/services/client/log`)).body,
+      (await hive.api("GET", `/api/cells/${cellId}/services/client/log`)).body,
     );
     expect(log.text).toContain(`api at http://127.0.0.1:${api!.port}`);
-    expect((await fetch(`${h.url}/cells/${created.body.id}/proxy/api/`, { headers: h.headers })).status).toBe(
+    expect((await fetch(`${hive.url}/cells/${cellId}/proxy/api/`, { headers: hive.headers })).status).toBe(
       200,
     );
   });
