@@ -1,4 +1,4 @@
-import { RelayProcesses } from "./_relay-processes.ts";
+import { RELAY_PTY_OUTPUT, RelayProcesses } from "./_relay-processes.ts";
 
 /**
  * What bench/browser-terminal compares Hive with: a plain browser terminal in the same process layout (a
@@ -14,6 +14,7 @@ import { RelayProcesses } from "./_relay-processes.ts";
 const PTY_OWNER = `
 import net from "node:net";
 import pty from "node-pty";
+${RELAY_PTY_OUTPUT}
 const env = { ...process.env, PS1: "$ ", TERM: "xterm-256color" };
 const shells = [0, 1].map(() => pty.spawn("bash", ["--norc", "--noprofile", "-i"], { cols: +process.argv[2], rows: +process.argv[3], env, encoding: null }));
 net.createServer((s) => {
@@ -21,15 +22,7 @@ net.createServer((s) => {
     const p = shells[first[0]];
     if (first.length > 1) p.write(first.subarray(1));
     s.on("data", (d) => p.write(d));
-    let corked = false;
-    p.onData((d) => {
-      if (!corked) {
-        corked = true;
-        s.cork();
-        setImmediate(() => { corked = false; s.uncork(); });
-      }
-      if (!s.write(d)) { p.pause(); s.once("drain", () => p.resume()); }
-    });
+    relay(p, s);
   });
 }).listen(process.argv[1], () => console.log("ready"));
 `;

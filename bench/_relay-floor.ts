@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import { RelayProcesses } from "./_relay-processes.ts";
+import { RELAY_PTY_OUTPUT, RelayProcesses } from "./_relay-processes.ts";
 
 /**
  * The floor of Hive's process layout, for bench/echo-latency and bench/terminal-throughput: a WebSocket
@@ -13,24 +13,11 @@ import { RelayProcesses } from "./_relay-processes.ts";
 const PTY_OWNER = `
 import net from "node:net";
 import pty from "node-pty";
+${RELAY_PTY_OUTPUT}
 const p = pty.spawn("/bin/sh", ["-c", process.argv[2]], { cols: 200, rows: 50, encoding: null });
 net.createServer((s) => {
   s.on("data", (d) => p.write(d));
-  let corked = false;
-  p.onData((d) => {
-    if (!corked) {
-      corked = true;
-      s.cork();
-      setImmediate(() => {
-        corked = false;
-        s.uncork();
-      });
-    }
-    if (!s.write(d)) {
-      p.pause();
-      s.once("drain", () => p.resume());
-    }
-  });
+  relay(p, s);
 }).listen(process.argv[1], () => console.log("ready"));
 `;
 

@@ -7,6 +7,30 @@ import { tempDir } from "../tests/helpers/repo.ts";
 const ROOT = join(import.meta.dirname, "..");
 
 /**
+ * Script code for the PTY's side of a relay: `relay(p, s)` sends the PTY's output to the socket, as one
+ * write per turn of the event loop, and pauses the PTY while the socket is full.
+ */
+export const RELAY_PTY_OUTPUT = `
+function relay(p, s) {
+  let corked = false;
+  p.onData((d) => {
+    if (!corked) {
+      corked = true;
+      s.cork();
+      setImmediate(() => {
+        corked = false;
+        s.uncork();
+      });
+    }
+    if (!s.write(d)) {
+      p.pause();
+      s.once("drain", () => p.resume());
+    }
+  });
+}
+`;
+
+/**
  * The processes of a bench's bare relay (see _relay-floor.ts, _plain-terminals.ts): each is a module
  * given as code, run by `node -e` with a unix socket path of its own temp directory as its first
  * argument, and says it is ready by printing one line. Closing kills them and removes the directory.
