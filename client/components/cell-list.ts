@@ -130,7 +130,8 @@ export class HiveCellList extends LitElement {
         flex: 1;
         min-width: 0;
       }
-      .error {
+      .error,
+      .note {
         font-size: 12px;
         margin: 0;
         word-break: break-word;
@@ -152,6 +153,8 @@ export class HiveCellList extends LitElement {
   @property({ attribute: false }) cells: Cell[] = [];
   @property() selectedCellId: string | undefined;
   @property() addError: string | undefined;
+  /** Not an error: what adding did when it changed nothing (the repository was already there). */
+  @property() addNote: string | undefined;
   /** Why removing a workspace failed, shown under it. */
   @property({ attribute: false }) removeError: { workspaceId: string; message: string } | undefined;
   @property({ type: Boolean }) adding = false;
@@ -184,6 +187,7 @@ export class HiveCellList extends LitElement {
           <button type="submit" ?disabled=${this.adding || !this.path.trim()}>Add</button>
         </form>
         ${this.addError ? html`<p class="error" role="alert">${this.addError}</p>` : nothing}
+        ${this.addNote ? html`<p class="note" role="status">${this.addNote}</p>` : nothing}
         <div class="links">
           <a href="/timings" @click=${(e: Event) => this.nav(e, "show-timings", {})}>Timings</a>
           <a href="#" @click=${(e: Event) => this.nav(e, "show-shortcuts", {})} title="Keyboard shortcuts">? Shortcuts</a>

@@ -107,6 +107,8 @@ export class HiveApp extends LitElement {
   @state() private busy = false;
   @state() private actionError: string | undefined;
   @state() private addWorkspaceError: string | undefined;
+  /** Adding a repository Hive already has changes nothing in the list: this says so. */
+  @state() private addWorkspaceNote: string | undefined;
   @state() private removeWorkspaceError: { workspaceId: string; message: string } | undefined;
   @state() private showShortcuts = false;
   @state() private menuOpen = false;
@@ -190,6 +192,7 @@ export class HiveApp extends LitElement {
           .cells=${[...hive.cells.byId.value.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt))}
           .selectedCellId=${cellId}
           .addError=${this.addWorkspaceError}
+          .addNote=${this.addWorkspaceNote}
           .adding=${this.busy}
           @cell-selected=${(e: CustomEvent<{ cellId: string }>) => this.go({ name: "cell", cellId: e.detail.cellId })}
           @new-cell=${(e: CustomEvent<{ workspaceId: string }>) =>
@@ -395,8 +398,11 @@ export class HiveApp extends LitElement {
 
   private async addWorkspace(path: string): Promise<void> {
     this.busy = true;
+    this.addWorkspaceNote = undefined;
     try {
-      await hive.workspaces.add(path);
+      const known = new Set(hive.workspaces.list.value.map((w) => w.id));
+      const added = await hive.workspaces.add(path);
+      if (known.has(added.id)) this.addWorkspaceNote = `${added.name} is already in Hive (${added.path}).`;
       this.addWorkspaceError = undefined;
       this.renderRoot.querySelector<HiveCellList>("hive-cell-list")?.clearPath();
     } catch (err) {

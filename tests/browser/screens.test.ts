@@ -56,6 +56,14 @@ describe("the web app's screens", () => {
     await form.getByRole("button", { name: "Add" }).click();
     await page.locator("hive-cell-list section h2", { hasText: broken.path.split("/").pop()! }).waitFor();
     await error.waitFor({ state: "detached" });
+
+    // The same repository again: nothing changes, and the sidebar says why.
+    await form.getByLabel("Repository path").fill(`${repo.path}/`);
+    await form.getByRole("button", { name: "Add" }).click();
+    const note = page.locator("hive-cell-list p.note");
+    await note.waitFor();
+    expect(await note.textContent()).toBe(`${repo.path.split("/").pop()} is already in Hive (${repo.path}).`);
+    expect(await page.locator("hive-cell-list section").count()).toBe(2);
   });
 
   it("shows config errors with key path and line instead of the template picker", async () => {
