@@ -60,6 +60,10 @@ export class Terminals {
   private readonly byId = new Map<string, Live>();
   private readonly byNum = new Map<number, Live>();
   private stopped = false;
+  /** The host runs another build of Hive: it is replaced once it holds no shell (see replaceIfOutdated). */
+  private outdated = false;
+  /** An outdated host being ended: the next terminal waits for it, then starts a host of this build. */
+  private replacing: Promise<void> | undefined;
 
   constructor(private readonly options: TerminalsOptions) {}
 
@@ -77,7 +81,7 @@ export class Terminals {
 
   /**
    * A host started by another build of Hive (it outlives upgrades) is ended while it holds no shell, so the
-   * next terminal runs the code as it is now. One that holds shells keeps them: the console says so.
+   * next terminal runs the code as it is now. One that holds shells keeps them until the last is closed.
    */
   private async replaceIfOutdated(host: PtyHostClient): Promise<void> {
     const build = await host.request<string | null>({ t: "build" });
@@ -87,10 +91,11 @@ export class Terminals {
       await stopPtyHost(this.options.layout.root);
       return;
     }
+    this.outdated = true;
     console.warn(
       `hive: the terminal host of ${this.options.layout.root} was started by another build of Hive and keeps ` +
-        `${shells} shell(s) running; it serves them as before. Once they are closed, \`hive stop --all\` ends it ` +
-        "and the next terminal starts with this build.",
+        `${shells} shell(s) running; it serves them as before, and once they are closed the next terminal ` +
+        "starts with this build.",
     );
   }
 
@@ -269,6 +274,7 @@ export class Terminals {
   }
 
   private connection(): Promise<PtyHostClient> {
+    if (this.replacing) return this.replacing.then(() => this.connection());
     if (this.host && !this.host.isClosed) return Promise.resolve(this.host);
     if (this.stopped) return Promise.reject(new HiveError("UNAVAILABLE", "terminals are stopped"));
     this.connecting ??= PtyHostClient.connect(this.options.layout, {
@@ -319,6 +325,12 @@ export class Terminals {
     this.byNum.delete(l.info.numericId);
     this.options.titles?.delete(l.info.termId);
     this.options.bus.emit("terminal.closed", { terminal: l.info });
+    if (this.outdated && this.byId.size === 0 && this.host) {
+      this.outdated = false;
+      this.replacing = stopPtyHost(this.options.layout.root).finally(() => {
+        this.replacing = undefined;
+      });
+    }
   }
 
   /** The host died (or was stopped): its shells are gone with it. */
