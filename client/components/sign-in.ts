@@ -38,7 +38,7 @@ export class HiveSignIn extends LitElement {
     return html`<main>
       <h1>Sign in to Hive</h1>
       <p>This tab has no valid session. Open the link printed by <code>hive</code> when it started (it looks like
-        <code>http://127.0.0.1:4860/auth?token=…</code>); it signs this browser in.</p>
+        <code>${location.origin}/auth?token=…</code>); it signs this browser in.</p>
       <p>Lost it? Run <code>hive token --rotate</code> on the machine running Hive to print a new one.</p>
     </main>`;
   }
