@@ -5,8 +5,8 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "0.0.0.0", "[::1]", "[
 
 /**
  * A link printed in a terminal of a cell (`http://localhost:5173/app`) that points at one of the cell's
- * services, as the browser can open it from another machine: through Hive's proxy. Undefined for any
- * other link, which opens as printed.
+ * services, as the browser can open it wherever it runs: through Hive's proxy. Undefined for any other
+ * link, which opens as printed.
  */
 export function throughHive(
   uri: string,

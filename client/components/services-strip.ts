@@ -240,11 +240,13 @@ export class HiveServicesStrip extends LitElement {
   }
 
   /**
-   * A link printed in one of the cell's terminals, as this browser can open it: on another machine than
-   * Hive, `localhost:<port>` of one of the cell's services goes through Hive's proxy. Undefined: as printed.
+   * A link printed in one of the cell's terminals, as this browser can open it: `localhost:<port>` of one
+   * of the cell's services goes through Hive's proxy, as the strip's own links do. Even a page at
+   * localhost may be on another machine (through an SSH tunnel), where that port is not the service's.
+   * Undefined: as printed.
    */
   linkThroughHive(uri: string): string | undefined {
-    return LOOPBACK_PAGE ? undefined : throughHive(uri, this.store?.services.value ?? []);
+    return throughHive(uri, this.store?.services.value ?? []);
   }
 
   private showLog(name: string | undefined): void {

@@ -4,7 +4,7 @@ import type { Cell } from "../../shared/records.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
 import { launchBrowser, signedInPage, startUrlOf } from "./browser.ts";
-import { cellLink, focusPath, terminalText, typeInTerminal } from "./ui.ts";
+import { cellLink, clickInTerminal, focusPath, terminalText, typeInTerminal } from "./ui.ts";
 
 /** The screens around the main flow: forms and their errors, timings, shortcuts, layout memory, narrow widths. */
 describe("the web app's screens", () => {
@@ -250,37 +250,9 @@ describe("the web app's screens", () => {
     await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain("pasted-10");
 
     // Hover the printed URL where xterm drew it, then click: the link opens in a new tab.
-    const at = await pane.evaluate((el) => {
-      type Buf = {
-        viewportY: number;
-        length: number;
-        getLine(i: number): { translateToString(t?: boolean): string } | undefined;
-      };
-      const term = (
-        el as unknown as {
-          term: { rows: number; cols: number; buffer: { active: Buf }; scrollToBottom(): void };
-        }
-      ).term;
-      term.scrollToBottom();
-      const screen = el.shadowRoot!.querySelector(".xterm-screen")!.getBoundingClientRect();
-      const b = term.buffer.active;
-      for (let y = b.length - 1; y >= b.viewportY; y--) {
-        const text = b.getLine(y)?.translateToString(true) ?? "";
-        const col = text.indexOf("http://127.0.0.1:9/hive-link");
-        if (col >= 0 && text.startsWith("copy-9")) {
-          const w = screen.width / term.cols;
-          const h = screen.height / term.rows;
-          return { x: screen.left + (col + 3.5) * w, y: screen.top + (y - b.viewportY + 0.5) * h };
-        }
-      }
-      return undefined;
-    });
-    expect(at, await terminalText(page)).toBeDefined();
     const before = page.url();
-    await page.mouse.move(at!.x, at!.y);
     const opened = page.context().waitForEvent("request", (r) => r.url().includes("/hive-link"));
-    await page.mouse.move(at!.x + 2, at!.y);
-    await page.mouse.click(at!.x + 2, at!.y);
+    await clickInTerminal(page, "http://127.0.0.1:9/hive-link", "copy-9");
     expect((await opened).isNavigationRequest()).toBe(true);
     // …in a new tab: this one stays on the app.
     expect(page.url()).toBe(before);

@@ -48,3 +48,43 @@ export function focusPath(page: Page): Promise<string[]> {
     return path;
   });
 }
+
+/**
+ * Clicks text of the terminal in front where xterm drew it (the last line that starts with `lineStart` and
+ * holds `text`), hovering it first as a person's pointer would: how a printed link is opened.
+ */
+export async function clickInTerminal(page: Page, text: string, lineStart = ""): Promise<void> {
+  const pane = page.locator("hive-terminal-pane[active]");
+  const at = await pane.evaluate(
+    (el, { text, lineStart }) => {
+      type Buf = {
+        viewportY: number;
+        length: number;
+        getLine(i: number): { translateToString(t?: boolean): string } | undefined;
+      };
+      const term = (
+        el as unknown as {
+          term: { rows: number; cols: number; buffer: { active: Buf }; scrollToBottom(): void };
+        }
+      ).term;
+      term.scrollToBottom();
+      const screen = el.shadowRoot!.querySelector(".xterm-screen")!.getBoundingClientRect();
+      const b = term.buffer.active;
+      for (let y = b.length - 1; y >= b.viewportY; y--) {
+        const line = b.getLine(y)?.translateToString(true) ?? "";
+        const col = line.indexOf(text);
+        if (col >= 0 && line.startsWith(lineStart)) {
+          const w = screen.width / term.cols;
+          const h = screen.height / term.rows;
+          return { x: screen.left + (col + 3.5) * w, y: screen.top + (y - b.viewportY + 0.5) * h };
+        }
+      }
+      return undefined;
+    },
+    { text, lineStart },
+  );
+  if (!at) throw new Error(`"${text}" is not on the terminal's screen:\n${await terminalText(page)}`);
+  await page.mouse.move(at.x, at.y);
+  await page.mouse.move(at.x + 2, at.y);
+  await page.mouse.click(at.x + 2, at.y);
+}

@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { launchBrowser, signedInPage, startUrlOf } from "../browser/browser.ts";
-import { createCellInUi } from "../browser/ui.ts";
+import { clickInTerminal, createCellInUi, terminalText, typeInTerminal } from "../browser/ui.ts";
 import { makeRepo, type TempRepo } from "../helpers/repo.ts";
 import { startHive, type TestHive } from "../helpers/server.ts";
 import { serviceCommand } from "./harness.ts";
@@ -68,6 +68,23 @@ describe("services in the web app", () => {
     expect(await opened.locator("h1").textContent()).toBe("hello from service");
     await opened.close();
     await page.screenshot({ path: "/tmp/services-strip.png" });
+  });
+
+  it("opens a localhost link to the service, printed in a terminal, through Hive", async () => {
+    // The page may be on another machine (an SSH tunnel to localhost included), where the port is not the service's.
+    const web = page.locator("hive-services-strip [data-service='web']");
+    const port = (await web.locator("a").textContent())!.replace(":", "");
+    await page.locator("hive-cell-view").getByRole("button", { name: "Open a terminal" }).click();
+    await typeInTerminal(page, `echo served-at http://localhost:${port}/`);
+    await expect.poll(() => terminalText(page), { timeout: 15_000 }).toMatch(/^served-at http/m);
+    const [opened] = await Promise.all([
+      page.context().waitForEvent("page"),
+      clickInTerminal(page, `http://localhost:${port}/`, "served-at"),
+    ]);
+    await opened.waitForLoadState();
+    expect(new URL(opened.url()).pathname).toMatch(/^\/cells\/[a-z0-9]+\/proxy\/web\//);
+    expect(await opened.locator("h1").textContent()).toBe("hello from service");
+    await opened.close();
   });
 
   it("stops and starts the service from the strip and shows its log as a terminal", async () => {
