@@ -130,6 +130,8 @@ export class HiveCellView extends LitElement {
       this.terminals?.error,
       this.terminals?.layout.layout,
     ]);
+    // From the shells' tabs and from the services' logs alike.
+    this.addEventListener("terminal-link", (e) => this.openLink(e as CustomEvent<{ uri: string }>));
     for (const event of new Set(cellPanes.flatMap((p) => p.revealOn ?? []))) {
       this.addEventListener(event, (e) => void this.reveal(event, (e as CustomEvent).detail));
     }
@@ -184,7 +186,6 @@ export class HiveCellView extends LitElement {
           @terminal-close=${(e: CustomEvent<{ termId: string }>) => void this.closeTerminal(e.detail.termId)}
           @terminal-rename=${(e: CustomEvent<{ termId: string; name: string }>) =>
             this.terminals.rename(e.detail.termId, e.detail.name)}
-          @terminal-link=${(e: CustomEvent<{ uri: string }>) => this.openLink(e)}
         ></hive-terminal-tabs>
         ${panes.map(
           (p, i) => html`<section class="side" slot="pane-${i + 1}" data-pane=${p.id}>

@@ -50,11 +50,16 @@ export function focusPath(page: Page): Promise<string[]> {
 }
 
 /**
- * Clicks text of the terminal in front where xterm drew it (the last line that starts with `lineStart` and
- * holds `text`), hovering it first as a person's pointer would: how a printed link is opened.
+ * Clicks text of a terminal (the one in front unless `pane` says) where xterm drew it: the last line that
+ * starts with `lineStart` and holds `text`, hovered first as a person's pointer would. How a printed link
+ * is opened.
  */
-export async function clickInTerminal(page: Page, text: string, lineStart = ""): Promise<void> {
-  const pane = page.locator("hive-terminal-pane[active]");
+export async function clickInTerminal(
+  page: Page,
+  text: string,
+  lineStart = "",
+  pane = page.locator("hive-terminal-pane[active]").first(),
+): Promise<void> {
   const at = await pane.evaluate(
     (el, { text, lineStart }) => {
       type Buf = {
@@ -83,7 +88,7 @@ export async function clickInTerminal(page: Page, text: string, lineStart = ""):
     },
     { text, lineStart },
   );
-  if (!at) throw new Error(`"${text}" is not on the terminal's screen:\n${await terminalText(page)}`);
+  if (!at) throw new Error(`"${text}" is not on the terminal's screen`);
   await page.mouse.move(at.x, at.y);
   await page.mouse.move(at.x + 2, at.y);
   await page.mouse.click(at.x + 2, at.y);

@@ -21,7 +21,7 @@ describe("services in the web app", () => {
           id: "site",
           label: "Site",
           // No "--name" flag here: the template picker shows the command, and the form helper finds "Name" by label.
-          services: { web: { run: serviceCommand("--delay 300"), readyPattern: "listening on" } },
+          services: { web: { run: serviceCommand("--delay 300 --print-url"), readyPattern: "listening on" } },
         },
         {
           id: "flaky",
@@ -116,6 +116,16 @@ describe("services in the web app", () => {
     await figures.waitFor({ timeout: 30_000 });
     expect(await figures.textContent()).toMatch(/CPU \d+\.\d% · \d+ MB/);
     await page.screenshot({ path: "/tmp/services-log.png" });
+
+    // The address the service printed, clicked in its log, opens it through Hive.
+    const port = (await web.locator("a").textContent())!.replace(":", "");
+    const [opened] = await Promise.all([
+      page.context().waitForEvent("page"),
+      clickInTerminal(page, `http://localhost:${port}/`, "  Local:", log),
+    ]);
+    await opened.waitForLoadState();
+    expect(new URL(opened.url()).pathname).toMatch(/^\/cells\/[a-z0-9]+\/proxy\/web\//);
+    await opened.close();
   });
 
   it("'Own origin' opens the service signed in on <cell>--web.localhost", async () => {
