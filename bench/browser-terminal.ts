@@ -72,8 +72,9 @@ try {
   await page.goto(`${h.url}/cells/${created.body.id}`);
   await page.click("Open a terminal");
   await page.click("New terminal");
-  // The flood goes to the first shell, in front; the second takes keystrokes behind it.
-  await page.evaluate(async () => {
+  // The flood goes to the first shell, in front; the second takes keystrokes behind it. Answers the size
+  // and place of the first, for the plain terminals.
+  const pane = await page.evaluate(async () => {
     const tabs = () =>
       document
         .querySelector("hive-app")
@@ -83,29 +84,21 @@ try {
       await new Promise((r) => setTimeout(r, 50));
     (tabs()!.querySelector(".tab") as HTMLElement).click();
     await new Promise((r) => setTimeout(r, 1000));
+    const panes = [...tabs()!.querySelectorAll("hive-terminal-pane")] as unknown as (HTMLElement & {
+      term: { cols: number; rows: number };
+    })[];
     // Where echoProbe and floodAndType find them, as in the plain terminals' page.
-    (window as unknown as { __terms: unknown[] }).__terms = [
-      ...tabs()!.querySelectorAll("hive-terminal-pane"),
-    ].map((pane) => (pane as unknown as { term: unknown }).term);
+    (window as unknown as { __terms: unknown[] }).__terms = panes.map((p) => p.term);
+    const r = panes[0]!.getBoundingClientRect();
+    return {
+      cols: panes[0]!.term.cols,
+      rows: panes[0]!.term.rows,
+      rect: { left: r.left, top: r.top, width: r.width, height: r.height },
+    };
   }, undefined);
   await page.addScript(xtermJs);
   // The plain terminals (see _plain-terminals.ts) run in a browser of their own, as cold as Hive's page
   // at its first flood.
-  const pane = await page.evaluate(() => {
-    const el = document
-      .querySelector("hive-app")!
-      .shadowRoot!.querySelector("hive-cell-view")!
-      .shadowRoot!.querySelector("hive-terminal-tabs")!
-      .shadowRoot!.querySelector("hive-terminal-pane[active]") as HTMLElement & {
-      term: { cols: number; rows: number };
-    };
-    const r = el.getBoundingClientRect();
-    return {
-      cols: el.term.cols,
-      rows: el.term.rows,
-      rect: { left: r.left, top: r.top, width: r.width, height: r.height },
-    };
-  }, undefined);
   plain = await startPlainTerminals(pane.cols, pane.rows);
   plainPage = await CdpPage.launch();
   await plainPage.goto(plain.url);

@@ -1,3 +1,4 @@
+import { httpUrl } from "../shared/http-url.ts";
 import type { ServiceState } from "../shared/services.ts";
 
 /** Host names that mean "this machine": printed by a dev server, they mean Hive's machine. */
@@ -12,13 +13,8 @@ export function throughHive(
   uri: string,
   services: readonly Pick<ServiceState, "port" | "proxyPath">[],
 ): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+  const url = httpUrl(uri);
+  if (!url) return undefined;
   if (!LOOPBACK_HOSTS.has(url.hostname) && !url.hostname.endsWith(".localhost")) return undefined;
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
   const proxyPath = services.find((s) => s.port === port && s.proxyPath)?.proxyPath;

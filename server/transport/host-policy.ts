@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import { hostname as machineHostname } from "node:os";
 import type { TLSSocket } from "node:tls";
 import { HiveError } from "../../shared/errors.ts";
+import { httpUrl } from "../../shared/http-url.ts";
 
 /** Bind addresses that listen on every interface. */
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]", ""]);
@@ -25,18 +26,8 @@ function hostnameOf(hostHeader: string): string | undefined {
 }
 
 function parseAllowedOrigin(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    url = new URL("invalid:");
-  }
-  if (
-    (url.protocol !== "http:" && url.protocol !== "https:") ||
-    url.pathname !== "/" ||
-    url.search ||
-    url.hash
-  ) {
+  const url = httpUrl(value);
+  if (url?.pathname !== "/" || url.search || url.hash) {
     throw new HiveError(
       "BAD_REQUEST",
       `--allow-origin '${value}' is not an origin; give scheme, host and optional port, like https://hive.example.com`,
@@ -90,13 +81,8 @@ export class HostPolicy {
    */
   originAllowed(origin: string | undefined, hostHeader: string | undefined): boolean {
     if (origin === undefined) return true;
-    let url: URL;
-    try {
-      url = new URL(origin);
-    } catch {
-      return false;
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+    const url = httpUrl(origin);
+    if (!url) return false;
     if (this.origins.has(url.origin)) return true;
     if (hostHeader === undefined || hostnameOf(hostHeader) === undefined) return false;
     return new URL(`${url.protocol}//${hostHeader}`).host === url.host;
